@@ -1,0 +1,3 @@
+DROP TABLE messages;
+DROP TABLE api_keys;
+DROP TABLE sessions;

@@ -1,0 +1,72 @@
+//! The HTTP application: middleware order, body limits, the error envelope for everything actix
+//! answers on its own (unknown routes, wrong methods, oversized bodies), and the route table.
+
+use actix_governor::Governor;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::{from_fn, ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{web, App, HttpRequest, HttpResponse, ResponseError};
+
+use crate::auth::guard::resolve_key;
+use crate::error::ApiError;
+use crate::http;
+use crate::rate_limit::Limit;
+use crate::state::AppState;
+
+/// Builds the app for one worker; `state` and `limits` are shared by all workers.
+pub fn build(
+    state: web::Data<AppState>,
+    limits: &[Limit; 3],
+    body_limit: usize,
+) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>> {
+    App::new()
+        .app_data(state)
+        .app_data(web::PayloadConfig::new(body_limit))
+        .wrap(ErrorHandlers::new().default_handler(envelope))
+        .service(web::scope("/api/health").configure(http::health_routes))
+        .service(
+            web::scope("/api")
+                // Last wrapped runs first: rate limits, then the key lookup, then the handler.
+                .wrap(from_fn(resolve_key))
+                .wrap(Governor::new(&limits[2]))
+                .wrap(Governor::new(&limits[1]))
+                .wrap(Governor::new(&limits[0]))
+                .configure(http::api_routes)
+                .default_service(web::to(not_found)),
+        )
+        .default_service(web::to(not_found))
+}
+
+/// NestJS' answer for an unknown route.
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    ApiError::not_found(format!("Cannot {} {}", req.method(), req.path())).error_response()
+}
+
+/// Rewrites any error response that is not already our JSON envelope into one.
+fn envelope<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
+    let (req, _) = res.into_parts();
+    let err = match status {
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => {
+            ApiError::not_found(format!("Cannot {} {}", req.method(), req.path()))
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new(status, "Request body is larger than the server accepts (BODY_SIZE_LIMIT)")
+        }
+        other => ApiError::new(other, other.canonical_reason().unwrap_or("Error")),
+    };
+    let mut response = err.error_response();
+    if let Some(v) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
+}

@@ -1,0 +1,129 @@
+//! The request guard, in two halves so that authentication always answers before body validation:
+//! [`resolve_key`] (middleware) looks the presented key up once per request, and [`Authed<R>`]
+//! (extractor, first argument of every protected handler) turns that result into a 401/403 at once,
+//! applying the route's session scope and minimum role.
+
+use std::marker::PhantomData;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::{ready, Ready};
+
+use super::{AuthError, Role};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Who is calling, once their key has passed.
+#[derive(Debug, Clone)]
+pub struct AuthContext {
+    pub key_id: String,
+    pub role: Role,
+    /// `Some` for a key scoped to these session ids.
+    pub allowed_sessions: Option<Vec<String>>,
+}
+
+impl AuthContext {
+    pub fn may_access(&self, session_id: &str) -> bool {
+        self.allowed_sessions.as_ref().is_none_or(|ids| ids.iter().any(|id| id == session_id))
+    }
+    /// For list routes: the ids to restrict to, if any.
+    pub fn session_filter(&self) -> Option<Vec<String>> {
+        self.allowed_sessions.clone()
+    }
+}
+
+/// The outcome of the key lookup, left in the request's extensions for [`Authed`].
+#[derive(Clone)]
+struct KeyResolution(Result<AuthContext, ApiError>);
+
+/// The key a request presents: `X-API-Key`, else `Authorization: Bearer`. Never the query string.
+pub fn presented_key(req: &HttpRequest) -> Option<String> {
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(key) = header("x-api-key").filter(|k| !k.is_empty()) {
+        return Some(key.to_string());
+    }
+    header("authorization")
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(String::from)
+}
+
+/// Middleware: authenticates the presented key (if any) before routing reaches a handler.
+pub async fn resolve_key(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let resolution = match req.app_data::<web::Data<AppState>>() {
+        Some(state) => match presented_key(req.request()) {
+            None => Err(AuthError::Missing.into()),
+            Some(key) => {
+                let ip = state.client_ip(req.request());
+                state.auth.authenticate(&key, ip).await.map_err(|e| {
+                    if !matches!(e, AuthError::Store(_)) {
+                        log::debug!("auth refused for {} {}: {e}", req.method(), req.path());
+                    }
+                    ApiError::from(e)
+                })
+            }
+        },
+        None => Err(ApiError::internal("AppState missing in auth middleware")),
+    };
+    req.extensions_mut().insert(KeyResolution(resolution));
+    next.call(req).await
+}
+
+/// A route's minimum role, as a type: `Authed<Operator>`.
+pub trait MinRole {
+    const ROLE: Role;
+}
+/// Reads.
+pub struct Viewer;
+/// Reads, writes and actions.
+pub struct Operator;
+/// Everything, including keys.
+pub struct Admin;
+impl MinRole for Viewer {
+    const ROLE: Role = Role::Viewer;
+}
+impl MinRole for Operator {
+    const ROLE: Role = Role::Operator;
+}
+impl MinRole for Admin {
+    const ROLE: Role = Role::Admin;
+}
+
+/// An authenticated caller with at least role `R`, allowed on the route's `{session_id}` if any.
+pub struct Authed<R> {
+    pub ctx: AuthContext,
+    _role: PhantomData<R>,
+}
+
+impl<R: MinRole> FromRequest for Authed<R> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(check::<R>(req).map(|ctx| Authed { ctx, _role: PhantomData }))
+    }
+}
+
+fn check<R: MinRole>(req: &HttpRequest) -> Result<AuthContext, ApiError> {
+    let resolution = req
+        .extensions()
+        .get::<KeyResolution>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal(format!("no key resolution for {}", req.path())))?;
+    let ctx = resolution.0?;
+    if let Some(session_id) = req.match_info().get("session_id") {
+        if !ctx.may_access(session_id) {
+            return Err(AuthError::SessionNotAllowed.into());
+        }
+    }
+    if ctx.role < R::ROLE {
+        return Err(AuthError::Forbidden(R::ROLE).into());
+    }
+    Ok(ctx)
+}

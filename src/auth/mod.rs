@@ -1,0 +1,242 @@
+//! API keys: roles, the key domain type, authentication, and the request guard.
+//!
+//! A key is shown once, at creation; only its hash (HMAC-SHA256 with the pepper, or SHA-256) and
+//! its first 12 characters are kept. Lookups compare hashes in constant time.
+
+pub mod guard;
+pub mod keys;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ipnet::IpNet;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::config::parse_ip_or_cidr;
+use crate::store::models::ApiKeyRow;
+use crate::store::{self, Store, StoreError};
+use crate::time;
+
+pub use guard::{Admin, AuthContext, Authed, Operator, Viewer};
+
+/// Roles rank `viewer` < `operator` < `admin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Operator,
+    Admin,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "viewer" => Some(Self::Viewer),
+            "operator" => Some(Self::Operator),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Operator => "operator",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a request was refused; the texts are the API contract (API.md §1.1).
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("API key is required")]
+    Missing,
+    #[error("Invalid API key")]
+    Invalid,
+    #[error("API key is revoked")]
+    Revoked,
+    #[error("API key has expired")]
+    Expired,
+    #[error("IP address not allowed")]
+    IpNotAllowed,
+    #[error("API key not authorized for this session")]
+    SessionNotAllowed,
+    #[error("Insufficient permissions. Required: {0}")]
+    Forbidden(Role),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Usage is written at most this often per key, so a busy key does not turn reads into writes.
+const USAGE_FLUSH: Duration = Duration::from_secs(60);
+
+/// Checks presented keys against the store and records their use.
+#[derive(Clone)]
+pub struct AuthService {
+    store: Store,
+    pepper: Arc<String>,
+    /// Per key: when usage was last written, and uses counted since.
+    usage: Arc<Mutex<HashMap<String, (Instant, i64)>>>,
+}
+
+impl AuthService {
+    pub fn new(store: Store, pepper: String) -> Self {
+        Self { store, pepper: Arc::new(pepper), usage: Arc::default() }
+    }
+
+    pub fn hash(&self, key: &str) -> String {
+        keys::hash_key(key, &self.pepper)
+    }
+
+    /// Resolves a presented key into who is calling, applying the checks of API.md §1.1 in order
+    /// (the session scope and role are the route's, checked by [`Authed`]).
+    pub async fn authenticate(&self, presented: &str, ip: Option<IpAddr>) -> Result<AuthContext, AuthError> {
+        let hash = self.hash(presented);
+        let lookup = hash.clone();
+        let row = self
+            .store
+            .run(move |c| store::api_keys::find_api_key_by_hash(c, &lookup))
+            .await?
+            .ok_or(AuthError::Invalid)?;
+        if !keys::hashes_equal(&row.key_hash, &hash) {
+            return Err(AuthError::Invalid);
+        }
+        if !row.is_active {
+            return Err(AuthError::Revoked);
+        }
+        let now = time::now_micros();
+        if row.expires_at.is_some_and(|t| t <= now) {
+            return Err(AuthError::Expired);
+        }
+        let allowed_ips = parse_list(row.allowed_ips.as_deref());
+        if !allowed_ips.is_empty() {
+            let nets: Vec<IpNet> = allowed_ips.iter().filter_map(|s| parse_ip_or_cidr(s)).collect();
+            if !ip.is_some_and(|ip| nets.iter().any(|n| n.contains(&ip))) {
+                return Err(AuthError::IpNotAllowed);
+            }
+        }
+        self.record_use(&row.id);
+        let role = Role::parse(&row.role).ok_or(AuthError::Invalid)?;
+        let sessions = parse_list(row.allowed_sessions.as_deref());
+        Ok(AuthContext {
+            key_id: row.id,
+            role,
+            allowed_sessions: (!sessions.is_empty()).then_some(sessions),
+        })
+    }
+
+    fn record_use(&self, key_id: &str) {
+        let flush = {
+            let Ok(mut usage) = self.usage.lock() else { return };
+            let entry = usage.entry(key_id.to_string()).or_insert((Instant::now() - USAGE_FLUSH, 0));
+            entry.1 += 1;
+            if entry.0.elapsed() >= USAGE_FLUSH {
+                let uses = entry.1;
+                *entry = (Instant::now(), 0);
+                Some(uses)
+            } else {
+                None
+            }
+        };
+        if let Some(uses) = flush {
+            let store = self.store.clone();
+            let id = key_id.to_string();
+            actix_web::rt::spawn(async move {
+                let now = time::now_micros();
+                if let Err(e) = store.run(move |c| store::api_keys::touch_api_key(c, &id, uses, now)).await {
+                    log::warn!("could not record API key use: {e}");
+                }
+            });
+        }
+    }
+}
+
+/// A JSON array column as strings (absent or malformed = empty).
+pub fn parse_list(raw: Option<&str>) -> Vec<String> {
+    raw.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
+}
+
+/// The wire form of a key (API.md §3): empty optional fields are omitted, the hash never leaves.
+pub fn key_view(row: &ApiKeyRow) -> Value {
+    let mut obj = Map::new();
+    obj.insert("id".into(), json!(row.id));
+    obj.insert("name".into(), json!(row.name));
+    obj.insert("keyPrefix".into(), json!(row.key_prefix));
+    obj.insert("role".into(), json!(row.role));
+    let ips = parse_list(row.allowed_ips.as_deref());
+    if !ips.is_empty() {
+        obj.insert("allowedIps".into(), json!(ips));
+    }
+    let sessions = parse_list(row.allowed_sessions.as_deref());
+    if !sessions.is_empty() {
+        obj.insert("allowedSessions".into(), json!(sessions));
+    }
+    obj.insert("isActive".into(), json!(row.is_active));
+    if let Some(t) = row.expires_at {
+        obj.insert("expiresAt".into(), json!(time::iso(t)));
+    }
+    if let Some(t) = row.last_used_at {
+        obj.insert("lastUsedAt".into(), json!(time::iso(t)));
+    }
+    obj.insert("usageCount".into(), json!(row.usage_count));
+    obj.insert("createdAt".into(), json!(time::iso(row.created_at)));
+    Value::Object(obj)
+}
+
+/// First start with no keys: seeds `Default Admin Key` (the master key if set, else random), writes
+/// it to `<data dir>/.api-key` (mode 0600) and logs it in full; later starts log it masked.
+pub async fn ensure_admin_key(store: &Store, settings: &crate::config::Settings, auth: &AuthService) -> Result<(), String> {
+    let count = store.run(store::api_keys::count_api_keys).await.map_err(|e| e.to_string())?;
+    let path = settings.server.data_dir.join(".api-key");
+    if count > 0 {
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            log::info!("admin API key: {} (full key in {})", keys::mask(existing.trim()), path.display());
+        }
+        return Ok(());
+    }
+    let key = if settings.auth.master_key.is_empty() { keys::generate_key() } else { settings.auth.master_key.clone() };
+    let now = time::now_micros();
+    let row = ApiKeyRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: "Default Admin Key".into(),
+        key_hash: auth.hash(&key),
+        key_prefix: keys::key_prefix(&key),
+        role: Role::Admin.as_str().into(),
+        allowed_ips: None,
+        allowed_sessions: None,
+        is_active: true,
+        expires_at: None,
+        last_used_at: None,
+        usage_count: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    store.run(move |c| store::api_keys::insert_api_key(c, &row)).await.map_err(|e| e.to_string())?;
+    write_secret_file(&path, &key).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    log::info!("admin API key created: {key}");
+    log::info!("it is also in {}; it will not be shown in full again", path.display());
+    Ok(())
+}
+
+fn write_secret_file(path: &std::path::Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(content.as_bytes())?;
+    file.write_all(b"\n")
+}

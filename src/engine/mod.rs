@@ -1,0 +1,151 @@
+//! The seam between OpenWA and WhatsApp. A session actor drives an [`Engine`] and receives its
+//! progress as [`EngineEvent`]s; it never learns which engine it talks to, except through
+//! [`Engine::sandbox`] for the sandbox control routes.
+
+pub mod sandbox;
+
+use std::rc::Rc;
+
+use actix::prelude::*;
+use futures_util::future::LocalBoxFuture;
+
+use crate::config::SandboxSettings;
+
+/// A linked WhatsApp account, as remembered between runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedAccount {
+    /// Digits only.
+    pub phone: String,
+    pub push_name: Option<String>,
+}
+
+/// A message the engine accepted for sending.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    /// WhatsApp's own id (`3EB0...`).
+    pub wa_id: String,
+    /// Epoch seconds.
+    pub timestamp: i64,
+}
+
+/// A message that arrived from WhatsApp.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub wa_id: String,
+    pub chat_id: String,
+    pub from: String,
+    pub body: Option<String>,
+    pub kind: String,
+    pub timestamp: i64,
+    pub quoted_message_id: Option<String>,
+}
+
+/// What an engine reports; the session actor turns these into status changes and events.
+#[derive(Debug, Clone)]
+pub enum EngineEvent {
+    /// A QR text to show (it replaces the previous one).
+    Qr(String),
+    /// The phone scanned the QR or entered the code; keys are being exchanged.
+    Authenticating,
+    /// Logged in and online as this account.
+    Connected(LinkedAccount),
+    /// The link dropped or a connection attempt failed; the actor's reconnect policy decides.
+    Disconnected { reason: String },
+    /// The phone removed this device: credentials are gone.
+    LoggedOut { reason: String },
+    /// Terminal failure (QR never scanned, protocol error): no retry.
+    Failed { reason: String },
+    /// A message arrived.
+    Message(Incoming),
+    /// A sent message in `chat_id` progressed: `delivered`, `read` or `failed`.
+    Ack { chat_id: String, wa_id: String, status: String },
+}
+
+/// An engine event tagged with the engine run it belongs to, so late events of a stopped run are
+/// ignored.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct FromEngine {
+    /// The run (`SessionActor` increments it per engine created).
+    pub run: u64,
+    pub event: EngineEvent,
+}
+
+/// An engine failure, in words for the user.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct EngineError(pub String);
+
+/// One WhatsApp account's connection. Methods return `'static` futures so the caller may hold
+/// them across its own awaits; progress comes back as [`FromEngine`] messages.
+pub trait Engine {
+    /// Begins (or, after a drop, retries) connecting.
+    fn connect(&self);
+    /// Closes the connection, keeping credentials.
+    fn disconnect(&self);
+    /// Unlinks the device from the phone and wipes its credentials.
+    fn logout(&self) -> LocalBoxFuture<'static, Result<(), EngineError>>;
+    /// Sends a text message to a chat (`<digits>@c.us`, `...@g.us`, ...).
+    fn send_text(&self, chat_id: &str, text: &str) -> LocalBoxFuture<'static, Result<Sent, EngineError>>;
+    /// Asks for an 8-character code to link by phone number instead of QR.
+    fn request_pairing_code(&self, phone: &str) -> LocalBoxFuture<'static, Result<String, EngineError>>;
+    /// The simulated phone's controls, for the sandbox engine only.
+    fn sandbox(&self) -> Option<&sandbox::SandboxHandle> {
+        None
+    }
+}
+
+/// Which engine a session runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineKind {
+    WhatsApp,
+    Sandbox,
+}
+
+impl EngineKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "whatsapp" => Some(Self::WhatsApp),
+            "sandbox" => Some(Self::Sandbox),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WhatsApp => "whatsapp",
+            Self::Sandbox => "sandbox",
+        }
+    }
+}
+
+/// Everything an engine needs to start.
+pub struct EngineSetup {
+    pub session_id: String,
+    /// Set when this session linked before: connect with the saved credentials, no QR.
+    pub linked: Option<LinkedAccount>,
+    /// Where progress goes.
+    pub events: Recipient<FromEngine>,
+    pub run: u64,
+}
+
+/// Creates engines of each kind with the daemon's settings.
+#[derive(Clone)]
+pub struct EngineFactory {
+    sandbox: SandboxSettings,
+}
+
+impl EngineFactory {
+    pub fn new(sandbox: SandboxSettings) -> Self {
+        Self { sandbox }
+    }
+
+    /// A new engine, or why this kind cannot run here.
+    pub fn create(&self, kind: EngineKind, setup: EngineSetup) -> Result<Rc<dyn Engine>, EngineError> {
+        match kind {
+            EngineKind::Sandbox => Ok(Rc::new(sandbox::SandboxEngine::start(setup, self.sandbox.clone()))),
+            EngineKind::WhatsApp => Err(EngineError(
+                "The WhatsApp engine is not available in this build yet; create the session with \"engine\":\"sandbox\"".into(),
+            )),
+        }
+    }
+}

@@ -1,0 +1,360 @@
+//! The sandbox engine: a deterministic simulated phone with WhatsApp's lifecycle (QR rotation, scan,
+//! pairing code, ready, sends, inbound messages, drops, failures), driven by `/api/sandbox/...`.
+//! It exists so users and CI can exercise the whole gateway without a phone or a network.
+//!
+//! Each engine is a `SandboxPhone` actor. Timers carry the phase epoch they were set in, so a timer
+//! from an earlier phase (before a stop, a scan or a drop) does nothing when it fires.
+
+use std::time::Duration;
+
+use actix::prelude::*;
+use futures_util::future::LocalBoxFuture;
+use futures_util::FutureExt;
+use rand::Rng;
+use serde_json::{json, Value};
+
+use super::{Engine, EngineError, EngineEvent, EngineSetup, FromEngine, Incoming, LinkedAccount, Sent};
+use crate::config::SandboxSettings;
+use crate::time;
+use crate::wa;
+
+/// Delay before the first QR, as a real engine takes to open its socket.
+const QR_DELAY: Duration = Duration::from_millis(500);
+/// Delay between a scan and `ready`.
+const LINK_DELAY: Duration = Duration::from_millis(200);
+/// Delay of a reconnect with saved credentials.
+const RECONNECT_DELAY: Duration = Duration::from_millis(300);
+pub const DEFAULT_PHONE: &str = "628000000001";
+pub const DEFAULT_PUSH_NAME: &str = "Sandbox";
+
+/// What the test or demo user makes the phone do (the `/api/sandbox/sessions/:id/*` routes).
+#[derive(Debug, Clone)]
+pub enum SandboxCommand {
+    Scan { phone: Option<String>, push_name: Option<String> },
+    EnterPairingCode { code: String },
+    Incoming { from: String, text: Option<String>, kind: Option<String>, chat_id: Option<String>, quoted_message_id: Option<String> },
+    Ack { message_id: String, status: String },
+    Drop { reason: Option<String>, fail_reconnects: u32 },
+    Fail { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    Idle,
+    Connecting,
+    /// Showing QR number `shown` (1-based).
+    ShowingQr { shown: u32 },
+    Authenticating,
+    Ready,
+}
+
+/// The simulated phone and its link.
+pub struct SandboxPhone {
+    session_id: String,
+    events: Recipient<FromEngine>,
+    run: u64,
+    settings: SandboxSettings,
+    linked: Option<LinkedAccount>,
+    phase: Phase,
+    epoch: u64,
+    /// Phone number and code of the last pairing-code request.
+    pairing: Option<(String, String)>,
+    /// Reconnect attempts still to fail after a `drop`.
+    fail_reconnects: u32,
+}
+
+impl Actor for SandboxPhone {
+    type Context = Context<Self>;
+}
+
+impl SandboxPhone {
+    fn emit(&self, event: EngineEvent) {
+        self.events.do_send(FromEngine { run: self.run, event });
+    }
+
+    /// Enters `phase` and invalidates every timer of the previous one.
+    fn enter(&mut self, phase: Phase) -> u64 {
+        self.phase = phase;
+        self.epoch += 1;
+        self.epoch
+    }
+
+    fn after(&mut self, ctx: &mut Context<Self>, delay: Duration, f: impl FnOnce(&mut Self, &mut Context<Self>) + 'static) {
+        let epoch = self.epoch;
+        ctx.run_later(delay, move |act, ctx| {
+            if act.epoch == epoch {
+                f(act, ctx);
+            }
+        });
+    }
+
+    fn qr_text(&self) -> String {
+        let mut rng = rand::thread_rng();
+        let mut b64 = |n: usize| {
+            let bytes: Vec<u8> = (0..n).map(|_| rng.gen()).collect();
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
+        };
+        // Same shape as WhatsApp's: ref,noiseKey,identityKey,advSecret.
+        format!("2@{},{},{},{}", b64(30), b64(32), b64(32), b64(32))
+    }
+
+    fn show_qr(&mut self, ctx: &mut Context<Self>, shown: u32) {
+        if shown > self.settings.qr_rotations {
+            self.enter(Phase::Idle);
+            self.emit(EngineEvent::Failed {
+                reason: format!(
+                    "QR code was not scanned: all {} codes expired. Start the session again to get a new one.",
+                    self.settings.qr_rotations
+                ),
+            });
+            return;
+        }
+        self.enter(Phase::ShowingQr { shown });
+        self.emit(EngineEvent::Qr(self.qr_text()));
+        if shown == 1 && self.settings.auto_link_ms > 0 {
+            self.after(ctx, Duration::from_millis(self.settings.auto_link_ms), |act, ctx| {
+                act.link(ctx, DEFAULT_PHONE.into(), Some(DEFAULT_PUSH_NAME.into()));
+            });
+        }
+        self.after(ctx, Duration::from_millis(self.settings.qr_rotate_ms), move |act, ctx| act.show_qr(ctx, shown + 1));
+    }
+
+    fn link(&mut self, ctx: &mut Context<Self>, phone: String, push_name: Option<String>) {
+        self.enter(Phase::Authenticating);
+        self.pairing = None;
+        self.emit(EngineEvent::Authenticating);
+        self.after(ctx, LINK_DELAY, move |act, _| {
+            let account = LinkedAccount { phone, push_name };
+            act.linked = Some(account.clone());
+            act.enter(Phase::Ready);
+            act.emit(EngineEvent::Connected(account));
+        });
+    }
+
+    fn not_ready() -> EngineError {
+        EngineError("Sandbox phone is not connected (session status must be ready)".into())
+    }
+
+    fn control(&mut self, cmd: SandboxCommand, ctx: &mut Context<Self>) -> Result<Value, EngineError> {
+        match cmd {
+            SandboxCommand::Scan { phone, push_name } => {
+                if !matches!(self.phase, Phase::ShowingQr { .. }) {
+                    return Err(EngineError("There is no QR code to scan: the session status must be qr_ready".into()));
+                }
+                let phone = phone.unwrap_or_else(|| DEFAULT_PHONE.into());
+                self.link(ctx, phone, Some(push_name.unwrap_or_else(|| DEFAULT_PUSH_NAME.into())));
+                Ok(json!({ "success": true, "status": "authenticating" }))
+            }
+            SandboxCommand::EnterPairingCode { code } => match (&self.phase, self.pairing.clone()) {
+                (Phase::ShowingQr { .. }, Some((phone, expected))) if expected == code => {
+                    self.link(ctx, phone, Some(DEFAULT_PUSH_NAME.into()));
+                    Ok(json!({ "success": true, "status": "authenticating" }))
+                }
+                (Phase::ShowingQr { .. }, Some(_)) => Err(EngineError("Pairing code does not match the last code issued".into())),
+                _ => Err(EngineError("No pairing code is pending: request one with POST /sessions/:id/pairing-code".into())),
+            },
+            SandboxCommand::Incoming { from, text, kind, chat_id, quoted_message_id } => {
+                if self.phase != Phase::Ready {
+                    return Err(Self::not_ready());
+                }
+                let chat_id = chat_id.unwrap_or_else(|| from.clone());
+                let wa_id = new_wa_id();
+                let message_id = wa::serialize_message_id(false, &chat_id, &wa_id);
+                self.emit(EngineEvent::Message(Incoming {
+                    wa_id,
+                    chat_id,
+                    from,
+                    body: text,
+                    kind: kind.unwrap_or_else(|| "text".into()),
+                    timestamp: time::now_secs(),
+                    quoted_message_id,
+                }));
+                Ok(json!({ "messageId": message_id }))
+            }
+            SandboxCommand::Ack { message_id, status } => {
+                let Some((true, chat_id, wa_id)) = wa::parse_message_id(&message_id) else {
+                    return Err(EngineError("messageId must be the id of a sent message: true_<chatId>_<id>".into()));
+                };
+                self.emit(EngineEvent::Ack { chat_id, wa_id, status });
+                Ok(json!({ "success": true }))
+            }
+            SandboxCommand::Drop { reason, fail_reconnects } => {
+                if self.phase != Phase::Ready {
+                    return Err(Self::not_ready());
+                }
+                self.enter(Phase::Idle);
+                self.fail_reconnects = fail_reconnects;
+                self.emit(EngineEvent::Disconnected { reason: reason.unwrap_or_else(|| "Connection lost (sandbox drop)".into()) });
+                Ok(json!({ "success": true }))
+            }
+            SandboxCommand::Fail { reason } => {
+                self.enter(Phase::Idle);
+                self.emit(EngineEvent::Failed { reason });
+                Ok(json!({ "success": true }))
+            }
+        }
+    }
+}
+
+/// WhatsApp-style message id: `3EB0` + 16 uppercase hex digits.
+fn new_wa_id() -> String {
+    format!("3EB0{:016X}", rand::thread_rng().gen::<u64>())
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Connect;
+
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Disconnect;
+
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Forget;
+
+#[derive(Message)]
+#[rtype(result = "Result<Sent, EngineError>")]
+struct SendText;
+
+#[derive(Message)]
+#[rtype(result = "Result<String, EngineError>")]
+struct PairingCode(String);
+
+#[derive(Message)]
+#[rtype(result = "Result<Value, EngineError>")]
+struct Control(SandboxCommand);
+
+impl Handler<Connect> for SandboxPhone {
+    type Result = ();
+    /// With saved credentials: online shortly (or a failed attempt while a drop lasts); else QRs.
+    fn handle(&mut self, _: Connect, ctx: &mut Context<Self>) {
+        self.enter(Phase::Connecting);
+        if self.linked.is_some() {
+            self.after(ctx, RECONNECT_DELAY, |act, _| {
+                if act.fail_reconnects > 0 {
+                    act.fail_reconnects -= 1;
+                    act.enter(Phase::Idle);
+                    act.emit(EngineEvent::Disconnected { reason: "Phone unreachable (sandbox)".into() });
+                } else if let Some(account) = act.linked.clone() {
+                    act.enter(Phase::Ready);
+                    act.emit(EngineEvent::Connected(account));
+                }
+            });
+        } else {
+            self.after(ctx, QR_DELAY, |act, ctx| act.show_qr(ctx, 1));
+        }
+    }
+}
+
+impl Handler<Disconnect> for SandboxPhone {
+    type Result = ();
+    /// Goes idle; credentials stay.
+    fn handle(&mut self, _: Disconnect, _: &mut Context<Self>) {
+        self.enter(Phase::Idle);
+    }
+}
+
+impl Handler<Forget> for SandboxPhone {
+    type Result = ();
+    /// Goes idle and forgets the linked account.
+    fn handle(&mut self, _: Forget, _: &mut Context<Self>) {
+        self.enter(Phase::Idle);
+        self.linked = None;
+    }
+}
+
+impl Handler<SendText> for SandboxPhone {
+    type Result = Result<Sent, EngineError>;
+    /// Accepts the message when online.
+    fn handle(&mut self, _: SendText, _: &mut Context<Self>) -> Self::Result {
+        if self.phase != Phase::Ready {
+            return Err(Self::not_ready());
+        }
+        Ok(Sent { wa_id: new_wa_id(), timestamp: time::now_secs() })
+    }
+}
+
+impl Handler<PairingCode> for SandboxPhone {
+    type Result = Result<String, EngineError>;
+    /// Issues an 8-character code for this phone number.
+    fn handle(&mut self, msg: PairingCode, _: &mut Context<Self>) -> Self::Result {
+        if !matches!(self.phase, Phase::ShowingQr { .. } | Phase::Connecting) {
+            return Err(EngineError("A pairing code can only be requested while the session waits for a QR scan".into()));
+        }
+        const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTVWXYZ23456789";
+        let mut rng = rand::thread_rng();
+        let code: String = (0..8).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
+        self.pairing = Some((msg.0, code.clone()));
+        Ok(code)
+    }
+}
+
+impl Handler<Control> for SandboxPhone {
+    type Result = Result<Value, EngineError>;
+    /// Plays the phone's part.
+    fn handle(&mut self, msg: Control, ctx: &mut Context<Self>) -> Self::Result {
+        self.control(msg.0, ctx)
+    }
+}
+
+/// The sandbox's control surface, reached through [`Engine::sandbox`].
+pub struct SandboxHandle(Addr<SandboxPhone>);
+
+impl SandboxHandle {
+    pub fn control(&self, cmd: SandboxCommand) -> LocalBoxFuture<'static, Result<Value, EngineError>> {
+        let req = self.0.send(Control(cmd));
+        async move { req.await.map_err(mailbox)? }.boxed_local()
+    }
+}
+
+/// The [`Engine`] over a [`SandboxPhone`].
+pub struct SandboxEngine {
+    handle: SandboxHandle,
+}
+
+impl SandboxEngine {
+    pub fn start(setup: EngineSetup, settings: SandboxSettings) -> Self {
+        let phone = SandboxPhone {
+            session_id: setup.session_id,
+            events: setup.events,
+            run: setup.run,
+            settings,
+            linked: setup.linked,
+            phase: Phase::Idle,
+            epoch: 0,
+            pairing: None,
+            fail_reconnects: 0,
+        };
+        log::debug!("session {}: sandbox phone started", phone.session_id);
+        Self { handle: SandboxHandle(phone.start()) }
+    }
+}
+
+fn mailbox(e: MailboxError) -> EngineError {
+    EngineError(format!("sandbox phone unreachable: {e}"))
+}
+
+impl Engine for SandboxEngine {
+    fn connect(&self) {
+        self.handle.0.do_send(Connect);
+    }
+    fn disconnect(&self) {
+        self.handle.0.do_send(Disconnect);
+    }
+    fn logout(&self) -> LocalBoxFuture<'static, Result<(), EngineError>> {
+        let req = self.handle.0.send(Forget);
+        async move { req.await.map_err(mailbox) }.boxed_local()
+    }
+    fn send_text(&self, _chat_id: &str, _text: &str) -> LocalBoxFuture<'static, Result<Sent, EngineError>> {
+        let req = self.handle.0.send(SendText);
+        async move { req.await.map_err(mailbox)? }.boxed_local()
+    }
+    fn request_pairing_code(&self, phone: &str) -> LocalBoxFuture<'static, Result<String, EngineError>> {
+        let req = self.handle.0.send(PairingCode(phone.to_string()));
+        async move { req.await.map_err(mailbox)? }.boxed_local()
+    }
+    fn sandbox(&self) -> Option<&SandboxHandle> {
+        Some(&self.handle)
+    }
+}

@@ -1,0 +1,132 @@
+//! `ApiError`: the only type that knows HTTP. Every failure a client sees is rendered here as the
+//! NestJS-style envelope `{"statusCode","message","error"}` of API.md §1. A 5xx is logged once, here,
+//! with the context the user must not see.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{json, Value};
+
+use crate::auth::AuthError;
+use crate::sessions::SessionError;
+use crate::store::StoreError;
+
+/// The `message` field: a sentence, a list of validation problems, or a structured detail.
+#[derive(Debug, Clone)]
+pub enum Message {
+    One(String),
+    Many(Vec<String>),
+    Detail(Value),
+}
+
+/// An error answered to the client.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: Message,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, message: Message::One(message.into()) }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+    /// A validation failure: one entry per problem, as class-validator reports them.
+    pub fn validation(messages: Vec<String>) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, message: Message::Many(messages) }
+    }
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, message)
+    }
+    /// A server-side failure. `context` goes to the log, never to the client.
+    pub fn internal(context: impl std::fmt::Display) -> Self {
+        log::error!("internal error: {context}");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+    }
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
+    }
+    pub fn with_detail(status: StatusCode, detail: Value) -> Self {
+        Self { status, message: Message::Detail(detail) }
+    }
+
+    /// The JSON body of the envelope.
+    pub fn body(&self) -> Value {
+        let message = match &self.message {
+            Message::One(s) => json!(s),
+            Message::Many(v) => json!(v),
+            Message::Detail(v) => v.clone(),
+        };
+        json!({
+            "statusCode": self.status.as_u16(),
+            "message": message,
+            "error": self.status.canonical_reason().unwrap_or("Error"),
+        })
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.body()["message"])
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(self.body())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(message) => Self::conflict(message),
+            StoreError::NotFound(message) => Self::not_found(message),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Forbidden(role) => Self::new(
+                StatusCode::FORBIDDEN,
+                format!("Insufficient permissions. Required: {role}"),
+            ),
+            AuthError::Store(e) => e.into(),
+            other => Self::unauthorized(other.to_string()),
+        }
+    }
+}
+
+impl From<SessionError> for ApiError {
+    fn from(e: SessionError) -> Self {
+        use SessionError::*;
+        match e {
+            NotFound(id) => Self::not_found(format!("Session with id '{id}' not found")),
+            NotReady(id) => Self::bad_request(format!("Session '{id}' is not ready")),
+            Precondition(message) => Self::bad_request(message),
+            ShuttingDown => Self::unavailable("Server is shutting down"),
+            Engine(message) => {
+                log::warn!("engine error: {message}");
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, message)
+            }
+            Store(e) => e.into(),
+            Mailbox(e) => Self::internal(format!("session actor unreachable: {e}")),
+        }
+    }
+}
+
+/// Shorthand for handler results.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,180 @@
+//! `/api/auth`: key validation (public) and key management (admin).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use super::extract::{Body, KeyPath, NoFields};
+use super::validate::{Fields, FromFields};
+use crate::auth::{self, key_view, keys, Admin, Authed, Role};
+use crate::config::parse_ip_or_cidr;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::models::{ApiKeyChanges, ApiKeyRow};
+use crate::store::{self, StoreError};
+use crate::time;
+
+/// `POST /api/auth/validate`: whether the key in `X-API-Key` works from this IP.
+pub async fn validate_key(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let Some(key) = auth::guard::presented_key(&req) else {
+        return HttpResponse::Ok().json(json!({ "valid": false }));
+    };
+    match state.auth.authenticate(&key, state.client_ip(&req)).await {
+        Ok(ctx) => HttpResponse::Ok().json(json!({ "valid": true, "role": ctx.role })),
+        Err(_) => HttpResponse::Ok().json(json!({ "valid": false })),
+    }
+}
+
+fn check_ip(s: &str) -> Option<String> {
+    let ok = parse_ip_or_cidr(s).is_some_and(|n| matches!(n, ipnet::IpNet::V4(_)));
+    (!ok).then(|| "must be an IPv4 address or an IPv4 CIDR (e.g. 203.0.113.0/24)".to_string())
+}
+
+fn check_uuid(s: &str) -> Option<String> {
+    (uuid::Uuid::try_parse(s).is_err() || s.len() != 36).then(|| "must be a UUID".to_string())
+}
+
+/// The fields shared by create and update. `Option<Option<_>>`: absent / cleared / set.
+struct KeyFields {
+    name: Option<String>,
+    role: Option<String>,
+    allowed_ips: Option<Vec<String>>,
+    allowed_sessions: Option<Vec<String>>,
+    expires_at: Option<Option<i64>>,
+}
+
+impl KeyFields {
+    fn read(f: &mut Fields, name_required: bool) -> Self {
+        let name = f.string("name", name_required, 3, 100);
+        let role = f.one_of("role", &["admin", "operator", "viewer"]);
+        let allowed_ips = f.string_array("allowedIps", 100, check_ip);
+        let allowed_sessions = f.string_array("allowedSessions", 1000, check_uuid);
+        let expires_at = match f.take_nullable("expiresAt") {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(Value::String(s))) if s.is_empty() => Some(None),
+            Some(Some(Value::String(s))) => match time::parse_iso(&s) {
+                Some(t) if t > time::now_micros() => Some(Some(t)),
+                Some(_) => {
+                    f.error("expiresAt must be in the future");
+                    None
+                }
+                None => {
+                    f.error("expiresAt must be a valid ISO 8601 date string");
+                    None
+                }
+            },
+            Some(Some(_)) => {
+                f.error("expiresAt must be a valid ISO 8601 date string");
+                None
+            }
+        };
+        Self { name, role, allowed_ips, allowed_sessions, expires_at }
+    }
+}
+
+fn list_json(list: Option<Vec<String>>) -> Option<Option<String>> {
+    list.map(|l| (!l.is_empty()).then(|| json!(l).to_string()))
+}
+
+pub struct CreateKey(KeyFields);
+impl FromFields for CreateKey {
+    fn from_fields(f: &mut Fields) -> Option<Self> {
+        let k = KeyFields::read(f, true);
+        k.name.is_some().then_some(CreateKey(k))
+    }
+}
+
+pub struct UpdateKey(KeyFields);
+impl FromFields for UpdateKey {
+    fn from_fields(f: &mut Fields) -> Option<Self> {
+        Some(UpdateKey(KeyFields::read(f, false)))
+    }
+}
+
+/// `GET /api/auth/api-keys`
+pub async fn list_keys(_: Authed<Admin>, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let rows = state.store.run(store::api_keys::list_api_keys).await?;
+    Ok(HttpResponse::Ok().json(rows.iter().map(key_view).collect::<Vec<_>>()))
+}
+
+/// `GET /api/auth/api-keys/:id`
+pub async fn get_key(_: Authed<Admin>, KeyPath(id): KeyPath, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let lookup = id.clone();
+    let row = state.store.run(move |c| store::api_keys::find_api_key(c, &lookup)).await?;
+    let row = row.ok_or_else(|| ApiError::not_found(format!("API key with id '{id}' not found")))?;
+    Ok(HttpResponse::Ok().json(key_view(&row)))
+}
+
+/// `POST /api/auth/api-keys`: the only answer that ever shows the key.
+pub async fn create_key(_: Authed<Admin>, state: web::Data<AppState>, Body(CreateKey(k)): Body<CreateKey>) -> ApiResult<HttpResponse> {
+    let secret = keys::generate_key();
+    let now = time::now_micros();
+    let row = ApiKeyRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: k.name.unwrap_or_default(),
+        key_hash: state.auth.hash(&secret),
+        key_prefix: keys::key_prefix(&secret),
+        role: k.role.unwrap_or_else(|| Role::Operator.as_str().into()),
+        allowed_ips: list_json(k.allowed_ips).flatten(),
+        allowed_sessions: list_json(k.allowed_sessions).flatten(),
+        is_active: true,
+        expires_at: k.expires_at.flatten(),
+        last_used_at: None,
+        usage_count: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    let stored = row.clone();
+    state.store.run(move |c| store::api_keys::insert_api_key(c, &stored)).await?;
+    log::info!("API key {} ({}) created", row.id, row.role);
+    let mut body = key_view(&row);
+    body["apiKey"] = json!(secret);
+    Ok(HttpResponse::Created().json(body))
+}
+
+async fn change_key(state: &AppState, id: String, changes: ApiKeyChanges) -> Result<ApiKeyRow, StoreError> {
+    let now = time::now_micros();
+    state.store.run(move |c| store::api_keys::update_api_key(c, &id, &changes, now)).await
+}
+
+/// `PUT /api/auth/api-keys/:id`
+pub async fn update_key(
+    _: Authed<Admin>,
+    KeyPath(id): KeyPath,
+    state: web::Data<AppState>,
+    Body(UpdateKey(k)): Body<UpdateKey>,
+) -> ApiResult<HttpResponse> {
+    let changes = ApiKeyChanges {
+        name: k.name,
+        role: k.role,
+        allowed_ips: list_json(k.allowed_ips),
+        allowed_sessions: list_json(k.allowed_sessions),
+        expires_at: k.expires_at,
+        updated_at: Some(time::now_micros()),
+        ..Default::default()
+    };
+    let row = change_key(&state, id, changes).await?;
+    Ok(HttpResponse::Ok().json(key_view(&row)))
+}
+
+/// `POST /api/auth/api-keys/:id/revoke`
+pub async fn revoke_key(
+    _: Authed<Admin>,
+    KeyPath(id): KeyPath,
+    state: web::Data<AppState>,
+    _: Body<NoFields>,
+) -> ApiResult<HttpResponse> {
+    let changes = ApiKeyChanges { is_active: Some(false), updated_at: Some(time::now_micros()), ..Default::default() };
+    let row = change_key(&state, id, changes).await?;
+    log::info!("API key {} revoked", row.id);
+    Ok(HttpResponse::Ok().json(key_view(&row)))
+}
+
+/// `DELETE /api/auth/api-keys/:id`
+pub async fn delete_key(_: Authed<Admin>, KeyPath(id): KeyPath, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let now = time::now_micros();
+    let target = id.clone();
+    state.store.run(move |c| store::api_keys::delete_api_key(c, &target, now)).await?;
+    log::info!("API key {id} deleted");
+    Ok(HttpResponse::NoContent().finish())
+}

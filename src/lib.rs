@@ -1,0 +1,32 @@
+//! OpenWA: a self-hosted WhatsApp HTTP API gateway.
+//!
+//! # Layout
+//! ```text
+//! HTTP request ─> http/* handler ─typed message─> SessionManager ─> SessionActor (one per session)
+//!                    │                                                 │ Engine trait
+//!                    │                                        engine::sandbox (engine::whatsapp: next)
+//!                    └─> store/* (diesel; SQLite by default, PostgreSQL)
+//! SessionActor ─SessionEvent─> events::bus::EventBus ─> subscribers (dashboard, webhooks)
+//! ```
+//! - [`server`] builds everything in order and owns the shutdown sequence.
+//! - [`app`] is the actix-web application: middleware order, error envelope, routes ([`http`]).
+//! - [`auth`] keys and the request guard; [`rate_limit`] the three per-IP windows.
+//! - [`sessions`] the supervisor, the per-session actor and the status machine.
+//! - [`store`] all SQL; every call goes through the blocking pool.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod events;
+pub mod http;
+pub mod net;
+pub mod qr;
+pub mod rate_limit;
+pub mod server;
+pub mod sessions;
+pub mod state;
+pub mod store;
+pub mod time;
+pub mod wa;

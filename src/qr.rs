@@ -1,0 +1,31 @@
+//! QR payload -> PNG data URL, as `GET /sessions/:id/qr` returns it.
+
+use base64::Engine as _;
+use image::{ImageFormat, Luma};
+use qrcode::QrCode;
+
+/// Renders `payload` as a black-on-white PNG with a quiet zone, as a `data:image/png;base64,` URL.
+/// CPU-bound (a few ms): callers run it off the actix workers.
+pub fn png_data_url(payload: &str) -> Result<String, String> {
+    let code = QrCode::new(payload.as_bytes()).map_err(|e| format!("QR encode: {e}"))?;
+    let img = code.render::<Luma<u8>>().module_dimensions(6, 6).quiet_zone(true).build();
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, ImageFormat::Png).map_err(|e| format!("PNG encode: {e}"))?;
+    Ok(format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png.into_inner())
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_a_png_data_url() {
+        let url = png_data_url("2@abc,def,ghi,jkl").unwrap();
+        let b64 = url.strip_prefix("data:image/png;base64,").unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    }
+}

@@ -1,0 +1,93 @@
+//! Every command a session actor answers. Each replies `Result<_, SessionError>`; the row replies
+//! are sent only after the change is in the database, so a following read sees it.
+
+use actix::prelude::*;
+use serde_json::{Map, Value};
+
+use super::SessionError;
+use crate::engine::sandbox::SandboxCommand;
+use crate::store::models::SessionRow;
+
+/// Start the engine: `created|disconnected|failed -> initializing`.
+#[derive(Message)]
+#[rtype(result = "Result<SessionRow, SessionError>")]
+pub struct Start;
+
+/// Close the connection, keep credentials: `-> disconnected`. Idempotent.
+#[derive(Message)]
+#[rtype(result = "Result<SessionRow, SessionError>")]
+pub struct Stop;
+
+/// Stop, then start.
+#[derive(Message)]
+#[rtype(result = "Result<SessionRow, SessionError>")]
+pub struct Restart;
+
+/// Unlink the device and wipe its credentials: `-> disconnected`, phone cleared.
+#[derive(Message)]
+#[rtype(result = "Result<SessionRow, SessionError>")]
+pub struct Logout;
+
+/// The current QR as a PNG data URL.
+#[derive(Message)]
+#[rtype(result = "Result<QrCode, SessionError>")]
+pub struct GetQr;
+
+/// A QR answer.
+pub struct QrCode {
+    /// `data:image/png;base64,...`
+    pub data_url: String,
+    /// The status when it was read (`qr_ready`).
+    pub status: &'static str,
+}
+
+/// Ask the engine for a pairing code for this phone number (digits only).
+#[derive(Message)]
+#[rtype(result = "Result<(String, &'static str), SessionError>")]
+pub struct RequestPairingCode {
+    /// International number, digits only, already validated.
+    pub phone: String,
+}
+
+/// Merge into the per-session config; a `null` value resets that key. Replies the effective config.
+#[derive(Message)]
+#[rtype(result = "Result<Value, SessionError>")]
+pub struct UpdateConfig {
+    /// Validated keys and values.
+    pub patch: Map<String, Value>,
+}
+
+/// Stop the engine, wipe credentials and delete the session with everything it owns.
+#[derive(Message)]
+#[rtype(result = "Result<(), SessionError>")]
+pub struct Delete;
+
+/// Send a text; the row is stored (`pending`) before the engine is called.
+#[derive(Message)]
+#[rtype(result = "Result<SentReply, SessionError>")]
+pub struct SendText {
+    /// Canonical chat id.
+    pub chat_id: String,
+    /// 1-4096 characters.
+    pub text: String,
+    /// Chat ids mentioned, kept in the message's metadata.
+    pub mentions: Vec<String>,
+}
+
+/// What a send answers.
+pub struct SentReply {
+    /// `true_<chatId>_<waId>`
+    pub message_id: String,
+    /// Epoch seconds.
+    pub timestamp: i64,
+}
+
+/// A sandbox control command; `NotFound` unless the session runs the sandbox engine.
+#[derive(Message)]
+#[rtype(result = "Result<Value, SessionError>")]
+pub struct Sandbox(pub SandboxCommand);
+
+/// Server shutdown: close the engine, keep credentials and the stored status for the next boot.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Shutdown;

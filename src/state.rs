@@ -1,0 +1,38 @@
+//! `AppState`: the one `web::Data` every handler receives. Built once, before the HTTP workers
+//! start, and cloned into each (so every worker shares the same actors, pool and limits).
+
+use std::net::IpAddr;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use actix::Addr;
+use actix_web::HttpRequest;
+use ipnet::IpNet;
+
+use crate::auth::AuthService;
+use crate::config::Settings;
+use crate::events::bus::EventBus;
+use crate::net;
+use crate::sessions::SessionsHandle;
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub auth: AuthService,
+    pub sessions: SessionsHandle,
+    pub bus: Addr<EventBus>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<Vec<IpNet>>,
+    /// Set when a shutdown signal arrives; readiness reports it at once.
+    pub draining: Arc<AtomicBool>,
+}
+
+impl AppState {
+    /// The caller's IP, honouring `X-Forwarded-For` only from trusted proxies.
+    pub fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {
+        let xff = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        net::client_ip(req.peer_addr(), xff, &self.trusted_proxies)
+    }
+}

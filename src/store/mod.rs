@@ -1,0 +1,101 @@
+//! Storage: the pool, the blocking bridge, and the query functions grouped by table.
+//!
+//! SQL lives only here. Every query fn has the shape `fn(&mut DbConnection, ..) -> QueryResult<T>`
+//! and runs through [`Store::run`], which moves it off the actix worker onto the blocking pool.
+
+pub mod api_keys;
+pub mod conn;
+pub mod messages;
+pub mod migrate;
+pub mod models;
+pub mod schema;
+pub mod sessions;
+
+use std::time::Duration;
+
+use diesel::r2d2::Pool;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use crate::config::DatabaseTarget;
+pub use conn::DbConnection;
+
+/// A storage failure. `Conflict` and `NotFound` carry the user-facing text; the rest are outages.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("database error: {0}")]
+    Query(#[from] DieselError),
+    #[error("database pool: {0}")]
+    Pool(String),
+    #[error("blocking task failed: {0}")]
+    Join(String),
+}
+
+impl StoreError {
+    /// True when the error is a unique-constraint violation.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Query(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)))
+    }
+}
+
+/// Handle on the database: cheap to clone, one per process.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool<conn::Manager>,
+    target: DatabaseTarget,
+}
+
+impl Store {
+    /// Opens the pool (creating the SQLite file and its folder if needed) and runs migrations.
+    /// Blocking: call it before the server starts, or through `spawn_blocking`.
+    pub fn open(target: DatabaseTarget, pool_size: u32) -> Result<Self, StoreError> {
+        if let DatabaseTarget::Sqlite(path) = &target {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::Pool(format!("cannot create {}: {e}", dir.display())))?;
+            }
+        }
+        let pool = Pool::builder()
+            .max_size(pool_size)
+            .connection_timeout(Duration::from_secs(10))
+            .build(conn::Manager { target: target.clone() })
+            .map_err(|e| StoreError::Pool(e.to_string()))?;
+        let mut conn = pool.get().map_err(|e| StoreError::Pool(e.to_string()))?;
+        let applied = migrate::run_pending(&mut conn).map_err(StoreError::Pool)?;
+        if applied > 0 {
+            log::info!("database: applied {applied} migration(s)");
+        }
+        Ok(Self { pool, target })
+    }
+
+    pub fn target(&self) -> &DatabaseTarget {
+        &self.target
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| StoreError::Pool(e.to_string()))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Join(e.to_string()))?
+    }
+
+    /// `SELECT 1`, for readiness.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.run(|conn| {
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute("SELECT 1").map_err(StoreError::from)
+        })
+        .await
+    }
+}

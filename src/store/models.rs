@@ -1,0 +1,113 @@
+//! Row structs (what a query returns) and forms (what an insert or update writes), per table.
+
+use diesel::prelude::*;
+
+use super::schema::{api_keys, messages, sessions};
+
+/// A `sessions` row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub id: String,
+    pub name: String,
+    pub engine: String,
+    pub status: String,
+    pub phone: Option<String>,
+    pub push_name: Option<String>,
+    /// JSON object of the per-session overrides (`maxReconnectAttempts`, ...).
+    pub config: String,
+    pub proxy_url: Option<String>,
+    pub proxy_type: Option<String>,
+    pub last_error: Option<String>,
+    pub should_run: bool,
+    pub connected_at: Option<i64>,
+    pub last_active: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The fields a session actor changes; `None` leaves a column as it is.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = sessions)]
+pub struct SessionChanges {
+    pub status: Option<String>,
+    pub phone: Option<Option<String>>,
+    pub push_name: Option<Option<String>>,
+    pub config: Option<String>,
+    pub last_error: Option<Option<String>>,
+    pub should_run: Option<bool>,
+    pub connected_at: Option<Option<i64>>,
+    pub last_active: Option<Option<i64>>,
+    pub updated_at: Option<i64>,
+}
+
+/// An `api_keys` row. `allowed_*` are JSON arrays.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_keys)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub name: String,
+    pub key_hash: String,
+    pub key_prefix: String,
+    pub role: String,
+    pub allowed_ips: Option<String>,
+    pub allowed_sessions: Option<String>,
+    pub is_active: bool,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub usage_count: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The fields `PUT /api/auth/api-keys/:id` may change.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = api_keys)]
+pub struct ApiKeyChanges {
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub allowed_ips: Option<Option<String>>,
+    pub allowed_sessions: Option<Option<String>>,
+    pub is_active: Option<bool>,
+    pub expires_at: Option<Option<i64>>,
+    pub updated_at: Option<i64>,
+}
+
+/// A `messages` row.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = messages)]
+pub struct MessageRow {
+    pub seq: i64,
+    pub id: String,
+    pub session_id: String,
+    pub wa_message_id: Option<String>,
+    pub chat_id: String,
+    pub from_jid: String,
+    pub to_jid: String,
+    pub body: Option<String>,
+    pub msg_type: String,
+    pub direction: String,
+    pub timestamp: i64,
+    pub metadata: Option<String>,
+    pub status: String,
+    pub created_at: i64,
+}
+
+/// A message to insert (the sequence number is the database's).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = messages)]
+pub struct NewMessage {
+    pub id: String,
+    pub session_id: String,
+    pub wa_message_id: Option<String>,
+    pub chat_id: String,
+    pub from_jid: String,
+    pub to_jid: String,
+    pub body: Option<String>,
+    pub msg_type: String,
+    pub direction: String,
+    pub timestamp: i64,
+    pub metadata: Option<String>,
+    pub status: String,
+    pub created_at: i64,
+}

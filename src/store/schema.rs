@@ -1,0 +1,61 @@
+// Kept in step with migrations/sqlite and migrations/postgres; portable SQL types only.
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        name -> Text,
+        engine -> Text,
+        status -> Text,
+        phone -> Nullable<Text>,
+        push_name -> Nullable<Text>,
+        config -> Text,
+        proxy_url -> Nullable<Text>,
+        proxy_type -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        should_run -> Bool,
+        connected_at -> Nullable<BigInt>,
+        last_active -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        key_prefix -> Text,
+        role -> Text,
+        allowed_ips -> Nullable<Text>,
+        allowed_sessions -> Nullable<Text>,
+        is_active -> Bool,
+        expires_at -> Nullable<BigInt>,
+        last_used_at -> Nullable<BigInt>,
+        usage_count -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    messages (seq) {
+        seq -> BigInt,
+        id -> Text,
+        session_id -> Text,
+        wa_message_id -> Nullable<Text>,
+        chat_id -> Text,
+        from_jid -> Text,
+        to_jid -> Text,
+        body -> Nullable<Text>,
+        msg_type -> Text,
+        direction -> Text,
+        timestamp -> BigInt,
+        metadata -> Nullable<Text>,
+        status -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(messages -> sessions (session_id));
+diesel::allow_tables_to_appear_in_same_query!(sessions, api_keys, messages);
