@@ -19,7 +19,15 @@ pub fn build(
     state: web::Data<AppState>,
     limits: &[Limit; 3],
     body_limit: usize,
-) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>> {
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
     App::new()
         .app_data(state)
         .app_data(web::PayloadConfig::new(body_limit))
@@ -44,7 +52,9 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
 }
 
 /// Rewrites any error response that is not already our JSON envelope into one.
-fn envelope<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+fn envelope<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let is_json = res
         .headers()
         .get(header::CONTENT_TYPE)
@@ -59,14 +69,17 @@ fn envelope<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Res
         StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => {
             ApiError::not_found(format!("Cannot {} {}", req.method(), req.path()))
         }
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(status, "Request body is larger than the server accepts (BODY_SIZE_LIMIT)")
-        }
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            status,
+            "Request body is larger than the server accepts (BODY_SIZE_LIMIT)",
+        ),
         other => ApiError::new(other, other.canonical_reason().unwrap_or("Error")),
     };
     let mut response = err.error_response();
     if let Some(v) = retry_after {
         response.headers_mut().insert(header::RETRY_AFTER, v);
     }
-    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, response).map_into_right_body(),
+    ))
 }

@@ -39,6 +39,7 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
     ("SHUTDOWN_DELAY_MS", "server.shutdown_delay_ms", Kind::Int),
     ("TRUSTED_PROXIES", "server.trusted_proxies", Kind::List),
     ("LOG_LEVEL", "server.log_level", Kind::Str),
+    ("HTTP_WORKERS", "server.workers", Kind::Int),
     ("DATABASE_TYPE", "database.type", Kind::Str),
     ("DATABASE_NAME", "database.name", Kind::Str),
     ("DATABASE_HOST", "database.host", Kind::Str),
@@ -50,9 +51,17 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
     ("API_MASTER_KEY", "auth.master_key", Kind::Str),
     ("API_KEY_PEPPER", "auth.pepper", Kind::Str),
     ("RATE_LIMIT_SHORT_TTL", "rate_limit.short_ttl", Kind::Int),
-    ("RATE_LIMIT_SHORT_LIMIT", "rate_limit.short_limit", Kind::Int),
+    (
+        "RATE_LIMIT_SHORT_LIMIT",
+        "rate_limit.short_limit",
+        Kind::Int,
+    ),
     ("RATE_LIMIT_MEDIUM_TTL", "rate_limit.medium_ttl", Kind::Int),
-    ("RATE_LIMIT_MEDIUM_LIMIT", "rate_limit.medium_limit", Kind::Int),
+    (
+        "RATE_LIMIT_MEDIUM_LIMIT",
+        "rate_limit.medium_limit",
+        Kind::Int,
+    ),
     ("RATE_LIMIT_LONG_TTL", "rate_limit.long_ttl", Kind::Int),
     ("RATE_LIMIT_LONG_LIMIT", "rate_limit.long_limit", Kind::Int),
     ("ENGINE_TYPE", "sessions.engine_type", Kind::Str),
@@ -83,6 +92,7 @@ pub struct ServerSettings {
     pub body_size_limit: String,
     pub shutdown_delay_ms: u64,
     pub trusted_proxies: Vec<String>,
+    pub workers: usize,
     pub log_level: String,
 }
 
@@ -180,7 +190,12 @@ pub fn redact_url(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let creds = &url[scheme_end + 3..at];
             match creds.find(':') {
-                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &creds[..colon], &url[at..]),
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &creds[..colon],
+                    &url[at..]
+                ),
                 None => url.to_string(),
             }
         }
@@ -199,10 +214,14 @@ impl Settings {
         file: Option<&Path>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let mut builder = Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
+        let mut builder =
+            Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
         if let Some(path) = file {
             if !path.exists() {
-                return Err(ConfigError(format!("config file {} does not exist", path.display())));
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
             }
             builder = builder.add_source(File::from(path).format(FileFormat::Toml));
         }
@@ -251,17 +270,25 @@ impl Settings {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let fail = |key: &str, accepts: &str| {
-            let env = ENV_VARS.iter().find(|(_, k, _)| *k == key).map(|(n, _, _)| *n).unwrap_or(key);
-            Err(ConfigError(format!("invalid setting {env} ({key}): expected {accepts}")))
+            let env = ENV_VARS
+                .iter()
+                .find(|(_, k, _)| *k == key)
+                .map(|(n, _, _)| *n)
+                .unwrap_or(key);
+            Err(ConfigError(format!(
+                "invalid setting {env} ({key}): expected {accepts}"
+            )))
         };
         self.body_limit()?;
         self.trusted_proxies()?;
-        if !matches!(self.database.kind.as_str(), "sqlite" | "postgres" | "postgresql") {
+        if !matches!(
+            self.database.kind.as_str(),
+            "sqlite" | "postgres" | "postgresql"
+        ) {
             return fail("database.type", "\"sqlite\" or \"postgres\"");
         }
-        if !self.database.url.is_empty()
-            && !(self.database.url.starts_with("postgres://") || self.database.url.starts_with("postgresql://"))
-        {
+        let url = &self.database.url;
+        if !(url.is_empty() || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return fail("database.url", "a postgres:// or postgresql:// URL");
         }
         if self.database.pool_size == 0 || self.database.pool_size > 256 {
@@ -277,7 +304,10 @@ impl Settings {
             ("rate_limit.long", rl.long_ttl, rl.long_limit),
         ] {
             if ttl == 0 {
-                return fail(&format!("{key}_ttl"), "a window length in milliseconds, at least 1");
+                return fail(
+                    &format!("{key}_ttl"),
+                    "a window length in milliseconds, at least 1",
+                );
             }
             if limit == 0 {
                 return fail(&format!("{key}_limit"), "a request count, at least 1");
@@ -328,16 +358,29 @@ impl Settings {
         }
         if db.kind == "sqlite" {
             let name = Path::new(&db.name);
-            let path = if name.is_absolute() { name.to_path_buf() } else { self.server.data_dir.join(name) };
+            let path = if name.is_absolute() {
+                name.to_path_buf()
+            } else {
+                self.server.data_dir.join(name)
+            };
             return DatabaseTarget::Sqlite(path);
         }
-        let name = if db.name == "openwa.sqlite" { "openwa" } else { db.name.as_str() };
+        let name = if db.name == "openwa.sqlite" {
+            "openwa"
+        } else {
+            db.name.as_str()
+        };
         let auth = if db.password.is_empty() {
             percent(&db.username)
         } else {
             format!("{}:{}", percent(&db.username), percent(&db.password))
         };
-        DatabaseTarget::Postgres(format!("postgres://{auth}@{}:{}/{}", db.host, db.port, percent(name)))
+        DatabaseTarget::Postgres(format!(
+            "postgres://{auth}@{}:{}/{}",
+            db.host,
+            db.port,
+            percent(name)
+        ))
     }
 }
 
@@ -385,7 +428,9 @@ pub fn parse_size(s: &str) -> Option<usize> {
 /// An IPv4/IPv6 address (a /32 or /128 network) or a CIDR.
 pub fn parse_ip_or_cidr(s: &str) -> Option<IpNet> {
     let s = s.trim();
-    s.parse::<IpNet>().ok().or_else(|| s.parse::<IpAddr>().ok().map(IpNet::from))
+    s.parse::<IpNet>()
+        .ok()
+        .or_else(|| s.parse::<IpAddr>().ok().map(IpNet::from))
 }
 
 #[cfg(test)]
@@ -394,7 +439,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::load_with(None, |n| map.get(n).cloned())
     }
 
@@ -403,12 +451,20 @@ mod tests {
         let s = load(&[]).unwrap();
         assert_eq!(s.server.port, 2785);
         assert_eq!(s.body_limit().unwrap(), 25 << 20);
-        assert_eq!(s.database_target(), DatabaseTarget::Sqlite(PathBuf::from("./data/openwa.sqlite")));
+        assert_eq!(
+            s.database_target(),
+            DatabaseTarget::Sqlite(PathBuf::from("./data/openwa.sqlite"))
+        );
     }
 
     #[test]
     fn env_overrides_and_bad_values_name_the_setting() {
-        let s = load(&[("PORT", "9000"), ("AUTO_START_SESSIONS", "false"), ("TRUSTED_PROXIES", "10.0.0.1, 10.1.0.0/16")]).unwrap();
+        let s = load(&[
+            ("PORT", "9000"),
+            ("AUTO_START_SESSIONS", "false"),
+            ("TRUSTED_PROXIES", "10.0.0.1, 10.1.0.0/16"),
+        ])
+        .unwrap();
         assert_eq!(s.server.port, 9000);
         assert!(!s.sessions.auto_start);
         assert_eq!(s.trusted_proxies().unwrap().len(), 2);
@@ -425,9 +481,14 @@ mod tests {
     #[test]
     fn postgres_target_from_parts_and_url_redaction() {
         let s = load(&[("DATABASE_TYPE", "postgres"), ("DATABASE_PASSWORD", "p@ss")]).unwrap();
-        let DatabaseTarget::Postgres(url) = s.database_target() else { panic!("not postgres") };
+        let DatabaseTarget::Postgres(url) = s.database_target() else {
+            panic!("not postgres")
+        };
         assert_eq!(url, "postgres://postgres:p%40ss@127.0.0.1:5432/openwa");
-        assert_eq!(redact_url(&url), "postgres://postgres:***@127.0.0.1:5432/openwa");
+        assert_eq!(
+            redact_url(&url),
+            "postgres://postgres:***@127.0.0.1:5432/openwa"
+        );
         assert!(!format!("{s:?}").contains("p%40ss"));
     }
 }

@@ -27,14 +27,20 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: Message::One(message.into()) }
+        Self {
+            status,
+            message: Message::One(message.into()),
+        }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
     /// A validation failure: one entry per problem, as class-validator reports them.
     pub fn validation(messages: Vec<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, message: Message::Many(messages) }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message: Message::Many(messages),
+        }
     }
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, message)
@@ -54,7 +60,10 @@ impl ApiError {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
     }
     pub fn with_detail(status: StatusCode, detail: Value) -> Self {
-        Self { status, message: Message::Detail(detail) }
+        Self {
+            status,
+            message: Message::Detail(detail),
+        }
     }
 
     /// The JSON body of the envelope.

@@ -38,7 +38,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    env_logger::Builder::new().parse_filters(&settings.server.log_level).format_timestamp_millis().init();
+    env_logger::Builder::new()
+        .parse_filters(&settings.server.log_level)
+        .format_timestamp_millis()
+        .init();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Config => {
             println!("{settings:#?}");
@@ -65,7 +68,10 @@ async fn serve(settings: Settings) -> ExitCode {
         }
     };
     let handle = server.shutdown_handle();
-    let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+    let (mut term, mut int) = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
         (Ok(t), Ok(i)) => (t, i),
         _ => {
             eprintln!("openwa: cannot install signal handlers");

@@ -8,9 +8,14 @@ use qrcode::QrCode;
 /// CPU-bound (a few ms): callers run it off the actix workers.
 pub fn png_data_url(payload: &str) -> Result<String, String> {
     let code = QrCode::new(payload.as_bytes()).map_err(|e| format!("QR encode: {e}"))?;
-    let img = code.render::<Luma<u8>>().module_dimensions(6, 6).quiet_zone(true).build();
+    let img = code
+        .render::<Luma<u8>>()
+        .module_dimensions(6, 6)
+        .quiet_zone(true)
+        .build();
     let mut png = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut png, ImageFormat::Png).map_err(|e| format!("PNG encode: {e}"))?;
+    img.write_to(&mut png, ImageFormat::Png)
+        .map_err(|e| format!("PNG encode: {e}"))?;
     Ok(format!(
         "data:image/png;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(png.into_inner())
@@ -25,7 +30,9 @@ mod tests {
     fn renders_a_png_data_url() {
         let url = png_data_url("2@abc,def,ghi,jkl").unwrap();
         let b64 = url.strip_prefix("data:image/png;base64,").unwrap();
-        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
     }
 }

@@ -80,7 +80,9 @@ impl Server {
             .await
             .map_err(|e| store::StoreError::Join(e.to_string()))??;
         let auth = AuthService::new(store.clone(), settings.auth.pepper.clone());
-        auth::ensure_admin_key(&store, &settings, &auth).await.map_err(StartError::Keys)?;
+        auth::ensure_admin_key(&store, &settings, &auth)
+            .await
+            .map_err(StartError::Keys)?;
 
         let draining = Arc::new(AtomicBool::new(false));
         let bus = EventBus::default().start();
@@ -95,7 +97,10 @@ impl Server {
 
         let addr = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&addr).map_err(|e| StartError::Bind(addr.clone(), e))?;
-        let port = listener.local_addr().map_err(|e| StartError::Bind(addr.clone(), e))?.port();
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartError::Bind(addr.clone(), e))?
+            .port();
 
         let state = AppState {
             settings: settings.clone(),
@@ -109,15 +114,32 @@ impl Server {
         let limits = rate_limit::limits(&settings.rate_limit, trusted)?;
         let data = web::Data::new(state.clone());
         let delay = Duration::from_millis(settings.server.shutdown_delay_ms);
-        let http = HttpServer::new(move || app::build(data.clone(), &limits, body_limit))
+        let mut http = HttpServer::new(move || app::build(data.clone(), &limits, body_limit));
+        if settings.server.workers > 0 {
+            http = http.workers(settings.server.workers);
+        }
+        let http = http
             .disable_signals()
             .shutdown_timeout(delay.as_secs().max(1))
             .listen(listener)
             .map_err(|e| StartError::Bind(addr.clone(), e))?
             .run();
-        let shutdown = ShutdownHandle { draining, http: http.handle(), delay };
-        log::info!("OpenWA {} listening on http://{}:{port}", env!("CARGO_PKG_VERSION"), settings.server.host);
-        Ok(Self { http, port, state, shutdown })
+        let shutdown = ShutdownHandle {
+            draining,
+            http: http.handle(),
+            delay,
+        };
+        log::info!(
+            "OpenWA {} listening on http://{}:{port}",
+            env!("CARGO_PKG_VERSION"),
+            settings.server.host
+        );
+        Ok(Self {
+            http,
+            port,
+            state,
+            shutdown,
+        })
     }
 
     /// The bound port (useful with port 0).
@@ -146,11 +168,21 @@ impl Server {
 
 /// Nothing runs at boot: live statuses become `disconnected`; with `auto_start`, sessions that were
 /// running and had linked a device start again (they need no new QR).
-async fn restore_sessions(store: &Store, manager: &Addr<SessionManager>, auto_start: bool) -> Result<(), StartError> {
+async fn restore_sessions(
+    store: &Store,
+    manager: &Addr<SessionManager>,
+    auto_start: bool,
+) -> Result<(), StartError> {
     let live: Vec<&'static str> = SessionStatus::LIVE.iter().map(|s| s.as_str()).collect();
     let now = time::now_micros();
-    let wanted = store.run(move |c| store::sessions::reset_after_boot(c, &live, now)).await?;
-    let restartable: Vec<String> = wanted.iter().filter(|r| r.phone.is_some()).map(|r| r.id.clone()).collect();
+    let wanted = store
+        .run(move |c| store::sessions::reset_after_boot(c, &live, now))
+        .await?;
+    let restartable: Vec<String> = wanted
+        .iter()
+        .filter(|r| r.phone.is_some())
+        .map(|r| r.id.clone())
+        .collect();
     if auto_start && !restartable.is_empty() {
         log::info!("restoring {} linked session(s)", restartable.len());
         manager.do_send(Restore(restartable));

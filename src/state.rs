@@ -32,7 +32,10 @@ pub struct AppState {
 impl AppState {
     /// The caller's IP, honouring `X-Forwarded-For` only from trusted proxies.
     pub fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {
-        let xff = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        let xff = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
         net::client_ip(req.peer_addr(), xff, &self.trusted_proxies)
     }
 }

@@ -27,7 +27,9 @@ pub fn iso_now() -> String {
 
 /// Parses an ISO-8601 / RFC 3339 date-time into epoch microseconds.
 pub fn parse_iso(s: &str) -> Option<i64> {
-    DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc).timestamp_micros())
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc).timestamp_micros())
 }
 
 #[cfg(test)]
@@ -37,7 +39,10 @@ mod tests {
     #[test]
     fn iso_has_milliseconds_and_z() {
         assert_eq!(iso(1_782_378_000_123_456), "2026-06-25T09:00:00.123Z");
-        assert_eq!(parse_iso("2026-06-25T09:00:00.123Z"), Some(1_782_378_000_123_000));
+        assert_eq!(
+            parse_iso("2026-06-25T09:00:00.123Z"),
+            Some(1_782_378_000_123_000)
+        );
         assert_eq!(parse_iso("yesterday"), None);
     }
 }

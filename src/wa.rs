@@ -22,7 +22,11 @@ pub fn normalize_chat_id(raw: &str) -> Option<String> {
     if !ok {
         return None;
     }
-    let server = if server == "s.whatsapp.net" { "c.us" } else { server };
+    let server = if server == "s.whatsapp.net" {
+        "c.us"
+    } else {
+        server
+    };
     Some(format!("{user}@{server}"))
 }
 
@@ -54,12 +58,32 @@ mod tests {
 
     #[test]
     fn chat_ids() {
-        assert_eq!(normalize_chat_id("628123456789@c.us").as_deref(), Some("628123456789@c.us"));
-        assert_eq!(normalize_chat_id("628123456789@s.whatsapp.net").as_deref(), Some("628123456789@c.us"));
-        assert_eq!(normalize_chat_id("120363025246125486@g.us").as_deref(), Some("120363025246125486@g.us"));
-        assert_eq!(normalize_chat_id("628123456789-1612345678@g.us").as_deref(), Some("628123456789-1612345678@g.us"));
+        assert_eq!(
+            normalize_chat_id("628123456789@c.us").as_deref(),
+            Some("628123456789@c.us")
+        );
+        assert_eq!(
+            normalize_chat_id("628123456789@s.whatsapp.net").as_deref(),
+            Some("628123456789@c.us")
+        );
+        assert_eq!(
+            normalize_chat_id("120363025246125486@g.us").as_deref(),
+            Some("120363025246125486@g.us")
+        );
+        assert_eq!(
+            normalize_chat_id("628123456789-1612345678@g.us").as_deref(),
+            Some("628123456789-1612345678@g.us")
+        );
         assert!(normalize_chat_id("status@broadcast").is_some());
-        for bad in ["+628123456789", "628123456789", "abc@c.us", "+62812@c.us", "1@c.us", "62812345@x.us", ""] {
+        for bad in [
+            "+628123456789",
+            "628123456789",
+            "abc@c.us",
+            "+62812@c.us",
+            "1@c.us",
+            "62812345@x.us",
+            "",
+        ] {
             assert_eq!(normalize_chat_id(bad), None, "{bad}");
         }
     }
@@ -68,7 +92,10 @@ mod tests {
     fn message_ids_round_trip() {
         let id = serialize_message_id(true, "628123456789@c.us", "3EB0ABCD");
         assert_eq!(id, "true_628123456789@c.us_3EB0ABCD");
-        assert_eq!(parse_message_id(&id), Some((true, "628123456789@c.us".into(), "3EB0ABCD".into())));
+        assert_eq!(
+            parse_message_id(&id),
+            Some((true, "628123456789@c.us".into(), "3EB0ABCD".into()))
+        );
         assert_eq!(parse_message_id("maybe_1@c.us_x"), None);
     }
 }

@@ -26,7 +26,9 @@ pub struct AuthContext {
 
 impl AuthContext {
     pub fn may_access(&self, session_id: &str) -> bool {
-        self.allowed_sessions.as_ref().is_none_or(|ids| ids.iter().any(|id| id == session_id))
+        self.allowed_sessions
+            .as_ref()
+            .is_none_or(|ids| ids.iter().any(|id| id == session_id))
     }
     /// For list routes: the ids to restrict to, if any.
     pub fn session_filter(&self) -> Option<Vec<String>> {
@@ -40,12 +42,20 @@ struct KeyResolution(Result<AuthContext, ApiError>);
 
 /// The key a request presents: `X-API-Key`, else `Authorization: Bearer`. Never the query string.
 pub fn presented_key(req: &HttpRequest) -> Option<String> {
-    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let header = |name| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     if let Some(key) = header("x-api-key").filter(|k| !k.is_empty()) {
         return Some(key.to_string());
     }
     header("authorization")
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|k| !k.is_empty())
         .map(String::from)
@@ -106,7 +116,10 @@ impl<R: MinRole> FromRequest for Authed<R> {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(check::<R>(req).map(|ctx| Authed { ctx, _role: PhantomData }))
+        ready(check::<R>(req).map(|ctx| Authed {
+            ctx,
+            _role: PhantomData,
+        }))
     }
 }
 

@@ -54,7 +54,9 @@ mod tests {
         let k = generate_key();
         assert_eq!(k.len(), 7 + 64);
         assert!(k.starts_with(KEY_PREFIX));
-        assert!(k[7..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(k[7..]
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_ne!(k, generate_key());
     }
 

@@ -90,7 +90,11 @@ pub struct AuthService {
 
 impl AuthService {
     pub fn new(store: Store, pepper: String) -> Self {
-        Self { store, pepper: Arc::new(pepper), usage: Arc::default() }
+        Self {
+            store,
+            pepper: Arc::new(pepper),
+            usage: Arc::default(),
+        }
     }
 
     pub fn hash(&self, key: &str) -> String {
@@ -99,7 +103,11 @@ impl AuthService {
 
     /// Resolves a presented key into who is calling, applying the checks of API.md §1.1 in order
     /// (the session scope and role are the route's, checked by [`Authed`]).
-    pub async fn authenticate(&self, presented: &str, ip: Option<IpAddr>) -> Result<AuthContext, AuthError> {
+    pub async fn authenticate(
+        &self,
+        presented: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<AuthContext, AuthError> {
         let hash = self.hash(presented);
         let lookup = hash.clone();
         let row = self
@@ -119,7 +127,10 @@ impl AuthService {
         }
         let allowed_ips = parse_list(row.allowed_ips.as_deref());
         if !allowed_ips.is_empty() {
-            let nets: Vec<IpNet> = allowed_ips.iter().filter_map(|s| parse_ip_or_cidr(s)).collect();
+            let nets: Vec<IpNet> = allowed_ips
+                .iter()
+                .filter_map(|s| parse_ip_or_cidr(s))
+                .collect();
             if !ip.is_some_and(|ip| nets.iter().any(|n| n.contains(&ip))) {
                 return Err(AuthError::IpNotAllowed);
             }
@@ -136,8 +147,12 @@ impl AuthService {
 
     fn record_use(&self, key_id: &str) {
         let flush = {
-            let Ok(mut usage) = self.usage.lock() else { return };
-            let entry = usage.entry(key_id.to_string()).or_insert((Instant::now() - USAGE_FLUSH, 0));
+            let Ok(mut usage) = self.usage.lock() else {
+                return;
+            };
+            let entry = usage
+                .entry(key_id.to_string())
+                .or_insert((Instant::now() - USAGE_FLUSH, 0));
             entry.1 += 1;
             if entry.0.elapsed() >= USAGE_FLUSH {
                 let uses = entry.1;
@@ -152,7 +167,10 @@ impl AuthService {
             let id = key_id.to_string();
             actix_web::rt::spawn(async move {
                 let now = time::now_micros();
-                if let Err(e) = store.run(move |c| store::api_keys::touch_api_key(c, &id, uses, now)).await {
+                if let Err(e) = store
+                    .run(move |c| store::api_keys::touch_api_key(c, &id, uses, now))
+                    .await
+                {
                     log::warn!("could not record API key use: {e}");
                 }
             });
@@ -162,7 +180,8 @@ impl AuthService {
 
 /// A JSON array column as strings (absent or malformed = empty).
 pub fn parse_list(raw: Option<&str>) -> Vec<String> {
-    raw.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
+    raw.and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default()
 }
 
 /// The wire form of a key (API.md §3): empty optional fields are omitted, the hash never leaves.
@@ -194,16 +213,31 @@ pub fn key_view(row: &ApiKeyRow) -> Value {
 
 /// First start with no keys: seeds `Default Admin Key` (the master key if set, else random), writes
 /// it to `<data dir>/.api-key` (mode 0600) and logs it in full; later starts log it masked.
-pub async fn ensure_admin_key(store: &Store, settings: &crate::config::Settings, auth: &AuthService) -> Result<(), String> {
-    let count = store.run(store::api_keys::count_api_keys).await.map_err(|e| e.to_string())?;
+pub async fn ensure_admin_key(
+    store: &Store,
+    settings: &crate::config::Settings,
+    auth: &AuthService,
+) -> Result<(), String> {
+    let count = store
+        .run(store::api_keys::count_api_keys)
+        .await
+        .map_err(|e| e.to_string())?;
     let path = settings.server.data_dir.join(".api-key");
     if count > 0 {
         if let Ok(existing) = std::fs::read_to_string(&path) {
-            log::info!("admin API key: {} (full key in {})", keys::mask(existing.trim()), path.display());
+            log::info!(
+                "admin API key: {} (full key in {})",
+                keys::mask(existing.trim()),
+                path.display()
+            );
         }
         return Ok(());
     }
-    let key = if settings.auth.master_key.is_empty() { keys::generate_key() } else { settings.auth.master_key.clone() };
+    let key = if settings.auth.master_key.is_empty() {
+        keys::generate_key()
+    } else {
+        settings.auth.master_key.clone()
+    };
     let now = time::now_micros();
     let row = ApiKeyRow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -220,10 +254,16 @@ pub async fn ensure_admin_key(store: &Store, settings: &crate::config::Settings,
         created_at: now,
         updated_at: now,
     };
-    store.run(move |c| store::api_keys::insert_api_key(c, &row)).await.map_err(|e| e.to_string())?;
+    store
+        .run(move |c| store::api_keys::insert_api_key(c, &row))
+        .await
+        .map_err(|e| e.to_string())?;
     write_secret_file(&path, &key).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     log::info!("admin API key created: {key}");
-    log::info!("it is also in {}; it will not be shown in full again", path.display());
+    log::info!(
+        "it is also in {}; it will not be shown in full again",
+        path.display()
+    );
     Ok(())
 }
 

@@ -58,7 +58,11 @@ pub enum EngineEvent {
     /// A message arrived.
     Message(Incoming),
     /// A sent message in `chat_id` progressed: `delivered`, `read` or `failed`.
-    Ack { chat_id: String, wa_id: String, status: String },
+    Ack {
+        chat_id: String,
+        wa_id: String,
+        status: String,
+    },
 }
 
 /// An engine event tagged with the engine run it belongs to, so late events of a stopped run are
@@ -86,9 +90,16 @@ pub trait Engine {
     /// Unlinks the device from the phone and wipes its credentials.
     fn logout(&self) -> LocalBoxFuture<'static, Result<(), EngineError>>;
     /// Sends a text message to a chat (`<digits>@c.us`, `...@g.us`, ...).
-    fn send_text(&self, chat_id: &str, text: &str) -> LocalBoxFuture<'static, Result<Sent, EngineError>>;
+    fn send_text(
+        &self,
+        chat_id: &str,
+        text: &str,
+    ) -> LocalBoxFuture<'static, Result<Sent, EngineError>>;
     /// Asks for an 8-character code to link by phone number instead of QR.
-    fn request_pairing_code(&self, phone: &str) -> LocalBoxFuture<'static, Result<String, EngineError>>;
+    fn request_pairing_code(
+        &self,
+        phone: &str,
+    ) -> LocalBoxFuture<'static, Result<String, EngineError>>;
     /// The simulated phone's controls, for the sandbox engine only.
     fn sandbox(&self) -> Option<&sandbox::SandboxHandle> {
         None
@@ -140,7 +151,11 @@ impl EngineFactory {
     }
 
     /// A new engine, or why this kind cannot run here.
-    pub fn create(&self, kind: EngineKind, setup: EngineSetup) -> Result<Rc<dyn Engine>, EngineError> {
+    pub fn create(
+        &self,
+        kind: EngineKind,
+        setup: EngineSetup,
+    ) -> Result<Rc<dyn Engine>, EngineError> {
         match kind {
             EngineKind::Sandbox => Ok(Rc::new(sandbox::SandboxEngine::start(setup, self.sandbox.clone()))),
             EngineKind::WhatsApp => Err(EngineError(

@@ -13,7 +13,9 @@ use futures_util::FutureExt;
 use rand::Rng;
 use serde_json::{json, Value};
 
-use super::{Engine, EngineError, EngineEvent, EngineSetup, FromEngine, Incoming, LinkedAccount, Sent};
+use super::{
+    Engine, EngineError, EngineEvent, EngineSetup, FromEngine, Incoming, LinkedAccount, Sent,
+};
 use crate::config::SandboxSettings;
 use crate::time;
 use crate::wa;
@@ -30,12 +32,31 @@ pub const DEFAULT_PUSH_NAME: &str = "Sandbox";
 /// What the test or demo user makes the phone do (the `/api/sandbox/sessions/:id/*` routes).
 #[derive(Debug, Clone)]
 pub enum SandboxCommand {
-    Scan { phone: Option<String>, push_name: Option<String> },
-    EnterPairingCode { code: String },
-    Incoming { from: String, text: Option<String>, kind: Option<String>, chat_id: Option<String>, quoted_message_id: Option<String> },
-    Ack { message_id: String, status: String },
-    Drop { reason: Option<String>, fail_reconnects: u32 },
-    Fail { reason: String },
+    Scan {
+        phone: Option<String>,
+        push_name: Option<String>,
+    },
+    EnterPairingCode {
+        code: String,
+    },
+    Incoming {
+        from: String,
+        text: Option<String>,
+        kind: Option<String>,
+        chat_id: Option<String>,
+        quoted_message_id: Option<String>,
+    },
+    Ack {
+        message_id: String,
+        status: String,
+    },
+    Drop {
+        reason: Option<String>,
+        fail_reconnects: u32,
+    },
+    Fail {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +64,9 @@ enum Phase {
     Idle,
     Connecting,
     /// Showing QR number `shown` (1-based).
-    ShowingQr { shown: u32 },
+    ShowingQr {
+        shown: u32,
+    },
     Authenticating,
     Ready,
 }
@@ -69,7 +92,10 @@ impl Actor for SandboxPhone {
 
 impl SandboxPhone {
     fn emit(&self, event: EngineEvent) {
-        self.events.do_send(FromEngine { run: self.run, event });
+        self.events.do_send(FromEngine {
+            run: self.run,
+            event,
+        });
     }
 
     /// Enters `phase` and invalidates every timer of the previous one.
@@ -79,7 +105,12 @@ impl SandboxPhone {
         self.epoch
     }
 
-    fn after(&mut self, ctx: &mut Context<Self>, delay: Duration, f: impl FnOnce(&mut Self, &mut Context<Self>) + 'static) {
+    fn after(
+        &mut self,
+        ctx: &mut Context<Self>,
+        delay: Duration,
+        f: impl FnOnce(&mut Self, &mut Context<Self>) + 'static,
+    ) {
         let epoch = self.epoch;
         ctx.run_later(delay, move |act, ctx| {
             if act.epoch == epoch {
@@ -112,11 +143,19 @@ impl SandboxPhone {
         self.enter(Phase::ShowingQr { shown });
         self.emit(EngineEvent::Qr(self.qr_text()));
         if shown == 1 && self.settings.auto_link_ms > 0 {
-            self.after(ctx, Duration::from_millis(self.settings.auto_link_ms), |act, ctx| {
-                act.link(ctx, DEFAULT_PHONE.into(), Some(DEFAULT_PUSH_NAME.into()));
-            });
+            self.after(
+                ctx,
+                Duration::from_millis(self.settings.auto_link_ms),
+                |act, ctx| {
+                    act.link(ctx, DEFAULT_PHONE.into(), Some(DEFAULT_PUSH_NAME.into()));
+                },
+            );
         }
-        self.after(ctx, Duration::from_millis(self.settings.qr_rotate_ms), move |act, ctx| act.show_qr(ctx, shown + 1));
+        self.after(
+            ctx,
+            Duration::from_millis(self.settings.qr_rotate_ms),
+            move |act, ctx| act.show_qr(ctx, shown + 1),
+        );
     }
 
     fn link(&mut self, ctx: &mut Context<Self>, phone: String, push_name: Option<String>) {
@@ -135,14 +174,24 @@ impl SandboxPhone {
         EngineError("Sandbox phone is not connected (session status must be ready)".into())
     }
 
-    fn control(&mut self, cmd: SandboxCommand, ctx: &mut Context<Self>) -> Result<Value, EngineError> {
+    fn control(
+        &mut self,
+        cmd: SandboxCommand,
+        ctx: &mut Context<Self>,
+    ) -> Result<Value, EngineError> {
         match cmd {
             SandboxCommand::Scan { phone, push_name } => {
                 if !matches!(self.phase, Phase::ShowingQr { .. }) {
-                    return Err(EngineError("There is no QR code to scan: the session status must be qr_ready".into()));
+                    return Err(EngineError(
+                        "There is no QR code to scan: the session status must be qr_ready".into(),
+                    ));
                 }
                 let phone = phone.unwrap_or_else(|| DEFAULT_PHONE.into());
-                self.link(ctx, phone, Some(push_name.unwrap_or_else(|| DEFAULT_PUSH_NAME.into())));
+                self.link(
+                    ctx,
+                    phone,
+                    Some(push_name.unwrap_or_else(|| DEFAULT_PUSH_NAME.into())),
+                );
                 Ok(json!({ "success": true, "status": "authenticating" }))
             }
             SandboxCommand::EnterPairingCode { code } => match (&self.phase, self.pairing.clone()) {
@@ -150,10 +199,21 @@ impl SandboxPhone {
                     self.link(ctx, phone, Some(DEFAULT_PUSH_NAME.into()));
                     Ok(json!({ "success": true, "status": "authenticating" }))
                 }
-                (Phase::ShowingQr { .. }, Some(_)) => Err(EngineError("Pairing code does not match the last code issued".into())),
-                _ => Err(EngineError("No pairing code is pending: request one with POST /sessions/:id/pairing-code".into())),
+                (Phase::ShowingQr { .. }, Some(_)) => Err(EngineError(
+                    "Pairing code does not match the last code issued".into(),
+                )),
+                _ => Err(EngineError(
+                    "No pairing code is pending: request one with POST /sessions/:id/pairing-code"
+                        .into(),
+                )),
             },
-            SandboxCommand::Incoming { from, text, kind, chat_id, quoted_message_id } => {
+            SandboxCommand::Incoming {
+                from,
+                text,
+                kind,
+                chat_id,
+                quoted_message_id,
+            } => {
                 if self.phase != Phase::Ready {
                     return Err(Self::not_ready());
                 }
@@ -173,18 +233,29 @@ impl SandboxPhone {
             }
             SandboxCommand::Ack { message_id, status } => {
                 let Some((true, chat_id, wa_id)) = wa::parse_message_id(&message_id) else {
-                    return Err(EngineError("messageId must be the id of a sent message: true_<chatId>_<id>".into()));
+                    return Err(EngineError(
+                        "messageId must be the id of a sent message: true_<chatId>_<id>".into(),
+                    ));
                 };
-                self.emit(EngineEvent::Ack { chat_id, wa_id, status });
+                self.emit(EngineEvent::Ack {
+                    chat_id,
+                    wa_id,
+                    status,
+                });
                 Ok(json!({ "success": true }))
             }
-            SandboxCommand::Drop { reason, fail_reconnects } => {
+            SandboxCommand::Drop {
+                reason,
+                fail_reconnects,
+            } => {
                 if self.phase != Phase::Ready {
                     return Err(Self::not_ready());
                 }
                 self.enter(Phase::Idle);
                 self.fail_reconnects = fail_reconnects;
-                self.emit(EngineEvent::Disconnected { reason: reason.unwrap_or_else(|| "Connection lost (sandbox drop)".into()) });
+                self.emit(EngineEvent::Disconnected {
+                    reason: reason.unwrap_or_else(|| "Connection lost (sandbox drop)".into()),
+                });
                 Ok(json!({ "success": true }))
             }
             SandboxCommand::Fail { reason } => {
@@ -235,7 +306,9 @@ impl Handler<Connect> for SandboxPhone {
                 if act.fail_reconnects > 0 {
                     act.fail_reconnects -= 1;
                     act.enter(Phase::Idle);
-                    act.emit(EngineEvent::Disconnected { reason: "Phone unreachable (sandbox)".into() });
+                    act.emit(EngineEvent::Disconnected {
+                        reason: "Phone unreachable (sandbox)".into(),
+                    });
                 } else if let Some(account) = act.linked.clone() {
                     act.enter(Phase::Ready);
                     act.emit(EngineEvent::Connected(account));
@@ -271,7 +344,10 @@ impl Handler<SendText> for SandboxPhone {
         if self.phase != Phase::Ready {
             return Err(Self::not_ready());
         }
-        Ok(Sent { wa_id: new_wa_id(), timestamp: time::now_secs() })
+        Ok(Sent {
+            wa_id: new_wa_id(),
+            timestamp: time::now_secs(),
+        })
     }
 }
 
@@ -280,11 +356,15 @@ impl Handler<PairingCode> for SandboxPhone {
     /// Issues an 8-character code for this phone number.
     fn handle(&mut self, msg: PairingCode, _: &mut Context<Self>) -> Self::Result {
         if !matches!(self.phase, Phase::ShowingQr { .. } | Phase::Connecting) {
-            return Err(EngineError("A pairing code can only be requested while the session waits for a QR scan".into()));
+            return Err(EngineError(
+                "A pairing code can only be requested while the session waits for a QR scan".into(),
+            ));
         }
         const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTVWXYZ23456789";
         let mut rng = rand::thread_rng();
-        let code: String = (0..8).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
+        let code: String = (0..8)
+            .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+            .collect();
         self.pairing = Some((msg.0, code.clone()));
         Ok(code)
     }
@@ -302,7 +382,10 @@ impl Handler<Control> for SandboxPhone {
 pub struct SandboxHandle(Addr<SandboxPhone>);
 
 impl SandboxHandle {
-    pub fn control(&self, cmd: SandboxCommand) -> LocalBoxFuture<'static, Result<Value, EngineError>> {
+    pub fn control(
+        &self,
+        cmd: SandboxCommand,
+    ) -> LocalBoxFuture<'static, Result<Value, EngineError>> {
         let req = self.0.send(Control(cmd));
         async move { req.await.map_err(mailbox)? }.boxed_local()
     }
@@ -327,7 +410,9 @@ impl SandboxEngine {
             fail_reconnects: 0,
         };
         log::debug!("session {}: sandbox phone started", phone.session_id);
-        Self { handle: SandboxHandle(phone.start()) }
+        Self {
+            handle: SandboxHandle(phone.start()),
+        }
     }
 }
 
@@ -346,11 +431,18 @@ impl Engine for SandboxEngine {
         let req = self.handle.0.send(Forget);
         async move { req.await.map_err(mailbox) }.boxed_local()
     }
-    fn send_text(&self, _chat_id: &str, _text: &str) -> LocalBoxFuture<'static, Result<Sent, EngineError>> {
+    fn send_text(
+        &self,
+        _chat_id: &str,
+        _text: &str,
+    ) -> LocalBoxFuture<'static, Result<Sent, EngineError>> {
         let req = self.handle.0.send(SendText);
         async move { req.await.map_err(mailbox)? }.boxed_local()
     }
-    fn request_pairing_code(&self, phone: &str) -> LocalBoxFuture<'static, Result<String, EngineError>> {
+    fn request_pairing_code(
+        &self,
+        phone: &str,
+    ) -> LocalBoxFuture<'static, Result<String, EngineError>> {
         let req = self.handle.0.send(PairingCode(phone.to_string()));
         async move { req.await.map_err(mailbox)? }.boxed_local()
     }

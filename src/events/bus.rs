@@ -91,13 +91,29 @@ mod tests {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let live = Sink(seen.clone()).start();
         let dead = Sink(Arc::new(Mutex::new(Vec::new()))).start();
-        bus.send(Subscribe(live.clone().recipient().downgrade())).await.unwrap();
-        bus.send(Subscribe(dead.clone().recipient().downgrade())).await.unwrap();
+        bus.send(Subscribe(live.clone().recipient().downgrade()))
+            .await
+            .unwrap();
+        bus.send(Subscribe(dead.clone().recipient().downgrade()))
+            .await
+            .unwrap();
         drop(dead);
-        bus.send(Publish(SessionEvent::new("session.status", "s1", serde_json::json!({})))).await.unwrap();
+        bus.send(Publish(SessionEvent::new(
+            "session.status",
+            "s1",
+            serde_json::json!({}),
+        )))
+        .await
+        .unwrap();
         assert_eq!(bus.send(CountSubscribers).await.unwrap(), 1);
         // Deliveries are asynchronous: a round trip to the sink orders after them.
-        live.send(Deliver(SessionEvent::new("ping", "s1", serde_json::json!({})))).await.unwrap();
+        live.send(Deliver(SessionEvent::new(
+            "ping",
+            "s1",
+            serde_json::json!({}),
+        )))
+        .await
+        .unwrap();
         assert_eq!(*seen.lock().unwrap(), vec!["session.status", "ping"]);
     }
 }

@@ -22,6 +22,11 @@ pub struct SessionEvent {
 
 impl SessionEvent {
     pub fn new(event: &'static str, session_id: &str, data: Value) -> Self {
-        Self { event, session_id: session_id.to_string(), timestamp: crate::time::iso_now(), data }
+        Self {
+            event,
+            session_id: session_id.to_string(),
+            timestamp: crate::time::iso_now(),
+            data,
+        }
     }
 }

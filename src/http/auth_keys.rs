@@ -68,7 +68,13 @@ impl KeyFields {
                 None
             }
         };
-        Self { name, role, allowed_ips, allowed_sessions, expires_at }
+        Self {
+            name,
+            role,
+            allowed_ips,
+            allowed_sessions,
+            expires_at,
+        }
     }
 }
 
@@ -98,15 +104,27 @@ pub async fn list_keys(_: Authed<Admin>, state: web::Data<AppState>) -> ApiResul
 }
 
 /// `GET /api/auth/api-keys/:id`
-pub async fn get_key(_: Authed<Admin>, KeyPath(id): KeyPath, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+pub async fn get_key(
+    _: Authed<Admin>,
+    KeyPath(id): KeyPath,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
     let lookup = id.clone();
-    let row = state.store.run(move |c| store::api_keys::find_api_key(c, &lookup)).await?;
-    let row = row.ok_or_else(|| ApiError::not_found(format!("API key with id '{id}' not found")))?;
+    let row = state
+        .store
+        .run(move |c| store::api_keys::find_api_key(c, &lookup))
+        .await?;
+    let row =
+        row.ok_or_else(|| ApiError::not_found(format!("API key with id '{id}' not found")))?;
     Ok(HttpResponse::Ok().json(key_view(&row)))
 }
 
 /// `POST /api/auth/api-keys`: the only answer that ever shows the key.
-pub async fn create_key(_: Authed<Admin>, state: web::Data<AppState>, Body(CreateKey(k)): Body<CreateKey>) -> ApiResult<HttpResponse> {
+pub async fn create_key(
+    _: Authed<Admin>,
+    state: web::Data<AppState>,
+    Body(CreateKey(k)): Body<CreateKey>,
+) -> ApiResult<HttpResponse> {
     let secret = keys::generate_key();
     let now = time::now_micros();
     let row = ApiKeyRow {
@@ -125,16 +143,26 @@ pub async fn create_key(_: Authed<Admin>, state: web::Data<AppState>, Body(Creat
         updated_at: now,
     };
     let stored = row.clone();
-    state.store.run(move |c| store::api_keys::insert_api_key(c, &stored)).await?;
+    state
+        .store
+        .run(move |c| store::api_keys::insert_api_key(c, &stored))
+        .await?;
     log::info!("API key {} ({}) created", row.id, row.role);
     let mut body = key_view(&row);
     body["apiKey"] = json!(secret);
     Ok(HttpResponse::Created().json(body))
 }
 
-async fn change_key(state: &AppState, id: String, changes: ApiKeyChanges) -> Result<ApiKeyRow, StoreError> {
+async fn change_key(
+    state: &AppState,
+    id: String,
+    changes: ApiKeyChanges,
+) -> Result<ApiKeyRow, StoreError> {
     let now = time::now_micros();
-    state.store.run(move |c| store::api_keys::update_api_key(c, &id, &changes, now)).await
+    state
+        .store
+        .run(move |c| store::api_keys::update_api_key(c, &id, &changes, now))
+        .await
 }
 
 /// `PUT /api/auth/api-keys/:id`
@@ -164,17 +192,28 @@ pub async fn revoke_key(
     state: web::Data<AppState>,
     _: Body<NoFields>,
 ) -> ApiResult<HttpResponse> {
-    let changes = ApiKeyChanges { is_active: Some(false), updated_at: Some(time::now_micros()), ..Default::default() };
+    let changes = ApiKeyChanges {
+        is_active: Some(false),
+        updated_at: Some(time::now_micros()),
+        ..Default::default()
+    };
     let row = change_key(&state, id, changes).await?;
     log::info!("API key {} revoked", row.id);
     Ok(HttpResponse::Ok().json(key_view(&row)))
 }
 
 /// `DELETE /api/auth/api-keys/:id`
-pub async fn delete_key(_: Authed<Admin>, KeyPath(id): KeyPath, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+pub async fn delete_key(
+    _: Authed<Admin>,
+    KeyPath(id): KeyPath,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
     let now = time::now_micros();
     let target = id.clone();
-    state.store.run(move |c| store::api_keys::delete_api_key(c, &target, now)).await?;
+    state
+        .store
+        .run(move |c| store::api_keys::delete_api_key(c, &target, now))
+        .await?;
     log::info!("API key {id} deleted");
     Ok(HttpResponse::NoContent().finish())
 }

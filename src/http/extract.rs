@@ -27,7 +27,10 @@ impl<T: FromFields + 'static> FromRequest for Body<T> {
             let bytes = bytes.await.map_err(|e| {
                 let status = e.as_response_error().status_code();
                 if status == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(status, "Request body is larger than the server accepts (BODY_SIZE_LIMIT)")
+                    ApiError::new(
+                        status,
+                        "Request body is larger than the server accepts (BODY_SIZE_LIMIT)",
+                    )
                 } else {
                     ApiError::bad_request(format!("Could not read the request body: {e}"))
                 }
@@ -35,7 +38,9 @@ impl<T: FromFields + 'static> FromRequest for Body<T> {
             let value: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
                 Value::Object(Default::default())
             } else {
-                serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("Invalid JSON in request body: {e}")))?
+                serde_json::from_slice(&bytes).map_err(|e| {
+                    ApiError::bad_request(format!("Invalid JSON in request body: {e}"))
+                })?
             };
             validate(Fields::from_body(value)?).map(Body)
         })
@@ -62,7 +67,9 @@ fn uuid_param(req: &HttpRequest, name: &str) -> Result<String, ApiError> {
     let raw = req.match_info().get(name).unwrap_or_default();
     match uuid::Uuid::try_parse(raw) {
         Ok(id) if raw.len() == 36 => Ok(id.hyphenated().to_string()),
-        _ => Err(ApiError::bad_request("Validation failed (uuid is expected)")),
+        _ => Err(ApiError::bad_request(
+            "Validation failed (uuid is expected)",
+        )),
     }
 }
 

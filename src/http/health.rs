@@ -37,7 +37,8 @@ pub async fn ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         ));
     }
     match tokio::time::timeout(DB_CHECK_TIMEOUT, state.store.ping()).await {
-        Ok(Ok(())) => Ok(HttpResponse::Ok().json(json!({ "status": "ok", "details": { "database": { "status": "up" } } }))),
+        Ok(Ok(())) => Ok(HttpResponse::Ok()
+            .json(json!({ "status": "ok", "details": { "database": { "status": "up" } } }))),
         outcome => {
             let reason = match outcome {
                 Ok(Err(e)) => {

@@ -9,8 +9,8 @@ use crate::auth::{Authed, Operator, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::sessions::messages::SendText;
 use crate::state::AppState;
-use crate::store::models::MessageRow;
 use crate::store;
+use crate::store::models::MessageRow;
 use crate::{time, wa};
 
 const CHAT_ID_RULE: &str = "chatId must be a WhatsApp chat id: <digits>@c.us for a person (international number, no +), <digits>@g.us for a group, <digits>@newsletter, <digits>@lid or status@broadcast";
@@ -36,10 +36,21 @@ impl FromFields for SendTextBody {
         let chat = chat_id(f, "chatId");
         let text = f.string("text", true, 1, 4096);
         let mentions = f
-            .string_array("mentions", 256, |m| wa::normalize_chat_id(m).is_none().then(|| "must be a chat id such as 628123456789@c.us".into()))
+            .string_array("mentions", 256, |m| {
+                wa::normalize_chat_id(m)
+                    .is_none()
+                    .then(|| "must be a chat id such as 628123456789@c.us".into())
+            })
             .unwrap_or_default();
-        let mentions = mentions.iter().filter_map(|m| wa::normalize_chat_id(m)).collect();
-        Some(Self { chat_id: chat?, text: text?, mentions })
+        let mentions = mentions
+            .iter()
+            .filter_map(|m| wa::normalize_chat_id(m))
+            .collect();
+        Some(Self {
+            chat_id: chat?,
+            text: text?,
+            mentions,
+        })
     }
 }
 
@@ -50,8 +61,19 @@ pub async fn send_text(
     state: web::Data<AppState>,
     Body(b): Body<SendTextBody>,
 ) -> ApiResult<HttpResponse> {
-    let sent = state.sessions.ask(&id, SendText { chat_id: b.chat_id, text: b.text, mentions: b.mentions }).await?;
-    Ok(HttpResponse::Created().json(json!({ "messageId": sent.message_id, "timestamp": sent.timestamp })))
+    let sent = state
+        .sessions
+        .ask(
+            &id,
+            SendText {
+                chat_id: b.chat_id,
+                text: b.text,
+                mentions: b.mentions,
+            },
+        )
+        .await?;
+    Ok(HttpResponse::Created()
+        .json(json!({ "messageId": sent.message_id, "timestamp": sent.timestamp })))
 }
 
 pub struct HistoryQuery {
@@ -62,11 +84,22 @@ pub struct HistoryQuery {
 
 impl FromFields for HistoryQuery {
     fn from_fields(f: &mut Fields) -> Option<Self> {
-        let chat_id = if f.has("chatId") { Some(chat_id(f, "chatId")?) } else { None };
+        let chat_id = if f.has("chatId") {
+            Some(chat_id(f, "chatId")?)
+        } else {
+            None
+        };
         // The contract clamps rather than refuses an out-of-range limit.
-        let limit = f.int("limit", false, i64::MIN, i64::MAX).unwrap_or(50).clamp(1, 100);
+        let limit = f
+            .int("limit", false, i64::MIN, i64::MAX)
+            .unwrap_or(50)
+            .clamp(1, 100);
         let offset = f.int("offset", false, 0, i64::MAX).unwrap_or(0);
-        Some(Self { chat_id, limit, offset })
+        Some(Self {
+            chat_id,
+            limit,
+            offset,
+        })
     }
 }
 
@@ -102,9 +135,13 @@ pub async fn list_messages(
             if store::sessions::find_session(c, &sid)?.is_none() {
                 return Ok(None);
             }
-            store::messages::list_messages(c, &sid, q.chat_id.as_deref(), q.limit, q.offset).map(Some)
+            store::messages::list_messages(c, &sid, q.chat_id.as_deref(), q.limit, q.offset)
+                .map(Some)
         })
         .await?;
-    let (rows, total) = found.ok_or_else(|| ApiError::not_found(format!("Session with id '{id}' not found")))?;
-    Ok(HttpResponse::Ok().json(json!({ "messages": rows.iter().map(message_view).collect::<Vec<_>>(), "total": total })))
+    let (rows, total) =
+        found.ok_or_else(|| ApiError::not_found(format!("Session with id '{id}' not found")))?;
+    Ok(HttpResponse::Ok().json(
+        json!({ "messages": rows.iter().map(message_view).collect::<Vec<_>>(), "total": total }),
+    ))
 }

@@ -14,7 +14,9 @@ use crate::wa;
 fn digits(f: &mut Fields, field: &str) -> Option<String> {
     let v = f.string(field, false, 1, 32)?;
     if !(6..=15).contains(&v.len()) || !v.bytes().all(|b| b.is_ascii_digit()) {
-        f.error(format!("{field} must match /^[0-9]{{6,15}}$/ regular expression"));
+        f.error(format!(
+            "{field} must match /^[0-9]{{6,15}}$/ regular expression"
+        ));
         return None;
     }
     Some(v)
@@ -24,7 +26,9 @@ fn chat(f: &mut Fields, field: &str, required: bool) -> Option<String> {
     let raw = f.string(field, required, 1, 128)?;
     let id = wa::normalize_chat_id(&raw);
     if id.is_none() {
-        f.error(format!("{field} must be a WhatsApp chat id such as 628123456789@c.us"));
+        f.error(format!(
+            "{field} must be a WhatsApp chat id such as 628123456789@c.us"
+        ));
     }
     id
 }
@@ -55,10 +59,21 @@ command_body!(EnterCode, |f| {
 command_body!(IncomingBody, |f| {
     let from = chat(f, "from", true);
     let text = f.string("text", false, 1, 4096);
-    let kind = f.one_of("type", &["text", "image", "video", "audio", "document", "sticker", "location", "contact"]);
+    let kind = f.one_of(
+        "type",
+        &[
+            "text", "image", "video", "audio", "document", "sticker", "location", "contact",
+        ],
+    );
     let chat_id = chat(f, "chatId", false);
     let quoted_message_id = f.string("quotedMessageId", false, 1, 256);
-    Some(Cmd(SandboxCommand::Incoming { from: from?, text, kind, chat_id, quoted_message_id }))
+    Some(Cmd(SandboxCommand::Incoming {
+        from: from?,
+        text,
+        kind,
+        chat_id,
+        quoted_message_id,
+    }))
 });
 command_body!(AckBody, |f| {
     let message_id = f.string("messageId", true, 1, 256);
@@ -66,13 +81,19 @@ command_body!(AckBody, |f| {
     if status.is_none() && !f.has("status") {
         f.error("status must be one of the following values: delivered, read, failed");
     }
-    Some(Cmd(SandboxCommand::Ack { message_id: message_id?, status: status? }))
+    Some(Cmd(SandboxCommand::Ack {
+        message_id: message_id?,
+        status: status?,
+    }))
 });
 command_body!(DropBody, |f| {
     let reason = f.string("reason", false, 1, 500);
     // (beyond) how many reconnect attempts fail after the drop, to exercise the reconnect policy.
     let fail_reconnects = f.int("failReconnects", false, 0, 100).unwrap_or(0) as u32;
-    Some(Cmd(SandboxCommand::Drop { reason, fail_reconnects }))
+    Some(Cmd(SandboxCommand::Drop {
+        reason,
+        fail_reconnects,
+    }))
 });
 command_body!(FailBody, |f| {
     let reason = f.string("reason", true, 1, 500)?;
@@ -85,27 +106,57 @@ async fn run(state: &AppState, id: &str, cmd: Cmd) -> ApiResult<HttpResponse> {
 }
 
 /// `POST /scan`
-pub async fn scan(_: Authed<Admin>, SessionPath(id): SessionPath, state: web::Data<AppState>, Body(Scan(c)): Body<Scan>) -> ApiResult<HttpResponse> {
+pub async fn scan(
+    _: Authed<Admin>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    Body(Scan(c)): Body<Scan>,
+) -> ApiResult<HttpResponse> {
     run(&state, &id, c).await
 }
 /// `POST /enter-pairing-code`
-pub async fn enter_pairing_code(_: Authed<Admin>, SessionPath(id): SessionPath, state: web::Data<AppState>, Body(EnterCode(c)): Body<EnterCode>) -> ApiResult<HttpResponse> {
+pub async fn enter_pairing_code(
+    _: Authed<Admin>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    Body(EnterCode(c)): Body<EnterCode>,
+) -> ApiResult<HttpResponse> {
     run(&state, &id, c).await
 }
 /// `POST /incoming`: 201 with the new message's id.
-pub async fn incoming(_: Authed<Admin>, SessionPath(id): SessionPath, state: web::Data<AppState>, Body(IncomingBody(c)): Body<IncomingBody>) -> ApiResult<HttpResponse> {
+pub async fn incoming(
+    _: Authed<Admin>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    Body(IncomingBody(c)): Body<IncomingBody>,
+) -> ApiResult<HttpResponse> {
     let answer = state.sessions.ask(&id, Sandbox(c.0)).await?;
     Ok(HttpResponse::Created().json(answer))
 }
 /// `POST /ack`
-pub async fn ack(_: Authed<Admin>, SessionPath(id): SessionPath, state: web::Data<AppState>, Body(AckBody(c)): Body<AckBody>) -> ApiResult<HttpResponse> {
+pub async fn ack(
+    _: Authed<Admin>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    Body(AckBody(c)): Body<AckBody>,
+) -> ApiResult<HttpResponse> {
     run(&state, &id, c).await
 }
 /// `POST /drop`
-pub async fn drop_link(_: Authed<Admin>, SessionPath(id): SessionPath, state: web::Data<AppState>, Body(DropBody(c)): Body<DropBody>) -> ApiResult<HttpResponse> {
+pub async fn drop_link(
+    _: Authed<Admin>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    Body(DropBody(c)): Body<DropBody>,
+) -> ApiResult<HttpResponse> {
     run(&state, &id, c).await
 }
 /// `POST /fail`
-pub async fn fail(_: Authed<Admin>, SessionPath(id): SessionPath, state: web::Data<AppState>, Body(FailBody(c)): Body<FailBody>) -> ApiResult<HttpResponse> {
+pub async fn fail(
+    _: Authed<Admin>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    Body(FailBody(c)): Body<FailBody>,
+) -> ApiResult<HttpResponse> {
     run(&state, &id, c).await
 }

@@ -8,18 +8,24 @@ use super::validate::{Fields, FromFields};
 use crate::auth::{Authed, Operator, Viewer};
 use crate::engine::EngineKind;
 use crate::error::{ApiError, ApiResult};
-use crate::sessions::messages::{GetQr, Logout, RequestPairingCode, Restart, Start, Stop, UpdateConfig, Delete};
+use crate::sessions::messages::{
+    Delete, GetQr, Logout, RequestPairingCode, Restart, Start, Stop, UpdateConfig,
+};
 use crate::sessions::{session_view, SessionConfig, SessionStatus};
 use crate::state::AppState;
-use crate::store::models::SessionRow;
 use crate::store;
+use crate::store::models::SessionRow;
 use crate::time;
 
 /// Reads the validated keys of a session `config` object; `nullable` lets `null` reset a key.
 fn config_fields(f: &mut Fields, nullable: bool) -> Map<String, Value> {
     let mut out = Map::new();
-    for (key, min, max) in [("maxReconnectAttempts", 0, 20), ("reconnectBaseDelay", 1000, 300_000)] {
-        if nullable && f.has(key) && f.take_nullable(key) == Some(None) {
+    for (key, min, max) in [
+        ("maxReconnectAttempts", 0, 20),
+        ("reconnectBaseDelay", 1000, 300_000),
+    ] {
+        if nullable && f.is_null(key) {
+            f.take_nullable(key);
             out.insert(key.into(), Value::Null);
             continue;
         }
@@ -47,27 +53,46 @@ impl FromFields for CreateSession {
             }
         }
         let engine = f.one_of("engine", &["whatsapp", "sandbox"]);
-        let config = f.object("config", |c| config_fields(c, false)).unwrap_or_default();
+        let config = f
+            .object("config", |c| config_fields(c, false))
+            .unwrap_or_default();
         let proxy_url = f.string("proxyUrl", false, 1, 255);
         if let Some(url) = &proxy_url {
-            let scheme_ok = ["http://", "https://", "socks4://", "socks5://"].iter().any(|s| url.starts_with(s));
+            let scheme_ok = ["http://", "https://", "socks4://", "socks5://"]
+                .iter()
+                .any(|s| url.starts_with(s));
             if !scheme_ok || url.split("://").nth(1).is_none_or(str::is_empty) {
                 f.error("proxyUrl must be a URL with protocol http, https, socks4 or socks5");
             }
         }
         let proxy_type = f.one_of("proxyType", &["http", "https", "socks4", "socks5"]);
-        Some(Self { name: name?, engine, config, proxy_url, proxy_type })
+        Some(Self {
+            name: name?,
+            engine,
+            config,
+            proxy_url,
+            proxy_type,
+        })
     }
 }
 
 /// `POST /api/sessions`
-pub async fn create_session(_: Authed<Operator>, state: web::Data<AppState>, Body(b): Body<CreateSession>) -> ApiResult<HttpResponse> {
+pub async fn create_session(
+    _: Authed<Operator>,
+    state: web::Data<AppState>,
+    Body(b): Body<CreateSession>,
+) -> ApiResult<HttpResponse> {
     let now = time::now_micros();
-    let engine = b.engine.unwrap_or_else(|| state.settings.sessions.engine_type.clone());
+    let engine = b
+        .engine
+        .unwrap_or_else(|| state.settings.sessions.engine_type.clone());
     let row = SessionRow {
         id: uuid::Uuid::new_v4().to_string(),
         name: b.name,
-        engine: EngineKind::parse(&engine).unwrap_or(EngineKind::WhatsApp).as_str().into(),
+        engine: EngineKind::parse(&engine)
+            .unwrap_or(EngineKind::WhatsApp)
+            .as_str()
+            .into(),
         status: SessionStatus::Created.as_str().into(),
         phone: None,
         push_name: None,
@@ -82,7 +107,10 @@ pub async fn create_session(_: Authed<Operator>, state: web::Data<AppState>, Bod
         updated_at: now,
     };
     let stored = row.clone();
-    state.store.run(move |c| store::sessions::insert_session(c, &stored)).await?;
+    state
+        .store
+        .run(move |c| store::sessions::insert_session(c, &stored))
+        .await?;
     log::info!("session {}: created ({} engine)", row.id, row.engine);
     Ok(HttpResponse::Created().json(session_view(&row)))
 }
@@ -98,16 +126,26 @@ impl FromFields for ListSessions {
         let limit = f.int("limit", false, 1, 1000).unwrap_or(1000);
         let offset = f.int("offset", false, 0, i64::MAX).unwrap_or(0);
         let name = f.string("name", false, 1, 50);
-        Some(Self { limit, offset, name })
+        Some(Self {
+            limit,
+            offset,
+            name,
+        })
     }
 }
 
 /// `GET /api/sessions`: newest first, restricted to a scoped key's sessions.
-pub async fn list_sessions(auth: Authed<Viewer>, state: web::Data<AppState>, Query(q): Query<ListSessions>) -> ApiResult<HttpResponse> {
+pub async fn list_sessions(
+    auth: Authed<Viewer>,
+    state: web::Data<AppState>,
+    Query(q): Query<ListSessions>,
+) -> ApiResult<HttpResponse> {
     let only = auth.ctx.session_filter();
     let rows = state
         .store
-        .run(move |c| store::sessions::list_sessions(c, q.name.as_deref(), only.as_deref(), q.limit, q.offset))
+        .run(move |c| {
+            store::sessions::list_sessions(c, q.name.as_deref(), only.as_deref(), q.limit, q.offset)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(rows.iter().map(session_view).collect::<Vec<_>>()))
 }
@@ -122,38 +160,70 @@ async fn load(state: &AppState, id: &str) -> ApiResult<SessionRow> {
 }
 
 /// `GET /api/sessions/:id`
-pub async fn get_session(_: Authed<Viewer>, SessionPath(id): SessionPath, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+pub async fn get_session(
+    _: Authed<Viewer>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(session_view(&load(&state, &id).await?)))
 }
 
 /// `DELETE /api/sessions/:id`
-pub async fn delete_session(_: Authed<Operator>, SessionPath(id): SessionPath, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+pub async fn delete_session(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
     state.sessions.ask(&id, Delete).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// `POST /api/sessions/:id/start`
-pub async fn start_session(_: Authed<Operator>, SessionPath(id): SessionPath, state: web::Data<AppState>, _: Body<NoFields>) -> ApiResult<HttpResponse> {
+pub async fn start_session(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    _: Body<NoFields>,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(session_view(&state.sessions.ask(&id, Start).await?)))
 }
 
 /// `POST /api/sessions/:id/stop`
-pub async fn stop_session(_: Authed<Operator>, SessionPath(id): SessionPath, state: web::Data<AppState>, _: Body<NoFields>) -> ApiResult<HttpResponse> {
+pub async fn stop_session(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    _: Body<NoFields>,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(session_view(&state.sessions.ask(&id, Stop).await?)))
 }
 
 /// `POST /api/sessions/:id/restart`
-pub async fn restart_session(_: Authed<Operator>, SessionPath(id): SessionPath, state: web::Data<AppState>, _: Body<NoFields>) -> ApiResult<HttpResponse> {
+pub async fn restart_session(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    _: Body<NoFields>,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(session_view(&state.sessions.ask(&id, Restart).await?)))
 }
 
 /// `POST /api/sessions/:id/logout`
-pub async fn logout_session(_: Authed<Operator>, SessionPath(id): SessionPath, state: web::Data<AppState>, _: Body<NoFields>) -> ApiResult<HttpResponse> {
+pub async fn logout_session(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    _: Body<NoFields>,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(session_view(&state.sessions.ask(&id, Logout).await?)))
 }
 
 /// `GET /api/sessions/:id/qr`
-pub async fn get_qr(_: Authed<Operator>, SessionPath(id): SessionPath, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+pub async fn get_qr(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
     let qr = state.sessions.ask(&id, GetQr).await?;
     Ok(HttpResponse::Ok().json(json!({ "qrCode": qr.data_url, "status": qr.status })))
 }
@@ -180,12 +250,19 @@ pub async fn request_pairing_code(
     state: web::Data<AppState>,
     Body(b): Body<PairingBody>,
 ) -> ApiResult<HttpResponse> {
-    let (code, status) = state.sessions.ask(&id, RequestPairingCode { phone: b.phone }).await?;
+    let (code, status) = state
+        .sessions
+        .ask(&id, RequestPairingCode { phone: b.phone })
+        .await?;
     Ok(HttpResponse::Created().json(json!({ "pairingCode": code, "status": status })))
 }
 
 /// `GET /api/sessions/:id/config`
-pub async fn get_config(_: Authed<Viewer>, SessionPath(id): SessionPath, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+pub async fn get_config(
+    _: Authed<Viewer>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
     let row = load(&state, &id).await?;
     Ok(HttpResponse::Ok().json(SessionConfig::from_overrides(&row.config).to_json()))
 }
@@ -209,9 +286,15 @@ pub async fn update_config(
 }
 
 /// `GET /api/sessions/stats/overview`
-pub async fn stats_overview(auth: Authed<Viewer>, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+pub async fn stats_overview(
+    auth: Authed<Viewer>,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
     let only = auth.ctx.session_filter();
-    let counts = state.store.run(move |c| store::sessions::count_sessions_by_status(c, only.as_deref())).await?;
+    let counts = state
+        .store
+        .run(move |c| store::sessions::count_sessions_by_status(c, only.as_deref()))
+        .await?;
     let mut by_status = Map::new();
     for st in SessionStatus::ALL {
         by_status.insert(st.as_str().into(), json!(0));

@@ -19,14 +19,27 @@ pub struct Fields {
 impl Fields {
     pub fn from_body(body: Value) -> Result<Self, ApiError> {
         match body {
-            Value::Object(obj) => Ok(Self { obj, path: String::new(), coerce: false, errors: Vec::new() }),
+            Value::Object(obj) => Ok(Self {
+                obj,
+                path: String::new(),
+                coerce: false,
+                errors: Vec::new(),
+            }),
             _ => Err(ApiError::bad_request("Request body must be a JSON object")),
         }
     }
 
     pub fn from_query(pairs: Vec<(String, String)>) -> Self {
-        let obj = pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-        Self { obj, path: String::new(), coerce: true, errors: Vec::new() }
+        let obj = pairs
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
+        Self {
+            obj,
+            path: String::new(),
+            coerce: true,
+            errors: Vec::new(),
+        }
     }
 
     fn name(&self, field: &str) -> String {
@@ -48,7 +61,12 @@ impl Fields {
         self.obj.contains_key(field)
     }
 
-    /// Takes a field that may be `null` (PATCH semantics: `null` resets): `Some(None)` for null.
+    /// Whether the field is present and `null` (PATCH semantics: `null` resets a key).
+    pub fn is_null(&self, field: &str) -> bool {
+        self.obj.get(field).is_some_and(Value::is_null)
+    }
+
+    /// Takes a field that may be `null`: `Some(None)` for null, `Some(Some(v))` for a value.
     pub fn take_nullable(&mut self, field: &str) -> Option<Option<Value>> {
         self.obj.remove(field).map(|v| (!v.is_null()).then_some(v))
     }
@@ -60,7 +78,13 @@ impl Fields {
     }
 
     /// A string of `min..=max` characters. `required` reports absence.
-    pub fn string(&mut self, field: &str, required: bool, min: usize, max: usize) -> Option<String> {
+    pub fn string(
+        &mut self,
+        field: &str,
+        required: bool,
+        min: usize,
+        max: usize,
+    ) -> Option<String> {
         let name = self.name(field);
         match self.take(field) {
             None if required => {
@@ -75,11 +99,15 @@ impl Fields {
                     return None;
                 }
                 if len < min {
-                    self.errors.push(format!("{name} must be longer than or equal to {min} characters"));
+                    self.errors.push(format!(
+                        "{name} must be longer than or equal to {min} characters"
+                    ));
                     return None;
                 }
                 if len > max {
-                    self.errors.push(format!("{name} must be shorter than or equal to {max} characters"));
+                    self.errors.push(format!(
+                        "{name} must be shorter than or equal to {max} characters"
+                    ));
                     return None;
                 }
                 Some(s)
@@ -104,20 +132,27 @@ impl Fields {
             Some(v) => v,
         };
         let n = match &value {
-            Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64)),
+            Value::Number(n) => n.as_i64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                    .map(|f| f as i64)
+            }),
             Value::String(s) if self.coerce => s.trim().parse::<i64>().ok(),
             _ => None,
         };
         let Some(n) = n else {
-            self.errors.push(format!("{name} must be an integer number"));
+            self.errors
+                .push(format!("{name} must be an integer number"));
             return None;
         };
         if n < min {
-            self.errors.push(format!("{name} must not be less than {min}"));
+            self.errors
+                .push(format!("{name} must not be less than {min}"));
             return None;
         }
         if n > max {
-            self.errors.push(format!("{name} must not be greater than {max}"));
+            self.errors
+                .push(format!("{name} must not be greater than {max}"));
             return None;
         }
         Some(n)
@@ -142,21 +177,31 @@ impl Fields {
         match self.take(field)? {
             Value::String(s) if allowed.contains(&s.as_str()) => Some(s),
             _ => {
-                self.errors.push(format!("{name} must be one of the following values: {}", allowed.join(", ")));
+                self.errors.push(format!(
+                    "{name} must be one of the following values: {}",
+                    allowed.join(", ")
+                ));
                 None
             }
         }
     }
 
     /// An array of strings, each checked by `each` (which returns the problem, if any).
-    pub fn string_array(&mut self, field: &str, max_items: usize, each: impl Fn(&str) -> Option<String>) -> Option<Vec<String>> {
+    pub fn string_array(
+        &mut self,
+        field: &str,
+        max_items: usize,
+        each: impl Fn(&str) -> Option<String>,
+    ) -> Option<Vec<String>> {
         let name = self.name(field);
         let Value::Array(items) = self.take(field)? else {
             self.errors.push(format!("{name} must be an array"));
             return None;
         };
         if items.len() > max_items {
-            self.errors.push(format!("{name} must contain no more than {max_items} elements"));
+            self.errors.push(format!(
+                "{name} must contain no more than {max_items} elements"
+            ));
             return None;
         }
         let mut out = Vec::with_capacity(items.len());
@@ -170,7 +215,8 @@ impl Fields {
                     None => out.push(s),
                 },
                 _ => {
-                    self.errors.push(format!("each value in {name} must be a string"));
+                    self.errors
+                        .push(format!("each value in {name} must be a string"));
                     return None;
                 }
             }
@@ -183,7 +229,12 @@ impl Fields {
         let name = self.name(field);
         match self.take(field)? {
             Value::Object(obj) => {
-                let mut nested = Fields { obj, path: format!("{name}."), coerce: self.coerce, errors: Vec::new() };
+                let mut nested = Fields {
+                    obj,
+                    path: format!("{name}."),
+                    coerce: self.coerce,
+                    errors: Vec::new(),
+                };
                 let out = f(&mut nested);
                 nested.reject_rest();
                 self.errors.append(&mut nested.errors);
@@ -197,10 +248,14 @@ impl Fields {
     }
 
     fn reject_rest(&mut self) {
-        let rest: Vec<String> = std::mem::take(&mut self.obj).into_iter().map(|(k, _)| k).collect();
+        let rest: Vec<String> = std::mem::take(&mut self.obj)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
         for key in rest {
             let name = self.name(&key);
-            self.errors.push(format!("property {name} should not exist"));
+            self.errors
+                .push(format!("property {name} should not exist"));
         }
     }
 
@@ -250,14 +305,33 @@ mod tests {
 
     #[test]
     fn class_validator_wording() {
-        let e = validate::<Demo>(Fields::from_body(json!({"name": "ab", "limit": 9, "colour": "red"})).unwrap()).err().unwrap();
+        let e = validate::<Demo>(
+            Fields::from_body(json!({"name": "ab", "limit": 9, "colour": "red"})).unwrap(),
+        )
+        .err()
+        .unwrap();
         let m = messages(e);
-        assert!(m.contains(&"name must be longer than or equal to 3 characters".to_string()), "{m:?}");
-        assert!(m.contains(&"limit must not be greater than 5".to_string()), "{m:?}");
-        assert!(m.contains(&"property colour should not exist".to_string()), "{m:?}");
-        let e = validate::<Demo>(Fields::from_body(json!({"name": 5})).unwrap()).err().unwrap();
+        assert!(
+            m.contains(&"name must be longer than or equal to 3 characters".to_string()),
+            "{m:?}"
+        );
+        assert!(
+            m.contains(&"limit must not be greater than 5".to_string()),
+            "{m:?}"
+        );
+        assert!(
+            m.contains(&"property colour should not exist".to_string()),
+            "{m:?}"
+        );
+        let e = validate::<Demo>(Fields::from_body(json!({"name": 5})).unwrap())
+            .err()
+            .unwrap();
         assert_eq!(messages(e), vec!["name must be a string"]);
-        let ok = validate::<Demo>(Fields::from_query(vec![("name".into(), "abc".into()), ("limit".into(), "2".into())])).unwrap();
+        let ok = validate::<Demo>(Fields::from_query(vec![
+            ("name".into(), "abc".into()),
+            ("limit".into(), "2".into()),
+        ]))
+        .unwrap();
         assert_eq!((ok.name.as_str(), ok.limit), ("abc", Some(2)));
     }
 }

@@ -18,7 +18,10 @@ use serde_json::{json, Map, Value};
 
 use super::messages::*;
 use super::{SessionConfig, SessionError, SessionStatus};
-use crate::engine::{Engine, EngineEvent, EngineFactory, EngineKind, EngineSetup, FromEngine, Incoming, LinkedAccount};
+use crate::engine::{
+    Engine, EngineEvent, EngineFactory, EngineKind, EngineSetup, FromEngine, Incoming,
+    LinkedAccount,
+};
 use crate::events::bus::{EventBus, Publish};
 use crate::events::SessionEvent;
 use crate::store::models::{NewMessage, SessionChanges, SessionRow};
@@ -75,7 +78,11 @@ impl Actor for SessionActor {
     fn started(&mut self, ctx: &mut Context<Self>) {
         let store = self.deps.store.clone();
         let id = self.id.clone();
-        let load = async move { store.run(move |c| store::sessions::find_session(c, &id)).await };
+        let load = async move {
+            store
+                .run(move |c| store::sessions::find_session(c, &id))
+                .await
+        };
         ctx.wait(load.into_actor(self).map(|res, act, ctx| match res {
             Ok(Some(row)) => act.row = Some(row),
             Ok(None) => act.vanish(ctx),
@@ -115,15 +122,22 @@ impl SessionActor {
     /// manager forget this actor, which then stops when the last request holding it is answered.
     fn vanish(&mut self, ctx: &mut Context<Self>) {
         self.row = None;
-        self.manager.do_send(Unregister { id: self.id.clone(), addr: ctx.address() });
+        self.manager.do_send(Unregister {
+            id: self.id.clone(),
+            addr: ctx.address(),
+        });
     }
 
     fn row(&self) -> Result<&SessionRow, SessionError> {
-        self.row.as_ref().ok_or_else(|| SessionError::NotFound(self.id.clone()))
+        self.row
+            .as_ref()
+            .ok_or_else(|| SessionError::NotFound(self.id.clone()))
     }
 
     fn status(&self) -> Option<SessionStatus> {
-        self.row.as_ref().and_then(|r| SessionStatus::parse(&r.status))
+        self.row
+            .as_ref()
+            .and_then(|r| SessionStatus::parse(&r.status))
     }
 
     /// An engine is running or a reconnect is scheduled.
@@ -132,7 +146,9 @@ impl SessionActor {
     }
 
     fn publish(&self, event: &'static str, data: Value) {
-        self.deps.bus.do_send(Publish(SessionEvent::new(event, &self.id, data)));
+        self.deps
+            .bus
+            .do_send(Publish(SessionEvent::new(event, &self.id, data)));
     }
 
     /// Applies `changes` to the in-memory row and returns the write that stores them.
@@ -152,7 +168,12 @@ impl SessionActor {
         }
         let store = self.deps.store.clone();
         let id = self.id.clone();
-        async move { store.run(move |c| store::sessions::update_session(c, &id, &changes)).await }.boxed_local()
+        async move {
+            store
+                .run(move |c| store::sessions::update_session(c, &id, &changes))
+                .await
+        }
+        .boxed_local()
     }
 
     /// Stores `changes` before this actor handles anything else.
@@ -167,7 +188,10 @@ impl SessionActor {
     }
 
     /// Replies the row once `write` is stored, handling nothing else meanwhile.
-    fn reply_row(&mut self, write: StoreFuture) -> AtomicResponse<Self, Result<SessionRow, SessionError>> {
+    fn reply_row(
+        &mut self,
+        write: StoreFuture,
+    ) -> AtomicResponse<Self, Result<SessionRow, SessionError>> {
         AtomicResponse::new(Box::pin(write.into_actor(self).map(|res, act, _| {
             res?;
             act.row().cloned()
@@ -198,7 +222,10 @@ impl SessionActor {
             return Err(SessionError::ShuttingDown);
         }
         let row = self.row()?;
-        let linked = row.phone.clone().map(|phone| LinkedAccount { phone, push_name: row.push_name.clone() });
+        let linked = row.phone.clone().map(|phone| LinkedAccount {
+            phone,
+            push_name: row.push_name.clone(),
+        });
         let kind = EngineKind::parse(&row.engine).unwrap_or(EngineKind::WhatsApp);
         self.run += 1;
         self.attempt = 0;
@@ -240,7 +267,9 @@ impl SessionActor {
     }
 
     fn not_started() -> SessionError {
-        SessionError::Precondition("Session is not started. Call POST /sessions/:id/start first.".into())
+        SessionError::Precondition(
+            "Session is not started. Call POST /sessions/:id/start first.".into(),
+        )
     }
 
     /// The link dropped: wait, then try again, at most `maxReconnectAttempts` times.
@@ -250,7 +279,10 @@ impl SessionActor {
         if self.attempt >= config.max_reconnect_attempts {
             let attempts = self.attempt;
             self.halt_engine(ctx);
-            log::warn!("session {}: giving up after {attempts} reconnect attempts", self.id);
+            log::warn!(
+                "session {}: giving up after {attempts} reconnect attempts",
+                self.id
+            );
             self.persist(
                 ctx,
                 SessionChanges {
@@ -264,10 +296,16 @@ impl SessionActor {
             );
             return;
         }
-        let base = config.reconnect_base_delay_ms.saturating_mul(1u64 << self.attempt.min(20));
+        let base = config
+            .reconnect_base_delay_ms
+            .saturating_mul(1u64 << self.attempt.min(20));
         let jitter = rand::thread_rng().gen_range(0..=1000);
         let delay = Duration::from_millis(base.saturating_add(jitter)).min(MAX_RECONNECT_DELAY);
-        log::info!("session {}: link lost ({reason}); reconnecting in {} ms", self.id, delay.as_millis());
+        log::info!(
+            "session {}: link lost ({reason}); reconnecting in {} ms",
+            self.id,
+            delay.as_millis()
+        );
         self.persist(
             ctx,
             SessionChanges {
@@ -276,14 +314,22 @@ impl SessionActor {
                 ..Default::default()
             },
         );
-        self.publish("session.disconnected", json!({ "sessionId": self.id, "reason": reason }));
+        self.publish(
+            "session.disconnected",
+            json!({ "sessionId": self.id, "reason": reason }),
+        );
         self.reconnect = Some(ctx.run_later(delay, |act, ctx| {
             act.reconnect = None;
-            let Some(engine) = act.engine.clone() else { return };
+            let Some(engine) = act.engine.clone() else {
+                return;
+            };
             act.attempt += 1;
             act.persist(
                 ctx,
-                SessionChanges { status: Some(SessionStatus::Initializing.as_str().into()), ..Default::default() },
+                SessionChanges {
+                    status: Some(SessionStatus::Initializing.as_str().into()),
+                    ..Default::default()
+                },
             );
             engine.connect();
         }));
@@ -295,19 +341,35 @@ impl SessionActor {
             return;
         }
         self.last_touch = Some(Instant::now());
-        self.persist(ctx, SessionChanges { last_active: Some(Some(time::now_micros())), ..Default::default() });
+        self.persist(
+            ctx,
+            SessionChanges {
+                last_active: Some(Some(time::now_micros())),
+                ..Default::default()
+            },
+        );
     }
 
     fn on_incoming(&mut self, ctx: &mut Context<Self>, msg: Incoming) {
         let Ok(row) = self.row() else { return };
-        let own = row.phone.as_ref().map(|p| format!("{p}@c.us")).unwrap_or_default();
+        let own = row
+            .phone
+            .as_ref()
+            .map(|p| format!("{p}@c.us"))
+            .unwrap_or_default();
         let Some(chat_id) = wa::normalize_chat_id(&msg.chat_id) else {
-            log::warn!("session {}: dropped a message with an unusable chat id", self.id);
+            log::warn!(
+                "session {}: dropped a message with an unusable chat id",
+                self.id
+            );
             return;
         };
         let from = wa::normalize_chat_id(&msg.from).unwrap_or_else(|| msg.from.clone());
         let message_id = wa::serialize_message_id(false, &chat_id, &msg.wa_id);
-        let metadata = msg.quoted_message_id.as_ref().map(|q| json!({ "quotedMessageId": q }).to_string());
+        let metadata = msg
+            .quoted_message_id
+            .as_ref()
+            .map(|q| json!({ "quotedMessageId": q }).to_string());
         let new = NewMessage {
             id: uuid::Uuid::new_v4().to_string(),
             session_id: self.id.clone(),
@@ -332,7 +394,11 @@ impl SessionActor {
         }
         self.touch(ctx);
         let store = self.deps.store.clone();
-        let stored = async move { store.run(move |c| store::messages::insert_message(c, &new)).await };
+        let stored = async move {
+            store
+                .run(move |c| store::messages::insert_message(c, &new))
+                .await
+        };
         // Stored before it is announced: a subscriber may read it back at once.
         ctx.wait(stored.into_actor(self).map(move |res, act, _| match res {
             Ok(()) => act.publish("message.received", data),
@@ -350,7 +416,11 @@ impl SessionActor {
         };
         let store = self.deps.store.clone();
         let (sid, mid, st) = (self.id.clone(), message_id.clone(), status.clone());
-        let applied = async move { store.run(move |c| store::messages::apply_ack(c, &sid, &mid, &st)).await };
+        let applied = async move {
+            store
+                .run(move |c| store::messages::apply_ack(c, &sid, &mid, &st))
+                .await
+        };
         ctx.wait(applied.into_actor(self).map(move |res, act, _| match res {
             Ok(true) => act.publish(
                 "message.ack",
@@ -402,7 +472,9 @@ impl Handler<Start> for SessionActor {
             return Self::fail_now(e);
         }
         if self.is_started() {
-            return Self::fail_now(SessionError::Precondition("Session is already started".into()));
+            return Self::fail_now(SessionError::Precondition(
+                "Session is already started".into(),
+            ));
         }
         match self.launch(ctx) {
             Ok(changes) => {
@@ -458,7 +530,10 @@ impl Handler<Logout> for SessionActor {
         let unlink = engine.logout();
         AtomicResponse::new(Box::pin(unlink.into_actor(self).then(|res, act, ctx| {
             if let Err(e) = res {
-                log::warn!("session {}: logout was not confirmed by the engine: {e}", act.id);
+                log::warn!(
+                    "session {}: logout was not confirmed by the engine: {e}",
+                    act.id
+                );
             }
             act.halt_engine(ctx);
             let mut changes = Self::stopped_changes();
@@ -483,10 +558,17 @@ impl Handler<GetQr> for SessionActor {
             if !self.is_started() {
                 return Err(Self::not_started());
             }
-            if matches!(self.status(), Some(SessionStatus::Ready | SessionStatus::Authenticating)) {
-                return Err(SessionError::Precondition("Session is already authenticated, no QR code needed".into()));
+            if matches!(
+                self.status(),
+                Some(SessionStatus::Ready | SessionStatus::Authenticating)
+            ) {
+                return Err(SessionError::Precondition(
+                    "Session is already authenticated, no QR code needed".into(),
+                ));
             }
-            self.qr.clone().ok_or_else(|| SessionError::Precondition("QR code is not ready yet. Please wait...".into()))
+            self.qr.clone().ok_or_else(|| {
+                SessionError::Precondition("QR code is not ready yet. Please wait...".into())
+            })
         };
         let text = match check() {
             Ok(t) => t,
@@ -495,7 +577,10 @@ impl Handler<GetQr> for SessionActor {
         if let Some((cached_for, url)) = &self.qr_png {
             if *cached_for == text {
                 let url = url.clone();
-                return Box::pin(fut::ready(Ok(QrCode { data_url: url, status: "qr_ready" })));
+                return Box::pin(fut::ready(Ok(QrCode {
+                    data_url: url,
+                    status: "qr_ready",
+                })));
             }
         }
         let payload = text.clone();
@@ -508,7 +593,10 @@ impl Handler<GetQr> for SessionActor {
         Box::pin(render.into_actor(self).map(move |res, act, _| {
             let url = res?;
             act.qr_png = Some((text, url.clone()));
-            Ok(QrCode { data_url: url, status: "qr_ready" })
+            Ok(QrCode {
+                data_url: url,
+                status: "qr_ready",
+            })
         }))
     }
 }
@@ -522,7 +610,10 @@ impl Handler<RequestPairingCode> for SessionActor {
             (Ok(_), None) => return Box::pin(fut::ready(Err(Self::not_started()))),
             (Ok(_), Some(engine)) => engine,
         };
-        if matches!(self.status(), Some(SessionStatus::Ready | SessionStatus::Authenticating)) {
+        if matches!(
+            self.status(),
+            Some(SessionStatus::Ready | SessionStatus::Authenticating)
+        ) {
             return Box::pin(fut::ready(Err(SessionError::Precondition(
                 "Session is already authenticated, no pairing code needed".into(),
             ))));
@@ -544,7 +635,8 @@ impl Handler<UpdateConfig> for SessionActor {
             Ok(r) => r,
             Err(e) => return Self::fail_now(e),
         };
-        let mut overrides: Map<String, Value> = serde_json::from_str(&row.config).unwrap_or_default();
+        let mut overrides: Map<String, Value> =
+            serde_json::from_str(&row.config).unwrap_or_default();
         for (k, v) in msg.patch {
             if v.is_null() {
                 overrides.remove(&k);
@@ -554,7 +646,10 @@ impl Handler<UpdateConfig> for SessionActor {
         }
         let raw = Value::Object(overrides).to_string();
         let effective = SessionConfig::from_overrides(&raw).to_json();
-        let write = self.save(SessionChanges { config: Some(raw), ..Default::default() });
+        let write = self.save(SessionChanges {
+            config: Some(raw),
+            ..Default::default()
+        });
         AtomicResponse::new(Box::pin(write.into_actor(self).map(move |res, _, _| {
             res?;
             Ok(effective)
@@ -579,7 +674,9 @@ impl Handler<Delete> for SessionActor {
                     log::warn!("session {id}: device not unlinked before delete: {e}");
                 }
             }
-            store.run(move |c| store::sessions::delete_session(c, &id)).await
+            store
+                .run(move |c| store::sessions::delete_session(c, &id))
+                .await
         };
         AtomicResponse::new(Box::pin(work.into_actor(self).map(|res, act, ctx| {
             res?;
@@ -604,9 +701,14 @@ impl Handler<SendText> for SessionActor {
                 return Box::pin(async { Err(SessionError::NotReady(id)) });
             }
         };
-        let own = row.phone.as_ref().map(|p| format!("{p}@c.us")).unwrap_or_default();
+        let own = row
+            .phone
+            .as_ref()
+            .map(|p| format!("{p}@c.us"))
+            .unwrap_or_default();
         let id = uuid::Uuid::new_v4().to_string();
-        let metadata = (!msg.mentions.is_empty()).then(|| json!({ "mentions": msg.mentions }).to_string());
+        let metadata =
+            (!msg.mentions.is_empty()).then(|| json!({ "mentions": msg.mentions }).to_string());
         let new = NewMessage {
             id: id.clone(),
             session_id: self.id.clone(),
@@ -627,26 +729,45 @@ impl Handler<SendText> for SessionActor {
         let bus = self.deps.bus.clone();
         let session_id = self.id.clone();
         Box::pin(async move {
-            store.run(move |c| store::messages::insert_message(c, &new)).await?;
+            store
+                .run(move |c| store::messages::insert_message(c, &new))
+                .await?;
             match engine.send_text(&msg.chat_id, &msg.text).await {
                 Ok(sent) => {
                     let message_id = wa::serialize_message_id(true, &msg.chat_id, &sent.wa_id);
                     let (mid, row_id, ts) = (message_id.clone(), id, sent.timestamp);
-                    store.run(move |c| store::messages::mark_message_sent(c, &row_id, &mid, ts)).await?;
+                    store
+                        .run(move |c| store::messages::mark_message_sent(c, &row_id, &mid, ts))
+                        .await?;
                     let data = json!({
                         "id": message_id, "from": own, "to": msg.chat_id, "chatId": msg.chat_id,
                         "body": msg.text, "type": "text", "timestamp": sent.timestamp, "fromMe": true,
                         "isGroup": wa::is_group(&msg.chat_id),
                     });
-                    bus.do_send(Publish(SessionEvent::new("message.sent", &session_id, data)));
-                    Ok(SentReply { message_id, timestamp: sent.timestamp })
+                    bus.do_send(Publish(SessionEvent::new(
+                        "message.sent",
+                        &session_id,
+                        data,
+                    )));
+                    Ok(SentReply {
+                        message_id,
+                        timestamp: sent.timestamp,
+                    })
                 }
                 Err(e) => {
                     let reason = e.0.clone();
-                    if let Err(store_err) = store.run(move |c| store::messages::mark_message_failed(c, &id, &reason)).await {
-                        log::error!("session {session_id}: cannot mark message failed: {store_err}");
+                    if let Err(store_err) = store
+                        .run(move |c| store::messages::mark_message_failed(c, &id, &reason))
+                        .await
+                    {
+                        log::error!(
+                            "session {session_id}: cannot mark message failed: {store_err}"
+                        );
                     }
-                    Err(SessionError::Engine(format!("Failed to send message: {}", e.0)))
+                    Err(SessionError::Engine(format!(
+                        "Failed to send message: {}",
+                        e.0
+                    )))
                 }
             }
         })
@@ -662,7 +783,12 @@ impl Handler<Sandbox> for SessionActor {
             Ok(row) if row.engine == EngineKind::Sandbox.as_str() => {}
             _ => return Box::pin(async { Err(SessionError::NotFound(id)) }),
         }
-        let Some(control) = self.engine.as_ref().and_then(|e| e.sandbox()).map(|s| s.control(msg.0)) else {
+        let Some(control) = self
+            .engine
+            .as_ref()
+            .and_then(|e| e.sandbox())
+            .map(|s| s.control(msg.0))
+        else {
             return Box::pin(async {
                 Err(SessionError::Precondition(
                     "The sandbox phone is not running: start the session first".into(),
@@ -696,13 +822,25 @@ impl Handler<FromEngine> for SessionActor {
                     return;
                 }
                 self.qr = Some(text.clone());
-                self.persist(ctx, SessionChanges { status: status(SessionStatus::QrReady), ..Default::default() });
+                self.persist(
+                    ctx,
+                    SessionChanges {
+                        status: status(SessionStatus::QrReady),
+                        ..Default::default()
+                    },
+                );
                 self.publish("session.qr", json!({ "sessionId": self.id, "qr": text }));
             }
             EngineEvent::Authenticating => {
                 if can(self, SessionStatus::Authenticating) {
                     self.qr = None;
-                    self.persist(ctx, SessionChanges { status: status(SessionStatus::Authenticating), ..Default::default() });
+                    self.persist(
+                        ctx,
+                        SessionChanges {
+                            status: status(SessionStatus::Authenticating),
+                            ..Default::default()
+                        },
+                    );
                 }
             }
             EngineEvent::Connected(account) => {
@@ -739,7 +877,10 @@ impl Handler<FromEngine> for SessionActor {
                 changes.push_name = Some(None);
                 changes.last_error = Some(Some(reason.clone()));
                 self.persist(ctx, changes);
-                self.publish("session.disconnected", json!({ "sessionId": self.id, "reason": reason }));
+                self.publish(
+                    "session.disconnected",
+                    json!({ "sessionId": self.id, "reason": reason }),
+                );
             }
             EngineEvent::Failed { reason } => {
                 self.halt_engine(ctx);
@@ -755,7 +896,11 @@ impl Handler<FromEngine> for SessionActor {
                 );
             }
             EngineEvent::Message(incoming) => self.on_incoming(ctx, incoming),
-            EngineEvent::Ack { chat_id, wa_id, status } => self.on_ack(ctx, chat_id, wa_id, status),
+            EngineEvent::Ack {
+                chat_id,
+                wa_id,
+                status,
+            } => self.on_ack(ctx, chat_id, wa_id, status),
         }
     }
 }

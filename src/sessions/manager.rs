@@ -38,7 +38,10 @@ pub struct SessionManager {
 
 impl SessionManager {
     pub fn new(deps: SessionDeps) -> Self {
-        Self { deps, actors: HashMap::new() }
+        Self {
+            deps,
+            actors: HashMap::new(),
+        }
     }
 
     fn actor(&mut self, id: String, ctx: &mut Context<Self>) -> Addr<SessionActor> {

@@ -26,7 +26,12 @@ impl SessionStatus {
     ];
 
     /// Statuses in which an engine is (or should be) running.
-    pub const LIVE: [SessionStatus; 4] = [Self::Initializing, Self::QrReady, Self::Authenticating, Self::Ready];
+    pub const LIVE: [SessionStatus; 4] = [
+        Self::Initializing,
+        Self::QrReady,
+        Self::Authenticating,
+        Self::Ready,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -52,14 +57,13 @@ impl SessionStatus {
     /// and terminal failure are allowed from anywhere; a start only from a resting status.
     pub fn can_become(self, to: SessionStatus) -> bool {
         use SessionStatus::*;
-        match (self, to) {
-            (_, Disconnected) | (_, Failed) => true,
-            (Created | Disconnected | Failed, Initializing) => true,
-            (Initializing | QrReady, QrReady) => true,
-            (Initializing | QrReady, Authenticating) => true,
-            (Initializing | Authenticating, Ready) => true,
-            _ => false,
-        }
+        matches!(
+            (self, to),
+            (_, Disconnected | Failed)
+                | (Created | Disconnected | Failed, Initializing)
+                | (Initializing | QrReady, QrReady | Authenticating)
+                | (Initializing | Authenticating, Ready)
+        )
     }
 }
 
@@ -70,15 +74,33 @@ mod tests {
 
     #[test]
     fn lifecycle_of_a_link() {
-        let path = [Created, Initializing, QrReady, QrReady, Authenticating, Ready, Disconnected, Initializing, Ready];
+        let path = [
+            Created,
+            Initializing,
+            QrReady,
+            QrReady,
+            Authenticating,
+            Ready,
+            Disconnected,
+            Initializing,
+            Ready,
+        ];
         for pair in path.windows(2) {
-            assert!(pair[0].can_become(pair[1]), "{:?} -> {:?}", pair[0], pair[1]);
+            assert!(
+                pair[0].can_become(pair[1]),
+                "{:?} -> {:?}",
+                pair[0],
+                pair[1]
+            );
         }
     }
 
     #[test]
     fn refused_transitions() {
-        assert!(!Ready.can_become(Initializing), "a ready session is already started");
+        assert!(
+            !Ready.can_become(Initializing),
+            "a ready session is already started"
+        );
         assert!(!Created.can_become(Ready));
         assert!(!Ready.can_become(QrReady));
         assert!(!Failed.can_become(Ready));

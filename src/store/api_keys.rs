@@ -9,7 +9,9 @@ use super::{DbConnection, StoreError};
 const LAST_ADMIN: &str = "Cannot remove the last active admin key";
 
 pub fn insert_api_key(conn: &mut DbConnection, row: &ApiKeyRow) -> Result<(), StoreError> {
-    diesel::insert_into(api_keys::table).values(row).execute(conn)?;
+    diesel::insert_into(api_keys::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -18,10 +20,17 @@ pub fn count_api_keys(conn: &mut DbConnection) -> Result<i64, StoreError> {
 }
 
 pub fn find_api_key(conn: &mut DbConnection, id: &str) -> Result<Option<ApiKeyRow>, StoreError> {
-    Ok(api_keys::table.find(id).select(ApiKeyRow::as_select()).first(conn).optional()?)
+    Ok(api_keys::table
+        .find(id)
+        .select(ApiKeyRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
-pub fn find_api_key_by_hash(conn: &mut DbConnection, hash: &str) -> Result<Option<ApiKeyRow>, StoreError> {
+pub fn find_api_key_by_hash(
+    conn: &mut DbConnection,
+    hash: &str,
+) -> Result<Option<ApiKeyRow>, StoreError> {
     Ok(api_keys::table
         .filter(api_keys::key_hash.eq(hash))
         .select(ApiKeyRow::as_select())
@@ -54,7 +63,11 @@ fn guard_last_admin(conn: &mut DbConnection, row: &ApiKeyRow, now: i64) -> Resul
         .filter(api_keys::id.ne(&row.id))
         .filter(api_keys::role.eq("admin"))
         .filter(api_keys::is_active.eq(true))
-        .filter(api_keys::expires_at.is_null().or(api_keys::expires_at.gt(now)))
+        .filter(
+            api_keys::expires_at
+                .is_null()
+                .or(api_keys::expires_at.gt(now)),
+        )
         .count()
         .get_result(conn)?;
     if others == 0 {
@@ -83,11 +96,14 @@ pub fn update_api_key(
             after.expires_at = expires;
         }
         // Any expiry on the last admin counts as removing it: it would lock the owner out later.
-        let demotes = !is_effective_admin(&after, now) || (after.expires_at.is_some() && row.expires_at.is_none());
+        let demotes = !is_effective_admin(&after, now)
+            || (after.expires_at.is_some() && row.expires_at.is_none());
         if demotes {
             guard_last_admin(conn, &row, now)?;
         }
-        diesel::update(api_keys::table.find(id)).set(changes).execute(conn)?;
+        diesel::update(api_keys::table.find(id))
+            .set(changes)
+            .execute(conn)?;
         find_api_key(conn, id)?.ok_or_else(|| not_found(id))
     })
 }
@@ -102,7 +118,12 @@ pub fn delete_api_key(conn: &mut DbConnection, id: &str, now: i64) -> Result<(),
 }
 
 /// Records use of a key (the caller throttles this to once a minute per key).
-pub fn touch_api_key(conn: &mut DbConnection, id: &str, uses: i64, now: i64) -> Result<(), StoreError> {
+pub fn touch_api_key(
+    conn: &mut DbConnection,
+    id: &str,
+    uses: i64,
+    now: i64,
+) -> Result<(), StoreError> {
     diesel::update(api_keys::table.find(id))
         .set((
             api_keys::usage_count.eq(api_keys::usage_count + uses),

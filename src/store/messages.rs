@@ -7,7 +7,9 @@ use super::schema::messages;
 use super::{DbConnection, StoreError};
 
 pub fn insert_message(conn: &mut DbConnection, msg: &NewMessage) -> Result<(), StoreError> {
-    diesel::insert_into(messages::table).values(msg).execute(conn)?;
+    diesel::insert_into(messages::table)
+        .values(msg)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -28,17 +30,29 @@ pub fn mark_message_sent(
     Ok(())
 }
 
-pub fn mark_message_failed(conn: &mut DbConnection, id: &str, reason: &str) -> Result<(), StoreError> {
+pub fn mark_message_failed(
+    conn: &mut DbConnection,
+    id: &str,
+    reason: &str,
+) -> Result<(), StoreError> {
     let metadata = serde_json::json!({ "error": reason }).to_string();
     diesel::update(messages::table.filter(messages::id.eq(id)))
-        .set((messages::status.eq("failed"), messages::metadata.eq(Some(metadata))))
+        .set((
+            messages::status.eq("failed"),
+            messages::metadata.eq(Some(metadata)),
+        ))
         .execute(conn)?;
     Ok(())
 }
 
 /// Applies an ack, only moving forward (`sent` < `delivered` < `read`; `failed` from any).
 /// Returns false when no outgoing message of that session has this id.
-pub fn apply_ack(conn: &mut DbConnection, session_id: &str, wa_message_id: &str, status: &str) -> Result<bool, StoreError> {
+pub fn apply_ack(
+    conn: &mut DbConnection,
+    session_id: &str,
+    wa_message_id: &str,
+    status: &str,
+) -> Result<bool, StoreError> {
     let earlier: &[&str] = match status {
         "delivered" => &["pending", "sent"],
         "read" => &["pending", "sent", "delivered"],
@@ -54,7 +68,9 @@ pub fn apply_ack(conn: &mut DbConnection, session_id: &str, wa_message_id: &str,
         messages::table
             .filter(messages::session_id.eq(session_id))
             .filter(messages::wa_message_id.eq(wa_message_id))
-            .filter(messages::status.eq_any(earlier.iter().map(|s| s.to_string()).collect::<Vec<_>>())),
+            .filter(
+                messages::status.eq_any(earlier.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+            ),
     )
     .set(messages::status.eq(status))
     .execute(conn)?;
@@ -70,7 +86,9 @@ pub fn list_messages(
     offset: i64,
 ) -> Result<(Vec<MessageRow>, i64), StoreError> {
     let filtered = || {
-        let mut q = messages::table.filter(messages::session_id.eq(session_id.to_string())).into_boxed();
+        let mut q = messages::table
+            .filter(messages::session_id.eq(session_id.to_string()))
+            .into_boxed();
         if let Some(chat) = chat_id {
             q = q.filter(messages::chat_id.eq(chat.to_string()));
         }

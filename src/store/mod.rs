@@ -37,7 +37,13 @@ pub enum StoreError {
 impl StoreError {
     /// True when the error is a unique-constraint violation.
     pub fn is_unique_violation(&self) -> bool {
-        matches!(self, StoreError::Query(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)))
+        matches!(
+            self,
+            StoreError::Query(DieselError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
     }
 }
 
@@ -54,14 +60,17 @@ impl Store {
     pub fn open(target: DatabaseTarget, pool_size: u32) -> Result<Self, StoreError> {
         if let DatabaseTarget::Sqlite(path) = &target {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| StoreError::Pool(format!("cannot create {}: {e}", dir.display())))?;
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Pool(format!("cannot create {}: {e}", dir.display()))
+                })?;
             }
         }
         let pool = Pool::builder()
             .max_size(pool_size)
             .connection_timeout(Duration::from_secs(10))
-            .build(conn::Manager { target: target.clone() })
+            .build(conn::Manager {
+                target: target.clone(),
+            })
             .map_err(|e| StoreError::Pool(e.to_string()))?;
         let mut conn = pool.get().map_err(|e| StoreError::Pool(e.to_string()))?;
         let applied = migrate::run_pending(&mut conn).map_err(StoreError::Pool)?;

@@ -8,12 +8,18 @@ use super::{DbConnection, StoreError};
 
 /// Inserts a new session; a taken name is a `Conflict` with the API's text.
 pub fn insert_session(conn: &mut DbConnection, row: &SessionRow) -> Result<(), StoreError> {
-    match diesel::insert_into(sessions::table).values(row).execute(conn) {
+    match diesel::insert_into(sessions::table)
+        .values(row)
+        .execute(conn)
+    {
         Ok(_) => Ok(()),
         Err(e) => {
             let e = StoreError::from(e);
             if e.is_unique_violation() {
-                Err(StoreError::Conflict(format!("Session with name '{}' already exists", row.name)))
+                Err(StoreError::Conflict(format!(
+                    "Session with name '{}' already exists",
+                    row.name
+                )))
             } else {
                 Err(e)
             }
@@ -66,8 +72,14 @@ pub fn count_sessions_by_status(
     Ok(query.load(conn)?)
 }
 
-pub fn update_session(conn: &mut DbConnection, id: &str, changes: &SessionChanges) -> Result<(), StoreError> {
-    diesel::update(sessions::table.find(id)).set(changes).execute(conn)?;
+pub fn update_session(
+    conn: &mut DbConnection,
+    id: &str,
+    changes: &SessionChanges,
+) -> Result<(), StoreError> {
+    diesel::update(sessions::table.find(id))
+        .set(changes)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -82,11 +94,18 @@ pub fn delete_session(conn: &mut DbConnection, id: &str) -> Result<bool, StoreEr
 
 /// At boot nothing is running: every live status becomes `disconnected`. Returns the sessions the
 /// user wanted running, so the caller can start them again.
-pub fn reset_after_boot(conn: &mut DbConnection, live: &[&str], now: i64) -> Result<Vec<SessionRow>, StoreError> {
+pub fn reset_after_boot(
+    conn: &mut DbConnection,
+    live: &[&str],
+    now: i64,
+) -> Result<Vec<SessionRow>, StoreError> {
     conn.transaction(|conn| {
         let live: Vec<String> = live.iter().map(|s| s.to_string()).collect();
         diesel::update(sessions::table.filter(sessions::status.eq_any(live)))
-            .set((sessions::status.eq("disconnected"), sessions::updated_at.eq(now)))
+            .set((
+                sessions::status.eq("disconnected"),
+                sessions::updated_at.eq(now),
+            ))
             .execute(conn)?;
         Ok(sessions::table
             .filter(sessions::should_run.eq(true))

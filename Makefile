@@ -1,0 +1,54 @@
+# OpenWA: the only entry points a newcomer needs.
+#   make run    build (release) and start with the embedded defaults (SQLite under ./data, port 2785)
+#   make test   every test: SQLite always, PostgreSQL too when one is reachable
+#   make lint   rustfmt check + clippy with warnings as errors
+#   make bench  load benchmark of a release build (needs wrk)
+
+# Build artefacts live outside the clone so fresh clones (and CI) reuse compiled dependencies.
+CARGO_TARGET_DIR ?= $(HOME)/.cache/openwa/target
+export CARGO_TARGET_DIR
+CARGO ?= cargo
+PG_DEFAULT_URL := postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run build release test test-sqlite test-pg lint fmt bench clean-data
+
+run: release
+	$(CARGO_TARGET_DIR)/release/openwa serve
+
+build:
+	$(CARGO) build --all-targets
+
+release:
+	$(CARGO) build --release --bin openwa
+
+test: test-sqlite test-pg
+
+test-sqlite:
+	$(CARGO) test --all-targets
+
+# PostgreSQL: TEST_DATABASE_URL if set, else a local server on 5432 if one answers.
+# Under CI (CI=true) a missing server is an error, never a skip.
+test-pg:
+	@url="$${TEST_DATABASE_URL:-$${DATABASE_URL:-}}"; \
+	if [ -z "$$url" ] && (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then url="$(PG_DEFAULT_URL)"; fi; \
+	if [ -n "$$url" ]; then \
+		echo "== integration tests against PostgreSQL"; \
+		OPENWA_TEST_BACKEND=postgres TEST_DATABASE_URL="$$url" $(CARGO) test --test api; \
+	elif [ "$${CI:-}" = "true" ]; then \
+		echo "PostgreSQL tests are mandatory under CI, but no server answers and TEST_DATABASE_URL is unset" >&2; exit 1; \
+	else \
+		echo "PostgreSQL tests skipped: TEST_DATABASE_URL is unset and nothing answers on 127.0.0.1:5432"; \
+	fi
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+bench: release
+	bench/run.sh $(CARGO_TARGET_DIR)/release/openwa
+
+clean-data:
+	rm -rf ./data

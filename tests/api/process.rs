@@ -1,0 +1,214 @@
+//! The real `openwa` process: configuration errors, SIGTERM draining, and kill -9 recovery.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+struct Daemon {
+    child: Child,
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Daemon {
+    /// Starts the binary on a free port and waits for its "listening" log line.
+    fn start(db: &TestDb, extra: &[(&str, &str)]) -> Daemon {
+        let mut cmd = Command::new(binary());
+        cmd.arg("serve")
+            .envs(test_env(db))
+            .env("LOG_LEVEL", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn openwa");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(url) = line.split("listening on ").nth(1) {
+                    let _ = tx.send(url.trim().to_string());
+                }
+            }
+        });
+        let base = rx
+            .recv_timeout(DEADLINE)
+            .expect("the daemon reports its address");
+        Daemon {
+            child,
+            base,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Resp {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("X-API-Key", ADMIN_KEY);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        read(req.send().await.expect("request")).await
+    }
+
+    async fn status_of(&self, id: &str) -> String {
+        self.call(reqwest::Method::GET, &format!("/api/sessions/{id}"), None)
+            .await
+            .body["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill");
+        assert!(ok.success());
+    }
+
+    /// Waits for the process to exit; returns its exit code.
+    async fn wait_exit(&mut self) -> Option<i32> {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status.code();
+            }
+            assert!(start.elapsed() < DEADLINE, "daemon did not exit");
+            actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn an_invalid_setting_stops_the_start_with_one_line_naming_it() {
+    for (var, value) in [
+        ("PORT", "abc"),
+        ("DATABASE_TYPE", "oracle"),
+        ("RATE_LIMIT_SHORT_LIMIT", "0"),
+        ("TRUSTED_PROXIES", "not-an-ip"),
+    ] {
+        let out = Command::new(binary())
+            .env(var, value)
+            .env("DATA_DIR", "/nonexistent/never-created")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{var}={value}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(var), "{var}: {stderr}");
+    }
+}
+
+#[actix_web::test]
+async fn sigterm_drains_then_exits_zero() {
+    let db = TestDb::new();
+    let mut daemon = Daemon::start(&db, &[("SHUTDOWN_DELAY_MS", "1500")]);
+    let ready = daemon
+        .call(reqwest::Method::GET, "/api/health/ready", None)
+        .await;
+    assert_eq!(ready.status, 200);
+    daemon.signal("TERM");
+    let r = wait_for("readiness to report draining", || async {
+        let r = daemon
+            .call(reqwest::Method::GET, "/api/health/ready", None)
+            .await;
+        (r.status == 503).then_some(r)
+    })
+    .await;
+    assert_eq!(
+        r.body["message"],
+        json!({"status": "error", "details": {"shutdown": {"status": "draining"}}})
+    );
+    // Still serving while draining, so in-flight clients finish.
+    assert_eq!(
+        daemon
+            .call(reqwest::Method::GET, "/api/sessions", None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(daemon.wait_exit().await, Some(0));
+}
+
+#[actix_web::test]
+async fn after_kill_9_nothing_is_lost_and_the_session_relinks() {
+    let db = TestDb::new();
+    let daemon = Daemon::start(&db, &[]);
+    let r = daemon
+        .call(
+            reqwest::Method::POST,
+            "/api/sessions",
+            Some(json!({"name": "crashy"})),
+        )
+        .await;
+    let id = r.body["id"].as_str().unwrap().to_string();
+    daemon
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/sessions/{id}/start"),
+            Some(json!({})),
+        )
+        .await;
+    wait_for("qr_ready", || async {
+        (daemon.status_of(&id).await == "qr_ready").then_some(())
+    })
+    .await;
+    daemon
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/sandbox/sessions/{id}/scan"),
+            Some(json!({"phone": "628555000111"})),
+        )
+        .await;
+    wait_for("ready", || async {
+        (daemon.status_of(&id).await == "ready").then_some(())
+    })
+    .await;
+    let sent = daemon
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/sessions/{id}/messages/send-text"),
+            Some(json!({"chatId": "628123456789@c.us", "text": "before the crash"})),
+        )
+        .await;
+    assert_eq!(sent.status, 201);
+    daemon.signal("KILL");
+    drop(daemon);
+
+    let daemon = Daemon::start(&db, &[]);
+    wait_for("the session to relink", || async {
+        (daemon.status_of(&id).await == "ready").then_some(())
+    })
+    .await;
+    let h = daemon
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/sessions/{id}/messages"),
+            None,
+        )
+        .await;
+    assert_eq!(h.body["messages"][0]["body"], "before the crash");
+    assert_eq!(h.body["messages"][0]["waMessageId"], sent.body["messageId"]);
+}
