@@ -277,6 +277,9 @@ fn write_secret_file(path: &std::path::Path, content: &str) -> std::io::Result<(
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(path)?;
+    // `mode` applies only when the file is created; an existing file is narrowed explicitly.
+    #[cfg(unix)]
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     file.write_all(content.as_bytes())?;
     file.write_all(b"\n")
 }
