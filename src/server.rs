@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::engine::EngineFactory;
 use crate::events::bus::EventBus;
 use crate::sessions::actor::SessionDeps;
+use crate::sessions::directory::SessionDirectory;
 use crate::sessions::manager::{Restore, ShutdownAll};
 use crate::sessions::{SessionManager, SessionStatus, SessionsHandle};
 use crate::state::AppState;
@@ -85,12 +86,14 @@ impl Server {
             .map_err(StartError::Keys)?;
 
         let draining = Arc::new(AtomicBool::new(false));
+        let directory = SessionDirectory::default();
         let bus = EventBus::default().start();
         let deps = SessionDeps {
             store: store.clone(),
             bus: bus.clone(),
             engines: EngineFactory::new(settings.sandbox.clone()),
             draining: draining.clone(),
+            directory: directory.clone(),
         };
         let manager = SessionManager::new(deps).start();
         restore_sessions(&store, &manager, settings.sessions.auto_start).await?;
@@ -104,9 +107,13 @@ impl Server {
 
         let state = AppState {
             settings: settings.clone(),
-            store,
+            store: store.clone(),
             auth,
-            sessions: SessionsHandle { manager },
+            sessions: SessionsHandle {
+                manager,
+                directory,
+                store,
+            },
             bus,
             trusted_proxies: trusted.clone(),
             draining: draining.clone(),
@@ -176,7 +183,7 @@ async fn restore_sessions(
     let live: Vec<&'static str> = SessionStatus::LIVE.iter().map(|s| s.as_str()).collect();
     let now = time::now_micros();
     let wanted = store
-        .run(move |c| store::sessions::reset_after_boot(c, &live, now))
+        .write(move |c| store::sessions::reset_after_boot(c, &live, now))
         .await?;
     let restartable: Vec<String> = wanted
         .iter()

@@ -85,6 +85,12 @@ pub async fn resolve_key(
     next.call(req).await
 }
 
+/// What the key guard concluded for this request, if it ran (for routes that report rather than
+/// enforce, such as `POST /api/auth/validate`).
+pub fn resolved(req: &HttpRequest) -> Option<Result<AuthContext, ApiError>> {
+    req.extensions().get::<KeyResolution>().map(|r| r.0.clone())
+}
+
 /// A route's minimum role, as a type: `Authed<Operator>`.
 pub trait MinRole {
     const ROLE: Role;

@@ -86,7 +86,14 @@ pub struct AuthService {
     pepper: Arc<String>,
     /// Per key: when usage was last written, and uses counted since.
     usage: Arc<Mutex<HashMap<String, (Instant, i64)>>>,
+    /// Known keys by hash, with when they were read: saves a database round trip per request.
+    /// Cleared on every key change made here; the TTL bounds staleness for changes made by
+    /// another node sharing the database.
+    known: Arc<Mutex<HashMap<String, (Instant, ApiKeyRow)>>>,
 }
+
+/// How long a key read from the database is trusted without reading it again.
+const KEY_CACHE_TTL: Duration = Duration::from_secs(10);
 
 impl AuthService {
     pub fn new(store: Store, pepper: String) -> Self {
@@ -94,6 +101,7 @@ impl AuthService {
             store,
             pepper: Arc::new(pepper),
             usage: Arc::default(),
+            known: Arc::default(),
         }
     }
 
@@ -109,12 +117,21 @@ impl AuthService {
         ip: Option<IpAddr>,
     ) -> Result<AuthContext, AuthError> {
         let hash = self.hash(presented);
-        let lookup = hash.clone();
-        let row = self
-            .store
-            .run(move |c| store::api_keys::find_api_key_by_hash(c, &lookup))
-            .await?
-            .ok_or(AuthError::Invalid)?;
+        let row = match self.cached(&hash) {
+            Some(row) => row,
+            None => {
+                let lookup = hash.clone();
+                let row = self
+                    .store
+                    .run(move |c| store::api_keys::find_api_key_by_hash(c, &lookup))
+                    .await?
+                    .ok_or(AuthError::Invalid)?;
+                if let Ok(mut known) = self.known.lock() {
+                    known.insert(hash.clone(), (Instant::now(), row.clone()));
+                }
+                row
+            }
+        };
         if !keys::hashes_equal(&row.key_hash, &hash) {
             return Err(AuthError::Invalid);
         }
@@ -145,6 +162,19 @@ impl AuthService {
         })
     }
 
+    fn cached(&self, hash: &str) -> Option<ApiKeyRow> {
+        let known = self.known.lock().ok()?;
+        let (read_at, row) = known.get(hash)?;
+        (read_at.elapsed() < KEY_CACHE_TTL).then(|| row.clone())
+    }
+
+    /// Forgets every cached key; call after any change to a key (revoke, update, delete).
+    pub fn forget_cached_keys(&self) {
+        if let Ok(mut known) = self.known.lock() {
+            known.clear();
+        }
+    }
+
     fn record_use(&self, key_id: &str) {
         let flush = {
             let Ok(mut usage) = self.usage.lock() else {
@@ -168,7 +198,7 @@ impl AuthService {
             actix_web::rt::spawn(async move {
                 let now = time::now_micros();
                 if let Err(e) = store
-                    .run(move |c| store::api_keys::touch_api_key(c, &id, uses, now))
+                    .write(move |c| store::api_keys::touch_api_key(c, &id, uses, now))
                     .await
                 {
                     log::warn!("could not record API key use: {e}");
@@ -255,7 +285,7 @@ pub async fn ensure_admin_key(
         updated_at: now,
     };
     store
-        .run(move |c| store::api_keys::insert_api_key(c, &row))
+        .write(move |c| store::api_keys::insert_api_key(c, &row))
         .await
         .map_err(|e| e.to_string())?;
     write_secret_file(&path, &key).map_err(|e| format!("cannot write {}: {e}", path.display()))?;

@@ -14,13 +14,11 @@ use crate::store::{self, StoreError};
 use crate::time;
 
 /// `POST /api/auth/validate`: whether the key in `X-API-Key` works from this IP.
-pub async fn validate_key(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let Some(key) = auth::guard::presented_key(&req) else {
-        return HttpResponse::Ok().json(json!({ "valid": false }));
-    };
-    match state.auth.authenticate(&key, state.client_ip(&req)).await {
-        Ok(ctx) => HttpResponse::Ok().json(json!({ "valid": true, "role": ctx.role })),
-        Err(_) => HttpResponse::Ok().json(json!({ "valid": false })),
+/// Reuses the lookup the key guard already made for this request.
+pub async fn validate_key(req: HttpRequest) -> HttpResponse {
+    match auth::guard::resolved(&req) {
+        Some(Ok(ctx)) => HttpResponse::Ok().json(json!({ "valid": true, "role": ctx.role })),
+        _ => HttpResponse::Ok().json(json!({ "valid": false })),
     }
 }
 
@@ -145,7 +143,7 @@ pub async fn create_key(
     let stored = row.clone();
     state
         .store
-        .run(move |c| store::api_keys::insert_api_key(c, &stored))
+        .write(move |c| store::api_keys::insert_api_key(c, &stored))
         .await?;
     log::info!("API key {} ({}) created", row.id, row.role);
     let mut body = key_view(&row);
@@ -159,10 +157,12 @@ async fn change_key(
     changes: ApiKeyChanges,
 ) -> Result<ApiKeyRow, StoreError> {
     let now = time::now_micros();
-    state
+    let row = state
         .store
-        .run(move |c| store::api_keys::update_api_key(c, &id, &changes, now))
-        .await
+        .write(move |c| store::api_keys::update_api_key(c, &id, &changes, now))
+        .await;
+    state.auth.forget_cached_keys();
+    row
 }
 
 /// `PUT /api/auth/api-keys/:id`
@@ -212,8 +212,9 @@ pub async fn delete_key(
     let target = id.clone();
     state
         .store
-        .run(move |c| store::api_keys::delete_api_key(c, &target, now))
+        .write(move |c| store::api_keys::delete_api_key(c, &target, now))
         .await?;
+    state.auth.forget_cached_keys();
     log::info!("API key {id} deleted");
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,7 +7,7 @@ use super::extract::{Body, NoFields, Query, SessionPath};
 use super::validate::{Fields, FromFields};
 use crate::auth::{Authed, Operator, Viewer};
 use crate::engine::EngineKind;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::sessions::messages::{
     Delete, GetQr, Logout, RequestPairingCode, Restart, Start, Stop, UpdateConfig,
 };
@@ -109,7 +109,7 @@ pub async fn create_session(
     let stored = row.clone();
     state
         .store
-        .run(move |c| store::sessions::insert_session(c, &stored))
+        .write(move |c| store::sessions::insert_session(c, &stored))
         .await?;
     log::info!("session {}: created ({} engine)", row.id, row.engine);
     Ok(HttpResponse::Created().json(session_view(&row)))
@@ -150,22 +150,13 @@ pub async fn list_sessions(
     Ok(HttpResponse::Ok().json(rows.iter().map(session_view).collect::<Vec<_>>()))
 }
 
-async fn load(state: &AppState, id: &str) -> ApiResult<SessionRow> {
-    let lookup = id.to_string();
-    state
-        .store
-        .run(move |c| store::sessions::find_session(c, &lookup))
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("Session with id '{id}' not found")))
-}
-
 /// `GET /api/sessions/:id`
 pub async fn get_session(
     _: Authed<Viewer>,
     SessionPath(id): SessionPath,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(session_view(&load(&state, &id).await?)))
+    Ok(HttpResponse::Ok().json(session_view(&state.sessions.get(&id).await?)))
 }
 
 /// `DELETE /api/sessions/:id`
@@ -263,7 +254,7 @@ pub async fn get_config(
     SessionPath(id): SessionPath,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
-    let row = load(&state, &id).await?;
+    let row = state.sessions.get(&id).await?;
     Ok(HttpResponse::Ok().json(SessionConfig::from_overrides(&row.config).to_json()))
 }
 

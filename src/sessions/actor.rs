@@ -16,6 +16,7 @@ use futures_util::FutureExt;
 use rand::Rng;
 use serde_json::{json, Map, Value};
 
+use super::directory::SessionDirectory;
 use super::messages::*;
 use super::{SessionConfig, SessionError, SessionStatus};
 use crate::engine::{
@@ -41,6 +42,8 @@ pub struct SessionDeps {
     pub engines: EngineFactory,
     /// Set from the moment a shutdown signal arrives: no new engine starts.
     pub draining: Arc<AtomicBool>,
+    /// Where this actor publishes its row for readers.
+    pub directory: SessionDirectory,
 }
 
 /// Tells the manager an actor's session no longer exists.
@@ -84,7 +87,10 @@ impl Actor for SessionActor {
                 .await
         };
         ctx.wait(load.into_actor(self).map(|res, act, ctx| match res {
-            Ok(Some(row)) => act.row = Some(row),
+            Ok(Some(row)) => {
+                act.deps.directory.put(&row);
+                act.row = Some(row);
+            }
             Ok(None) => act.vanish(ctx),
             Err(e) => {
                 log::error!("session {}: cannot load: {e}", act.id);
@@ -122,6 +128,7 @@ impl SessionActor {
     /// manager forget this actor, which then stops when the last request holding it is answered.
     fn vanish(&mut self, ctx: &mut Context<Self>) {
         self.row = None;
+        self.deps.directory.remove(&self.id);
         self.manager.do_send(Unregister {
             id: self.id.clone(),
             addr: ctx.address(),
@@ -151,8 +158,8 @@ impl SessionActor {
             .do_send(Publish(SessionEvent::new(event, &self.id, data)));
     }
 
-    /// Applies `changes` to the in-memory row and returns the write that stores them.
-    /// A status change is published as `session.status`.
+    /// Applies `changes` to the in-memory row and returns the write that stores them; readers see
+    /// the new row once it is stored. A status change is published as `session.status`.
     fn save(&mut self, mut changes: SessionChanges) -> StoreFuture {
         let Some(row) = self.row.as_mut() else {
             return async { Ok(()) }.boxed_local();
@@ -161,17 +168,21 @@ impl SessionActor {
         changes.updated_at = Some(now);
         let old_status = row.status.clone();
         apply(row, &changes);
-        if row.status != old_status {
-            log::info!("session {}: {old_status} -> {}", self.id, row.status);
-            let data = json!({ "sessionId": self.id, "status": row.status });
+        let snapshot = row.clone();
+        if snapshot.status != old_status {
+            log::info!("session {}: {old_status} -> {}", self.id, snapshot.status);
+            let data = json!({ "sessionId": self.id, "status": snapshot.status });
             self.publish("session.status", data);
         }
         let store = self.deps.store.clone();
+        let directory = self.deps.directory.clone();
         let id = self.id.clone();
         async move {
             store
-                .run(move |c| store::sessions::update_session(c, &id, &changes))
-                .await
+                .write(move |c| store::sessions::update_session(c, &id, &changes))
+                .await?;
+            directory.put(&snapshot);
+            Ok(())
         }
         .boxed_local()
     }
@@ -255,6 +266,20 @@ impl SessionActor {
                     ..Default::default()
                 })
             }
+        }
+    }
+
+    /// Launches the engine and replies the row once the new status is stored.
+    fn launch_and_reply(
+        &mut self,
+        ctx: &mut Context<Self>,
+    ) -> AtomicResponse<Self, Result<SessionRow, SessionError>> {
+        match self.launch(ctx) {
+            Ok(changes) => {
+                let write = self.save(changes);
+                self.reply_row(write)
+            }
+            Err(e) => Self::fail_now(e),
         }
     }
 
@@ -396,7 +421,7 @@ impl SessionActor {
         let store = self.deps.store.clone();
         let stored = async move {
             store
-                .run(move |c| store::messages::insert_message(c, &new))
+                .write(move |c| store::messages::insert_message(c, &new))
                 .await
         };
         // Stored before it is announced: a subscriber may read it back at once.
@@ -418,7 +443,7 @@ impl SessionActor {
         let (sid, mid, st) = (self.id.clone(), message_id.clone(), status.clone());
         let applied = async move {
             store
-                .run(move |c| store::messages::apply_ack(c, &sid, &mid, &st))
+                .write(move |c| store::messages::apply_ack(c, &sid, &mid, &st))
                 .await
         };
         ctx.wait(applied.into_actor(self).map(move |res, act, _| match res {
@@ -476,13 +501,7 @@ impl Handler<Start> for SessionActor {
                 "Session is already started".into(),
             ));
         }
-        match self.launch(ctx) {
-            Ok(changes) => {
-                let write = self.save(changes);
-                self.reply_row(write)
-            }
-            Err(e) => Self::fail_now(e),
-        }
+        self.launch_and_reply(ctx)
     }
 }
 
@@ -507,13 +526,7 @@ impl Handler<Restart> for SessionActor {
             return Self::fail_now(e);
         }
         self.halt_engine(ctx);
-        match self.launch(ctx) {
-            Ok(changes) => {
-                let write = self.save(changes);
-                self.reply_row(write)
-            }
-            Err(e) => Self::fail_now(e),
-        }
+        self.launch_and_reply(ctx)
     }
 }
 
@@ -675,7 +688,7 @@ impl Handler<Delete> for SessionActor {
                 }
             }
             store
-                .run(move |c| store::sessions::delete_session(c, &id))
+                .write(move |c| store::sessions::delete_session(c, &id))
                 .await
         };
         AtomicResponse::new(Box::pin(work.into_actor(self).map(|res, act, ctx| {
@@ -730,14 +743,14 @@ impl Handler<SendText> for SessionActor {
         let session_id = self.id.clone();
         Box::pin(async move {
             store
-                .run(move |c| store::messages::insert_message(c, &new))
+                .write(move |c| store::messages::insert_message(c, &new))
                 .await?;
             match engine.send_text(&msg.chat_id, &msg.text).await {
                 Ok(sent) => {
                     let message_id = wa::serialize_message_id(true, &msg.chat_id, &sent.wa_id);
                     let (mid, row_id, ts) = (message_id.clone(), id, sent.timestamp);
                     store
-                        .run(move |c| store::messages::mark_message_sent(c, &row_id, &mid, ts))
+                        .write(move |c| store::messages::mark_message_sent(c, &row_id, &mid, ts))
                         .await?;
                     let data = json!({
                         "id": message_id, "from": own, "to": msg.chat_id, "chatId": msg.chat_id,
@@ -757,7 +770,7 @@ impl Handler<SendText> for SessionActor {
                 Err(e) => {
                     let reason = e.0.clone();
                     if let Err(store_err) = store
-                        .run(move |c| store::messages::mark_message_failed(c, &id, &reason))
+                        .write(move |c| store::messages::mark_message_failed(c, &id, &reason))
                         .await
                     {
                         log::error!(

@@ -2,6 +2,7 @@
 //! and the status machine. Handlers reach a session only through [`SessionsHandle::ask`].
 
 pub mod actor;
+pub mod directory;
 pub mod error;
 pub mod manager;
 pub mod messages;
@@ -15,6 +16,7 @@ pub use manager::SessionManager;
 pub use status::SessionStatus;
 
 use crate::store::models::SessionRow;
+use crate::store::Store;
 use crate::time;
 
 /// Defaults of the per-session `config` (API.md §4).
@@ -68,9 +70,24 @@ pub fn session_view(row: &SessionRow) -> Value {
 #[derive(Clone)]
 pub struct SessionsHandle {
     pub manager: Addr<SessionManager>,
+    pub directory: directory::SessionDirectory,
+    pub store: Store,
 }
 
 impl SessionsHandle {
+    /// The session's current row: from its actor's last stored state when it has one, else from
+    /// the database.
+    pub async fn get(&self, id: &str) -> Result<SessionRow, SessionError> {
+        if let Some(row) = self.directory.get(id) {
+            return Ok(row);
+        }
+        let lookup = id.to_string();
+        self.store
+            .run(move |c| crate::store::sessions::find_session(c, &lookup))
+            .await?
+            .ok_or_else(|| SessionError::NotFound(id.to_string()))
+    }
+
     /// Sends `msg` to the actor of session `id` and returns its answer.
     pub async fn ask<M, R>(&self, id: &str, msg: M) -> Result<R, SessionError>
     where

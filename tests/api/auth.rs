@@ -29,26 +29,17 @@ async fn missing_invalid_and_query_string_keys_are_refused() {
 #[actix_web::test]
 async fn bearer_is_accepted_and_x_api_key_wins() {
     let app = spawn_app().await;
-    let r = read(
-        app.client
-            .get(app.url("/api/sessions"))
-            .bearer_auth(ADMIN_KEY)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = app
+        .exec(app.req(Method::GET, "/api/sessions").bearer_auth(ADMIN_KEY))
+        .await;
     assert_eq!(r.status, 200, "{r:?}");
-    let r = read(
-        app.client
-            .get(app.url("/api/sessions"))
-            .header("X-API-Key", "owa_k1_wrong")
-            .bearer_auth(ADMIN_KEY)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = app
+        .exec(
+            app.req(Method::GET, "/api/sessions")
+                .header("X-API-Key", "owa_k1_wrong")
+                .bearer_auth(ADMIN_KEY),
+        )
+        .await;
     r.assert_error(401, "Invalid API key");
 }
 
@@ -64,17 +55,14 @@ async fn authentication_answers_before_body_validation() {
         )
         .await;
     r.assert_error(401, "API key is required");
-    let r = read(
-        app.client
-            .post(app.url("/api/sessions"))
-            .header("X-API-Key", "owa_k1_bad")
-            .header("content-type", "application/json")
-            .body("{not json")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = app
+        .exec(
+            app.req(Method::POST, "/api/sessions")
+                .header("X-API-Key", "owa_k1_bad")
+                .header("content-type", "application/json")
+                .body("{not json"),
+        )
+        .await;
     r.assert_error(401, "Invalid API key");
 }
 
@@ -141,12 +129,11 @@ async fn ip_allow_list_uses_the_peer_unless_behind_a_trusted_proxy() {
     );
     // The peer (127.0.0.1) is a trusted proxy, so the forwarded client address counts.
     let via_proxy = |key: String| {
-        let req = app
-            .client
-            .get(app.url("/api/sessions"))
-            .header("X-API-Key", key)
-            .header("X-Forwarded-For", "203.0.113.7");
-        async move { read(req.send().await.unwrap()).await }
+        app.exec(
+            app.req(Method::GET, "/api/sessions")
+                .header("X-API-Key", key)
+                .header("X-Forwarded-For", "203.0.113.7"),
+        )
     };
     assert_eq!(via_proxy(elsewhere.clone()).await.status, 200);
     via_proxy(local)
@@ -158,16 +145,13 @@ async fn ip_allow_list_uses_the_peer_unless_behind_a_trusted_proxy() {
     let (_, office) = app
         .create_key(json!({"name": "office-only", "allowedIps": ["203.0.113.0/24"]}))
         .await;
-    let r = read(
-        app.client
-            .get(app.url("/api/sessions"))
-            .header("X-API-Key", office)
-            .header("X-Forwarded-For", "203.0.113.7")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = app
+        .exec(
+            app.req(Method::GET, "/api/sessions")
+                .header("X-API-Key", office)
+                .header("X-Forwarded-For", "203.0.113.7"),
+        )
+        .await;
     r.assert_error(401, "IP address not allowed");
 }
 

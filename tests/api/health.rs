@@ -36,6 +36,12 @@ async fn unknown_routes_and_methods_get_the_nest_404_envelope() {
         .send(Method::DELETE, "/api/health", Some(ADMIN_KEY), None)
         .await;
     r.assert_error(404, "Cannot DELETE /api/health");
+    // Inside a nested per-session scope too, and for a wrong method on a known path there.
+    let id = uuid::Uuid::new_v4();
+    let r = app.get(&format!("/api/sessions/{id}/nope")).await;
+    r.assert_error(404, &format!("Cannot GET /api/sessions/{id}/nope"));
+    let r = app.get(&format!("/api/sessions/{id}/start")).await;
+    r.assert_error(404, &format!("Cannot GET /api/sessions/{id}/start"));
     let r = app.send(Method::GET, "/elsewhere", None, None).await;
     r.assert_error(404, "Cannot GET /elsewhere");
 }

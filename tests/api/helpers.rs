@@ -190,6 +190,15 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// A request to build by hand (headers, raw bodies); send it with [`TestApp::exec`].
+    pub fn req(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    pub async fn exec(&self, req: reqwest::RequestBuilder) -> Resp {
+        read(req.send().await.expect("request sent")).await
+    }
+
     /// Any request: `key` None sends no key; `body` None sends no body.
     pub async fn send(
         &self,
