@@ -34,8 +34,9 @@ impl KeyExtractor for ClientIpKey {
             .headers()
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok());
-        Ok(net::client_ip(req.peer_addr(), xff, &self.trusted)
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)))
+        let ip = net::client_ip(req.peer_addr(), xff, &self.trusted)
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        Ok(limit_key(ip))
     }
 
     fn exceed_rate_limit_response(
@@ -54,6 +55,19 @@ impl KeyExtractor for ClientIpKey {
         response
             .insert_header(("retry-after", secs.max(1).to_string()))
             .json(body)
+    }
+}
+
+/// One budget per IPv4 address, and per IPv6 /64: a single IPv6 client holds a whole /64, so
+/// per-address keys would let it multiply its budget (and the limiter's memory) at will.
+fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => {
+            let mut segments = v6.segments();
+            segments[4..].fill(0);
+            IpAddr::V6(segments.into())
+        }
+        v4 => v4,
     }
 }
 
@@ -87,4 +101,20 @@ pub fn limits(
     built
         .try_into()
         .map_err(|_| ConfigError("rate limit windows and limits must be at least 1".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_share_a_budget_per_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(limit_key(a), limit_key(b));
+        assert_ne!(limit_key(a), limit_key(other));
+        let v4: IpAddr = "192.0.2.7".parse().unwrap();
+        assert_eq!(limit_key(v4), v4);
+    }
 }

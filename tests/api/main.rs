@@ -1,6 +1,9 @@
 //! Black-box tests: each starts the real server on a free port and talks HTTP to it.
 //! One binary for all of them (faster to link, shared helpers).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![expect(
+    clippy::expect_used,
+    reason = "test harnesses (helpers, the daemon wrapper): a panic with its message is how a broken setup is reported"
+)]
 
 mod auth;
 mod health;
