@@ -8,6 +8,8 @@
 CARGO_TARGET_DIR ?= $(HOME)/.cache/openwa/target
 export CARGO_TARGET_DIR
 CARGO ?= cargo
+# Recipes use bash: the PostgreSQL probe needs /dev/tcp, which dash lacks.
+SHELL := /bin/bash
 PG_DEFAULT_URL := postgres://postgres@127.0.0.1:5432/postgres
 
 .PHONY: run build release test test-sqlite test-pg lint fmt bench clean-data

@@ -10,8 +10,8 @@ pub mod migrate;
 pub mod models;
 pub mod schema;
 pub mod sessions;
+pub mod writer;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::r2d2::Pool;
@@ -53,10 +53,9 @@ impl StoreError {
 pub struct Store {
     pool: Pool<conn::Manager>,
     target: DatabaseTarget,
-    /// SQLite allows one writer at a time, and a writer that finds the lock taken sleeps in the
-    /// busy handler (1 ms, 2 ms, 5 ms ... 100 ms). Queueing writers here instead keeps a write's
-    /// latency to its own cost. `None` on PostgreSQL, whose writers do not block each other so.
-    writer: Option<Arc<Mutex<()>>>,
+    /// SQLite's single writer thread (group commit); `None` on PostgreSQL, where pooled
+    /// connections write concurrently.
+    writer: Option<writer::Writer>,
 }
 
 impl Store {
@@ -85,7 +84,12 @@ impl Store {
         if applied > 0 {
             log::info!("database: applied {applied} migration(s)");
         }
-        let writer = matches!(target, DatabaseTarget::Sqlite(_)).then(Arc::default);
+        let writer = match &target {
+            DatabaseTarget::Sqlite(_) => Some(writer::Writer::start(conn::Manager {
+                target: target.clone(),
+            })?),
+            DatabaseTarget::Postgres(_) => None,
+        };
         Ok(Self {
             pool,
             target,
@@ -112,21 +116,17 @@ impl Store {
         .map_err(|e| StoreError::Join(e.to_string()))?
     }
 
-    /// As [`Store::run`], for a closure that writes: on SQLite, writers take turns.
+    /// As [`Store::run`], for a closure that writes: on SQLite it joins the writer thread's next
+    /// group commit (see [`writer`]); the answer comes once it is committed.
     pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
-        let Some(writer) = self.writer.clone() else {
-            return self.run(f).await;
-        };
-        self.run(move |conn| {
-            // A poisoned lock only means another writer panicked; the database itself is fine.
-            let _turn = writer.lock().unwrap_or_else(|e| e.into_inner());
-            f(conn)
-        })
-        .await
+        match &self.writer {
+            Some(writer) => writer.write(f).await,
+            None => self.run(f).await,
+        }
     }
 
     /// `SELECT 1`, for readiness.
