@@ -255,22 +255,36 @@ impl TestApp {
         .await
     }
 
-    /// Creates, starts and links a sandbox session as `phone`; returns its id once ready.
-    pub async fn ready_session(&self, name: &str, phone: &str) -> String {
-        let id = self.create_session(name).await;
+    /// Creates a session from a full body (sandbox unless it says otherwise); returns its id.
+    pub async fn create_with(&self, body: Value) -> String {
+        let r = self.post("/api/sessions", body).await;
+        assert_eq!(r.status, 201, "{r:?}");
+        r.body["id"].as_str().expect("id").to_string()
+    }
+
+    /// Starts a sandbox session and plays the phone scanning its QR (as `phone`, or the sandbox's
+    /// default); returns the session once ready.
+    pub async fn link(&self, id: &str, phone: Option<&str>) -> Value {
         let r = self
             .post(&format!("/api/sessions/{id}/start"), json!({}))
             .await;
         assert_eq!(r.status, 200, "{r:?}");
-        self.wait_status(&id, "qr_ready").await;
+        self.wait_status(id, "qr_ready").await;
+        let scan = match phone {
+            Some(phone) => json!({ "phone": phone, "pushName": "Test" }),
+            None => json!({}),
+        };
         let r = self
-            .post(
-                &format!("/api/sandbox/sessions/{id}/scan"),
-                json!({ "phone": phone, "pushName": "Test" }),
-            )
+            .post(&format!("/api/sandbox/sessions/{id}/scan"), scan)
             .await;
         assert_eq!(r.status, 200, "{r:?}");
-        self.wait_status(&id, "ready").await;
+        self.wait_status(id, "ready").await
+    }
+
+    /// Creates, starts and links a sandbox session as `phone`; returns its id once ready.
+    pub async fn ready_session(&self, name: &str, phone: &str) -> String {
+        let id = self.create_session(name).await;
+        self.link(&id, Some(phone)).await;
         id
     }
 
@@ -325,6 +339,18 @@ pub async fn read(resp: reqwest::Response) -> Resp {
         headers,
         body,
     }
+}
+
+/// The `body` of each message of a history page, in order.
+pub fn bodies(history: &Value) -> Vec<String> {
+    history["messages"]
+        .as_array()
+        .map(|ms| {
+            ms.iter()
+                .map(|m| m["body"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Polls `check` until it yields a value, failing the test after [`DEADLINE`].

@@ -214,19 +214,10 @@ async fn an_engine_failure_is_terminal_with_its_reason() {
 #[actix_web::test]
 async fn a_dropped_link_reconnects() {
     let app = spawn_app().await;
-    let r = app
-        .post(
-            "/api/sessions",
-            json!({"name": "flaky", "config": {"reconnectBaseDelay": 1000}}),
-        )
+    let id = app
+        .create_with(json!({"name": "flaky", "config": {"reconnectBaseDelay": 1000}}))
         .await;
-    let id = r.body["id"].as_str().unwrap().to_string();
-    app.post(&format!("/api/sessions/{id}/start"), json!({}))
-        .await;
-    app.wait_status(&id, "qr_ready").await;
-    app.post(&format!("/api/sandbox/sessions/{id}/scan"), json!({}))
-        .await;
-    app.wait_status(&id, "ready").await;
+    app.link(&id, None).await;
     let r = app
         .post(
             &format!("/api/sandbox/sessions/{id}/drop"),
@@ -245,16 +236,8 @@ async fn a_dropped_link_reconnects() {
 async fn reconnects_give_up_after_max_attempts() {
     let app = spawn_app().await;
     let body = json!({"name": "doomed-link", "config": {"maxReconnectAttempts": 2, "reconnectBaseDelay": 1000}});
-    let id = app.post("/api/sessions", body).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    app.post(&format!("/api/sessions/{id}/start"), json!({}))
-        .await;
-    app.wait_status(&id, "qr_ready").await;
-    app.post(&format!("/api/sandbox/sessions/{id}/scan"), json!({}))
-        .await;
-    app.wait_status(&id, "ready").await;
+    let id = app.create_with(body).await;
+    app.link(&id, None).await;
     app.post(
         &format!("/api/sandbox/sessions/{id}/drop"),
         json!({"failReconnects": 10}),

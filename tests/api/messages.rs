@@ -143,13 +143,10 @@ async fn history_is_newest_first_filtered_and_paged() {
         (h["total"] == 7).then_some(h)
     })
     .await;
-    let bodies: Vec<&str> = h["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["body"].as_str().unwrap())
-        .collect();
-    assert_eq!(bodies, vec!["hi back", "b0", "a4", "a3", "a2", "a1", "a0"]);
+    assert_eq!(
+        bodies(&h),
+        vec!["hi back", "b0", "a4", "a3", "a2", "a1", "a0"]
+    );
     let m = &h["messages"][0];
     assert_eq!(
         (m["direction"].as_str(), m["waMessageId"].as_str()),
@@ -161,13 +158,7 @@ async fn history_is_newest_first_filtered_and_paged() {
         .messages(&id, "?chatId=628123456789@c.us&limit=2&offset=1")
         .await;
     assert_eq!(h["total"], 6);
-    let bodies: Vec<&str> = h["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["body"].as_str().unwrap())
-        .collect();
-    assert_eq!(bodies, vec!["a4", "a3"]);
+    assert_eq!(bodies(&h), vec!["a4", "a3"]);
     // limit is clamped to 1-100, not refused.
     assert_eq!(
         app.messages(&id, "?limit=0").await["messages"]
