@@ -129,6 +129,14 @@ async fn sigterm_drains_then_exits_zero() {
         .call(reqwest::Method::GET, "/api/health/ready", None)
         .await;
     assert_eq!(ready.status, 200);
+    let r = daemon
+        .call(
+            reqwest::Method::POST,
+            "/api/sessions",
+            Some(json!({"name": "late"})),
+        )
+        .await;
+    let id = r.body["id"].as_str().unwrap().to_string();
     daemon.signal("TERM");
     let r = wait_for("readiness to report draining", || async {
         let r = daemon
@@ -141,6 +149,15 @@ async fn sigterm_drains_then_exits_zero() {
         r.body["message"],
         json!({"status": "error", "details": {"shutdown": {"status": "draining"}}})
     );
+    // No session starts once draining has begun.
+    let r = daemon
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/sessions/{id}/start"),
+            Some(json!({})),
+        )
+        .await;
+    r.assert_error(503, "Server is shutting down");
     // Still serving while draining, so in-flight clients finish.
     assert_eq!(
         daemon
