@@ -66,6 +66,14 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
     ("RATE_LIMIT_LONG_LIMIT", "rate_limit.long_limit", Kind::Int),
     ("ENGINE_TYPE", "sessions.engine_type", Kind::Str),
     ("AUTO_START_SESSIONS", "sessions.auto_start", Kind::Bool),
+    (
+        "ENGINE_CONNECT_TIMEOUT_MS",
+        "engine.connect_timeout_ms",
+        Kind::Int,
+    ),
+    ("ENGINE_WS_URL", "engine.ws_url", Kind::Str),
+    ("ENGINE_APP_VERSION", "engine.app_version", Kind::Str),
+    ("ENGINE_THREADS", "engine.threads", Kind::Int),
     ("SANDBOX_QR_ROTATE_MS", "sandbox.qr_rotate_ms", Kind::Int),
     ("SANDBOX_QR_ROTATIONS", "sandbox.qr_rotations", Kind::Int),
     ("SANDBOX_AUTO_LINK_MS", "sandbox.auto_link_ms", Kind::Int),
@@ -80,6 +88,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub rate_limit: RateLimitSettings,
     pub sessions: SessionSettings,
+    pub engine: EngineSettings,
     pub sandbox: SandboxSettings,
 }
 
@@ -133,6 +142,40 @@ pub struct RateLimitSettings {
 pub struct SessionSettings {
     pub engine_type: String,
     pub auto_start: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSettings {
+    pub connect_timeout_ms: u64,
+    pub ws_url: String,
+    pub app_version: String,
+    pub threads: usize,
+}
+
+impl EngineSettings {
+    /// The pinned WhatsApp Web version, or `None` to read the current one at connect.
+    pub fn pinned_version(&self) -> Result<Option<(u32, u32, u32)>, ConfigError> {
+        let raw = self.app_version.trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        let parts: Vec<u32> = raw
+            .split('.')
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .map_err(|_| invalid_version(raw))?;
+        match parts[..] {
+            [a, b, c] => Ok(Some((a, b, c))),
+            _ => Err(invalid_version(raw)),
+        }
+    }
+}
+
+fn invalid_version(raw: &str) -> ConfigError {
+    ConfigError(format!(
+        "invalid setting ENGINE_APP_VERSION (engine.app_version): expected three numbers such as 2.3000.1023456789, got {raw:?}"
+    ))
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -312,6 +355,19 @@ impl Settings {
             if limit == 0 {
                 return fail(&format!("{key}_limit"), "a request count, at least 1");
             }
+        }
+        if self.engine.connect_timeout_ms < 1000 {
+            return fail("engine.connect_timeout_ms", "milliseconds, at least 1000");
+        }
+        let ws = &self.engine.ws_url;
+        if !(ws.starts_with("wss://") || ws.starts_with("ws://"))
+            || ws.parse::<http::Uri>().is_err()
+        {
+            return fail("engine.ws_url", "a ws:// or wss:// URL");
+        }
+        self.engine.pinned_version()?;
+        if self.engine.threads == 0 || self.engine.threads > 64 {
+            return fail("engine.threads", "a number from 1 to 64");
         }
         if self.sandbox.qr_rotate_ms == 0 {
             return fail("sandbox.qr_rotate_ms", "milliseconds, at least 1");

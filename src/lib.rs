@@ -4,7 +4,7 @@
 //! ```text
 //! HTTP request ─> http/* handler ─typed message─> SessionManager ─> SessionActor (one per session)
 //!                    │                                                 │ Engine trait
-//!                    │                                        engine::sandbox (engine::whatsapp: next)
+//!                    │                                  engine::whatsapp (on engine::runtime), engine::sandbox
 //!                    └─> store/* (diesel; SQLite by default, PostgreSQL)
 //! SessionActor ─SessionEvent─> events::bus::EventBus ─> subscribers (dashboard, webhooks)
 //! ```

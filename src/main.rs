@@ -38,7 +38,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The engine crate logs every failed connection attempt as an error; sessions report those
+    // through their status and `lastError` instead. A LOG_LEVEL naming these modules still wins.
     env_logger::Builder::new()
+        .parse_filters("whatsapp_rust=warn,whatsapp_rust::client=off,wacore=warn")
         .parse_filters(&settings.server.log_level)
         .format_timestamp_millis()
         .init();

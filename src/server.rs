@@ -91,7 +91,7 @@ impl Server {
         let deps = SessionDeps {
             store: store.clone(),
             bus: bus.clone(),
-            engines: EngineFactory::new(settings.sandbox.clone()),
+            engines: EngineFactory::new(&settings)?,
             draining: draining.clone(),
             directory: directory.clone(),
         };

@@ -2,14 +2,20 @@
 //! progress as [`EngineEvent`]s; it never learns which engine it talks to, except through
 //! [`Engine::sandbox`] for the sandbox control routes.
 
+pub mod runtime;
 pub mod sandbox;
+pub mod whatsapp;
 
 use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix::prelude::*;
 use futures_util::future::LocalBoxFuture;
 
-use crate::config::SandboxSettings;
+use crate::config::{ConfigError, SandboxSettings, Settings};
+use runtime::EngineRuntime;
+use whatsapp::WhatsAppConfig;
 
 /// A linked WhatsApp account, as remembered between runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +55,8 @@ pub enum EngineEvent {
     Authenticating,
     /// Logged in and online as this account.
     Connected(LinkedAccount),
+    /// Connecting did not work yet; the engine keeps trying on its own. Only `lastError` changes.
+    ConnectProblem { reason: String },
     /// The link dropped or a connection attempt failed; the actor's reconnect policy decides.
     Disconnected { reason: String },
     /// The phone removed this device: credentials are gone.
@@ -87,13 +95,20 @@ pub trait Engine {
     fn connect(&self);
     /// Closes the connection, keeping credentials.
     fn disconnect(&self);
+    /// As [`Engine::disconnect`], resolving once the engine has closed and saved its state
+    /// (server shutdown waits for it).
+    fn close(&self) -> LocalBoxFuture<'static, ()> {
+        self.disconnect();
+        Box::pin(async {})
+    }
     /// Unlinks the device from the phone and wipes its credentials.
     fn logout(&self) -> LocalBoxFuture<'static, Result<(), EngineError>>;
-    /// Sends a text message to a chat (`<digits>@c.us`, `...@g.us`, ...).
+    /// Sends a text message to a chat (`<digits>@c.us`, `...@g.us`, ...), mentioning `mentions`.
     fn send_text(
         &self,
         chat_id: &str,
         text: &str,
+        mentions: &[String],
     ) -> LocalBoxFuture<'static, Result<Sent, EngineError>>;
     /// Asks for an 8-character code to link by phone number instead of QR.
     fn request_pairing_code(
@@ -137,17 +152,37 @@ pub struct EngineSetup {
     /// Where progress goes.
     pub events: Recipient<FromEngine>,
     pub run: u64,
+    /// The session's proxy (`proxyUrl`, `proxyType`), for engines that connect anywhere.
+    pub proxy_url: Option<String>,
+    pub proxy_type: Option<String>,
 }
 
 /// Creates engines of each kind with the daemon's settings.
 #[derive(Clone)]
 pub struct EngineFactory {
     sandbox: SandboxSettings,
+    whatsapp: Arc<WhatsAppConfig>,
+    runtime: Arc<EngineRuntime>,
+    connect_timeout: Duration,
 }
 
 impl EngineFactory {
-    pub fn new(sandbox: SandboxSettings) -> Self {
-        Self { sandbox }
+    pub fn new(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(Self {
+            sandbox: settings.sandbox.clone(),
+            whatsapp: Arc::new(WhatsAppConfig {
+                sessions_dir: settings.server.data_dir.join("sessions"),
+                ws_url: settings.engine.ws_url.clone(),
+                version: settings.engine.pinned_version()?,
+            }),
+            runtime: Arc::new(EngineRuntime::new(settings.engine.threads)),
+            connect_timeout: Duration::from_millis(settings.engine.connect_timeout_ms),
+        })
+    }
+
+    /// How long a start may go without a QR code or a connection before the session fails.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
     }
 
     /// A new engine, or why this kind cannot run here.
@@ -157,10 +192,29 @@ impl EngineFactory {
         setup: EngineSetup,
     ) -> Result<Rc<dyn Engine>, EngineError> {
         match kind {
-            EngineKind::Sandbox => Ok(Rc::new(sandbox::SandboxEngine::start(setup, self.sandbox.clone()))),
-            EngineKind::WhatsApp => Err(EngineError(
-                "The WhatsApp engine is not available in this build yet; create the session with \"engine\":\"sandbox\"".into(),
-            )),
+            EngineKind::Sandbox => Ok(Rc::new(sandbox::SandboxEngine::start(
+                setup,
+                self.sandbox.clone(),
+            ))),
+            EngineKind::WhatsApp => Ok(Rc::new(whatsapp::WhatsAppEngine::new(
+                setup,
+                self.whatsapp.clone(),
+                self.runtime.handle()?,
+            )?)),
+        }
+    }
+
+    /// Deletes what a session's engine keeps between runs (device keys). Its engine must be stopped.
+    pub fn forget(
+        &self,
+        kind: EngineKind,
+        session_id: &str,
+    ) -> LocalBoxFuture<'static, Result<(), EngineError>> {
+        match kind {
+            EngineKind::Sandbox => Box::pin(async { Ok(()) }),
+            EngineKind::WhatsApp => {
+                Box::pin(whatsapp::wipe_keys(self.whatsapp.session_dir(session_id)))
+            }
         }
     }
 }

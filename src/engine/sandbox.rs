@@ -435,6 +435,7 @@ impl Engine for SandboxEngine {
         &self,
         _chat_id: &str,
         _text: &str,
+        _mentions: &[String],
     ) -> LocalBoxFuture<'static, Result<Sent, EngineError>> {
         let req = self.handle.0.send(SendText);
         async move { req.await.map_err(mailbox)? }.boxed_local()

@@ -71,6 +71,8 @@ pub struct SessionActor {
     /// Reconnect attempts made since the link last dropped.
     attempt: u64,
     reconnect: Option<SpawnHandle>,
+    /// Fails a start that reaches neither a QR code nor a connection in time.
+    watchdog: Option<SpawnHandle>,
     last_touch: Option<Instant>,
 }
 
@@ -120,6 +122,7 @@ impl SessionActor {
             qr_png: None,
             attempt: 0,
             reconnect: None,
+            watchdog: None,
             last_touch: None,
         }
     }
@@ -145,6 +148,13 @@ impl SessionActor {
         self.row
             .as_ref()
             .and_then(|r| SessionStatus::parse(&r.status))
+    }
+
+    fn kind(&self) -> EngineKind {
+        self.row
+            .as_ref()
+            .and_then(|r| EngineKind::parse(&r.engine))
+            .unwrap_or(EngineKind::WhatsApp)
     }
 
     /// An engine is running or a reconnect is scheduled.
@@ -218,6 +228,7 @@ impl SessionActor {
         if let Some(handle) = self.reconnect.take() {
             ctx.cancel_future(handle);
         }
+        self.disarm_watchdog(ctx);
         if let Some(engine) = self.engine.take() {
             engine.disconnect();
         }
@@ -237,7 +248,8 @@ impl SessionActor {
             phone,
             push_name: row.push_name.clone(),
         });
-        let kind = EngineKind::parse(&row.engine).unwrap_or(EngineKind::WhatsApp);
+        let (proxy_url, proxy_type) = (row.proxy_url.clone(), row.proxy_type.clone());
+        let kind = self.kind();
         self.run += 1;
         self.attempt = 0;
         let setup = EngineSetup {
@@ -245,11 +257,14 @@ impl SessionActor {
             linked,
             events: ctx.address().recipient(),
             run: self.run,
+            proxy_url,
+            proxy_type,
         };
         match self.deps.engines.create(kind, setup) {
             Ok(engine) => {
                 engine.connect();
                 self.engine = Some(engine);
+                self.arm_watchdog(ctx);
                 Ok(SessionChanges {
                     status: Some(SessionStatus::Initializing.as_str().into()),
                     should_run: Some(true),
@@ -281,6 +296,66 @@ impl SessionActor {
             }
             Err(e) => Self::fail_now(e),
         }
+    }
+
+    /// A start must reach a QR code or a connection within the engine's connect timeout; otherwise
+    /// the session fails and every retry stops (no background loop for a session going nowhere).
+    fn arm_watchdog(&mut self, ctx: &mut Context<Self>) {
+        self.disarm_watchdog(ctx);
+        let timeout = self.deps.engines.connect_timeout();
+        let run = self.run;
+        self.watchdog = Some(ctx.run_later(timeout, move |act, ctx| {
+            act.watchdog = None;
+            if act.run != run || act.status() != Some(SessionStatus::Initializing) {
+                return;
+            }
+            let cause = act
+                .row
+                .as_ref()
+                .and_then(|r| r.last_error.clone())
+                .unwrap_or_else(|| "no answer".into());
+            let reason = format!(
+                "WhatsApp could not be reached within {} s ({cause}). Check the network or the session's proxy, then start the session again.",
+                timeout.as_secs()
+            );
+            log::warn!("session {}: {reason}", act.id);
+            act.halt_engine(ctx);
+            act.persist(
+                ctx,
+                SessionChanges {
+                    status: Some(SessionStatus::Failed.as_str().into()),
+                    should_run: Some(false),
+                    last_error: Some(Some(reason)),
+                    ..Default::default()
+                },
+            );
+        }));
+    }
+
+    fn disarm_watchdog(&mut self, ctx: &mut Context<Self>) {
+        if let Some(handle) = self.watchdog.take() {
+            ctx.cancel_future(handle);
+        }
+    }
+
+    /// The engine could not connect yet and keeps trying: the reason becomes `lastError`.
+    fn on_connect_problem(&mut self, ctx: &mut Context<Self>, reason: String) {
+        let Ok(row) = self.row() else { return };
+        if row.last_error.as_deref() == Some(reason.as_str()) {
+            return;
+        }
+        if row.last_error.is_none() {
+            log::warn!("session {}: {reason}; retrying", self.id);
+        } else {
+            log::debug!("session {}: {reason}; retrying", self.id);
+        }
+        self.persist(
+            ctx,
+            SessionChanges {
+                last_error: Some(Some(reason)),
+                ..Default::default()
+            },
+        );
     }
 
     fn stopped_changes() -> SessionChanges {
@@ -677,15 +752,17 @@ impl Handler<Delete> for SessionActor {
         if let Err(e) = self.row() {
             return Self::fail_now(e);
         }
-        let unlink = self.engine.as_ref().map(|e| e.logout());
+        // A running engine unlinks and wipes its keys itself; a stopped one leaves them on disk.
+        let unlink = match (&self.engine, self.kind()) {
+            (Some(engine), _) => engine.logout(),
+            (None, kind) => self.deps.engines.forget(kind, &self.id),
+        };
         self.halt_engine(ctx);
         let store = self.deps.store.clone();
         let id = self.id.clone();
         let work = async move {
-            if let Some(unlink) = unlink {
-                if let Err(e) = unlink.await {
-                    log::warn!("session {id}: device not unlinked before delete: {e}");
-                }
+            if let Err(e) = unlink.await {
+                log::warn!("session {id}: device keys not wiped before delete: {e}");
             }
             store
                 .write(move |c| store::sessions::delete_session(c, &id))
@@ -745,7 +822,10 @@ impl Handler<SendText> for SessionActor {
             store
                 .write(move |c| store::messages::insert_message(c, &new))
                 .await?;
-            match engine.send_text(&msg.chat_id, &msg.text).await {
+            match engine
+                .send_text(&msg.chat_id, &msg.text, &msg.mentions)
+                .await
+            {
                 Ok(sent) => {
                     let message_id = wa::serialize_message_id(true, &msg.chat_id, &sent.wa_id);
                     let (mid, row_id, ts) = (message_id.clone(), id, sent.timestamp);
@@ -813,10 +893,17 @@ impl Handler<Sandbox> for SessionActor {
 }
 
 impl Handler<Shutdown> for SessionActor {
-    type Result = ();
-    /// Closes the engine without touching the stored status, so the next boot restores it.
-    fn handle(&mut self, _: Shutdown, ctx: &mut Context<Self>) {
+    type Result = ResponseFuture<()>;
+    /// Closes the engine without touching the stored status, so the next boot restores it; answers
+    /// once the engine has saved its state.
+    fn handle(&mut self, _: Shutdown, ctx: &mut Context<Self>) -> Self::Result {
+        let closed = self.engine.as_ref().map(|e| e.close());
         self.halt_engine(ctx);
+        Box::pin(async move {
+            if let Some(closed) = closed {
+                closed.await;
+            }
+        })
     }
 }
 
@@ -834,11 +921,13 @@ impl Handler<FromEngine> for SessionActor {
                 if !can(self, SessionStatus::QrReady) {
                     return;
                 }
+                self.disarm_watchdog(ctx);
                 self.qr = Some(text.clone());
                 self.persist(
                     ctx,
                     SessionChanges {
                         status: status(SessionStatus::QrReady),
+                        last_error: Some(None),
                         ..Default::default()
                     },
                 );
@@ -846,6 +935,7 @@ impl Handler<FromEngine> for SessionActor {
             }
             EngineEvent::Authenticating => {
                 if can(self, SessionStatus::Authenticating) {
+                    self.disarm_watchdog(ctx);
                     self.qr = None;
                     self.persist(
                         ctx,
@@ -860,6 +950,7 @@ impl Handler<FromEngine> for SessionActor {
                 if !can(self, SessionStatus::Ready) {
                     return;
                 }
+                self.disarm_watchdog(ctx);
                 self.qr = None;
                 self.qr_png = None;
                 self.attempt = 0;
@@ -882,6 +973,7 @@ impl Handler<FromEngine> for SessionActor {
                     json!({ "sessionId": self.id, "phone": account.phone, "pushName": account.push_name }),
                 );
             }
+            EngineEvent::ConnectProblem { reason } => self.on_connect_problem(ctx, reason),
             EngineEvent::Disconnected { reason } => self.schedule_reconnect(ctx, reason),
             EngineEvent::LoggedOut { reason } => {
                 self.halt_engine(ctx);

@@ -256,34 +256,6 @@ async fn reconnects_give_up_after_max_attempts() {
 }
 
 #[actix_web::test]
-async fn the_whatsapp_engine_fails_cleanly_when_unavailable() {
-    let app = spawn_app().await;
-    let r = app
-        .post(
-            "/api/sessions",
-            json!({"name": "real-one", "engine": "whatsapp"}),
-        )
-        .await;
-    let id = r.body["id"].as_str().unwrap().to_string();
-    let r = app
-        .post(&format!("/api/sessions/{id}/start"), json!({}))
-        .await;
-    assert_eq!(r.status, 200, "{r:?}");
-    assert_eq!(r.body["status"], "failed");
-    assert!(
-        r.body["lastError"]
-            .as_str()
-            .unwrap()
-            .contains("not available"),
-        "{r:?}"
-    );
-    // Not a sandbox session: its control routes do not exist.
-    app.post(&format!("/api/sandbox/sessions/{id}/scan"), json!({}))
-        .await
-        .assert_envelope(404);
-}
-
-#[actix_web::test]
 async fn sandbox_controls_check_the_phase() {
     let app = spawn_app().await;
     let id = app.create_session("phase").await;

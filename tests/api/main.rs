@@ -6,6 +6,7 @@
 )]
 
 mod auth;
+mod engine;
 mod health;
 mod helpers;
 mod keys;
@@ -15,4 +16,5 @@ mod process;
 mod rate_limit;
 mod restart;
 mod sessions;
+mod standin;
 mod validation;

@@ -1,0 +1,476 @@
+//! The real engine: a linked WhatsApp account over the multi-device protocol, on the `whatsapp-rust`
+//! crate.
+//!
+//! Runtime bridge (ARCHITECTURE.md): the crate is tokio-based and wants `Send` work, while session
+//! actors live on actix's current-thread runtimes. Every engine therefore runs on the process-wide
+//! [`EngineRuntime`]; the actor calls in by spawning a task there and awaiting its `JoinHandle`
+//! under a timeout, and the crate calls out through a synchronous event handler that only
+//! `do_send`s a [`FromEngine`] to the actor. Nothing of the engine runs on an actix thread.
+//!
+//! Each `connect()` starts a fresh client on the session's device store (a SQLite file per session
+//! under `DATA_DIR/sessions/<id>/`), after the previous one has fully stopped. Until the account has
+//! been connected once, the crate retries on its own and each failure only updates `lastError` (the
+//! actor's watchdog ends a start that goes nowhere). Once connected, a drop or a failed dial ends
+//! the client and is reported as `Disconnected`, so the session's own reconnect policy decides when
+//! to call `connect()` again.
+
+pub mod dial;
+pub mod events;
+pub mod jid;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
+
+use actix::Recipient;
+use futures_util::future::LocalBoxFuture;
+use futures_util::FutureExt;
+use tokio::runtime::Handle;
+use whatsapp_rust::bot::{Bot, BotHandle};
+use whatsapp_rust::pair_code::PairCodeOptions;
+use whatsapp_rust::store::SqliteStore;
+use whatsapp_rust::types::events::{Event, EventHandler, Subscription};
+use whatsapp_rust::wacore::proto_helpers::MessageBuilderExt;
+use whatsapp_rust::waproto::whatsapp as wa;
+use whatsapp_rust::{Client, TokioRuntime};
+
+use super::{Engine, EngineError, EngineEvent, FromEngine, LinkedAccount, Sent};
+use crate::time;
+use dial::{Dialer, Http, Proxy, Reporter};
+
+/// How long a stopping client may take to close before it is aborted.
+const STOP_GRACE: Duration = Duration::from_millis(1500);
+/// Longest wait for a send, a pairing code or a logout.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a pairing-code request waits for the socket to come up.
+const SOCKET_WAIT: Duration = Duration::from_secs(20);
+
+/// What every WhatsApp engine of the daemon shares.
+pub struct WhatsAppConfig {
+    /// `DATA_DIR/sessions`: one folder of device keys per session.
+    pub sessions_dir: PathBuf,
+    pub ws_url: String,
+    /// Pinned WhatsApp Web version; `None` reads the current one at connect.
+    pub version: Option<(u32, u32, u32)>,
+}
+
+impl WhatsAppConfig {
+    /// Where a session's device identity, Signal sessions and app state live.
+    pub fn session_dir(&self, session_id: &str) -> PathBuf {
+        self.sessions_dir.join(session_id)
+    }
+}
+
+/// Deletes a session's device keys (logout, delete). Call only once its engine has stopped.
+pub async fn wipe_keys(dir: PathBuf) -> Result<(), EngineError> {
+    match tokio::fs::remove_dir_all(&dir).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(EngineError(format!(
+            "cannot delete device keys in {}: {e}",
+            dir.display()
+        ))),
+    }
+}
+
+/// One client run: the crate's client, the task that drives it, and our event subscription.
+struct Running {
+    client: Arc<Client>,
+    bot: BotHandle,
+    /// Dropping it unsubscribes, so a stopped client's late events (QR rotations) go nowhere.
+    subscription: Subscription,
+}
+
+impl Running {
+    async fn stop(self) {
+        let Running {
+            client,
+            mut bot,
+            subscription,
+        } = self;
+        drop(subscription);
+        client.enable_auto_reconnect.store(false, Ordering::SeqCst);
+        // `disconnect` does not interrupt a dial in progress; the grace period bounds it.
+        let _ = tokio::time::timeout(STOP_GRACE, client.disconnect()).await;
+        if tokio::time::timeout(STOP_GRACE, &mut bot).await.is_err() {
+            bot.abort();
+        }
+    }
+}
+
+struct Inner {
+    session_id: String,
+    config: Arc<WhatsAppConfig>,
+    proxy: Option<Proxy>,
+    events: Recipient<FromEngine>,
+    /// The session actor's engine run, echoed in every event.
+    run: u64,
+    /// Incremented by each `connect()`; events of an earlier client are dropped.
+    generation: AtomicU64,
+    /// Set by `disconnect`/`logout`: the engine is ending and reports nothing more.
+    closing: AtomicBool,
+    /// The account was connected in this engine: failures from now on are drops.
+    was_connected: AtomicBool,
+    /// Connected right now (HTTP failures are then not connection problems).
+    online: AtomicBool,
+    client: tokio::sync::Mutex<Option<Running>>,
+}
+
+impl Inner {
+    fn emit(&self, generation: u64, event: EngineEvent) {
+        if self.closing.load(Ordering::SeqCst)
+            || self.generation.load(Ordering::SeqCst) != generation
+        {
+            return;
+        }
+        self.events.do_send(FromEngine {
+            run: self.run,
+            event,
+        });
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.config.session_dir(&self.session_id)
+    }
+
+    /// Opens the device store and starts a client on it.
+    async fn launch(self: &Arc<Self>, generation: u64) -> Result<Running, String> {
+        let dir = self.dir();
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let db = dir.join("wa-device.db");
+        let store = SqliteStore::new(&db.to_string_lossy())
+            .await
+            .map_err(|e| format!("cannot open the device store {}: {e}", db.display()))?;
+        let forwarder = Arc::new(Forwarder {
+            inner: Arc::downgrade(self),
+            generation,
+            client: OnceLock::new(),
+        });
+        let dial_report: Reporter = {
+            let f = forwarder.clone();
+            Arc::new(move |reason| f.connection_failed(reason))
+        };
+        let http_report: Reporter = {
+            let f = forwarder.clone();
+            Arc::new(move |reason| f.request_failed(reason))
+        };
+        let dialer = Dialer::new(&self.config.ws_url, self.proxy.clone(), dial_report)?;
+        let http = Http::new(self.proxy.as_ref(), http_report)?;
+        let mut builder = Bot::builder()
+            .with_backend(store)
+            .with_transport_factory(dialer)
+            .with_http_client(http)
+            .with_runtime(TokioRuntime)
+            .skip_history_sync();
+        if let Some(version) = self.config.version {
+            builder = builder.with_version(version);
+        }
+        let bot = builder
+            .build()
+            .await
+            .map_err(|e| format!("cannot start the WhatsApp client: {e}"))?;
+        let client = bot.client();
+        let _ = forwarder.client.set(Arc::downgrade(&client));
+        let subscription = client.subscribe_handler(forwarder);
+        let bot = bot.spawn();
+        Ok(Running {
+            client,
+            bot,
+            subscription,
+        })
+    }
+
+    /// Stops the current client, if any, and with `wipe` deletes the device keys afterwards.
+    async fn shut(&self, wipe: bool) -> Result<(), EngineError> {
+        let mut slot = self.client.lock().await;
+        if let Some(running) = slot.take() {
+            running.stop().await;
+        }
+        if wipe {
+            wipe_keys(self.dir()).await?;
+        }
+        Ok(())
+    }
+
+    async fn current_client(&self) -> Option<Arc<Client>> {
+        self.client.lock().await.as_ref().map(|r| r.client.clone())
+    }
+}
+
+/// The crate's event handler: runs inline on the engine's dispatch path, so it only translates and
+/// forwards (`do_send` never blocks).
+struct Forwarder {
+    inner: Weak<Inner>,
+    generation: u64,
+    client: OnceLock<Weak<Client>>,
+}
+
+impl Forwarder {
+    fn client(&self) -> Option<Arc<Client>> {
+        self.client.get().and_then(Weak::upgrade)
+    }
+
+    /// A dial failed. Before the first connection the crate keeps retrying and this is only news
+    /// for `lastError`; after it, the client ends and the session's reconnect policy takes over.
+    fn connection_failed(&self, reason: String) {
+        let Some(inner) = self.inner.upgrade() else {
+            return;
+        };
+        if inner.was_connected.load(Ordering::SeqCst) {
+            if let Some(client) = self.client() {
+                client.enable_auto_reconnect.store(false, Ordering::SeqCst);
+            }
+            inner.emit(self.generation, EngineEvent::Disconnected { reason });
+        } else {
+            inner.emit(self.generation, EngineEvent::ConnectProblem { reason });
+        }
+    }
+
+    fn request_failed(&self, reason: String) {
+        let Some(inner) = self.inner.upgrade() else {
+            return;
+        };
+        if !inner.online.load(Ordering::SeqCst) {
+            inner.emit(self.generation, EngineEvent::ConnectProblem { reason });
+        }
+    }
+}
+
+impl EventHandler for Forwarder {
+    fn handle_event(&self, event: Arc<Event>) {
+        let Some(inner) = self.inner.upgrade() else {
+            return;
+        };
+        if inner.closing.load(Ordering::SeqCst)
+            || inner.generation.load(Ordering::SeqCst) != self.generation
+        {
+            return;
+        }
+        let account = || {
+            let client = self.client()?;
+            let phone = client.pn().map(|j| jid::phone_of(&j))?;
+            let push_name = Some(client.push_name()).filter(|n| !n.is_empty());
+            Some(LinkedAccount { phone, push_name })
+        };
+        for translated in events::translate(&event, account) {
+            match &translated {
+                EngineEvent::Connected(_) => {
+                    inner.was_connected.store(true, Ordering::SeqCst);
+                    inner.online.store(true, Ordering::SeqCst);
+                }
+                EngineEvent::Disconnected { .. } => {
+                    // The session's policy reconnects, not the crate's: end this client.
+                    inner.online.store(false, Ordering::SeqCst);
+                    if let Some(client) = self.client() {
+                        client.enable_auto_reconnect.store(false, Ordering::SeqCst);
+                    }
+                }
+                EngineEvent::LoggedOut { .. } => {
+                    // The phone removed the device: its keys are useless, and must go.
+                    inner.online.store(false, Ordering::SeqCst);
+                    inner.emit(self.generation, translated);
+                    inner.closing.store(true, Ordering::SeqCst);
+                    let owner = inner.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = owner.shut(true).await {
+                            log::error!("session {}: {e}", owner.session_id);
+                        }
+                    });
+                    return;
+                }
+                EngineEvent::Failed { .. } => {
+                    inner.online.store(false, Ordering::SeqCst);
+                    if let Some(client) = self.client() {
+                        client.enable_auto_reconnect.store(false, Ordering::SeqCst);
+                    }
+                }
+                _ => {}
+            }
+            inner.emit(self.generation, translated);
+        }
+    }
+}
+
+/// The `whatsapp` engine of one session.
+pub struct WhatsAppEngine {
+    inner: Arc<Inner>,
+    runtime: Handle,
+}
+
+impl WhatsAppEngine {
+    pub fn new(
+        setup: super::EngineSetup,
+        config: Arc<WhatsAppConfig>,
+        runtime: Handle,
+    ) -> Result<Self, EngineError> {
+        let proxy = match &setup.proxy_url {
+            Some(url) => Some(Proxy::parse(url, setup.proxy_type.as_deref()).map_err(EngineError)?),
+            None => None,
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                session_id: setup.session_id,
+                config,
+                proxy,
+                events: setup.events,
+                run: setup.run,
+                generation: AtomicU64::new(0),
+                closing: AtomicBool::new(false),
+                was_connected: AtomicBool::new(false),
+                online: AtomicBool::new(false),
+                client: tokio::sync::Mutex::new(None),
+            }),
+            runtime,
+        })
+    }
+
+    /// Runs `work` on the engine runtime and waits for it, at most [`CALL_TIMEOUT`].
+    fn call<T: Send + 'static>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, EngineError>> + Send + 'static,
+    ) -> LocalBoxFuture<'static, Result<T, EngineError>> {
+        let task = self
+            .runtime
+            .spawn(async move { tokio::time::timeout(CALL_TIMEOUT, work).await });
+        async move {
+            match task.await {
+                Ok(Ok(result)) => result,
+                Ok(Err(_)) => Err(EngineError(format!(
+                    "WhatsApp did not answer within {} s",
+                    CALL_TIMEOUT.as_secs()
+                ))),
+                Err(e) => Err(EngineError(format!("engine task failed: {e}"))),
+            }
+        }
+        .boxed_local()
+    }
+}
+
+impl Engine for WhatsAppEngine {
+    fn connect(&self) {
+        let inner = self.inner.clone();
+        let generation = inner.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        inner.online.store(false, Ordering::SeqCst);
+        self.runtime.spawn(async move {
+            let mut slot = inner.client.lock().await;
+            if let Some(previous) = slot.take() {
+                previous.stop().await;
+            }
+            if inner.closing.load(Ordering::SeqCst)
+                || inner.generation.load(Ordering::SeqCst) != generation
+            {
+                return;
+            }
+            match inner.launch(generation).await {
+                Ok(running) => *slot = Some(running),
+                Err(reason) => {
+                    log::error!("session {}: {reason}", inner.session_id);
+                    inner.emit(generation, EngineEvent::Failed { reason });
+                }
+            }
+        });
+    }
+
+    fn disconnect(&self) {
+        let inner = self.inner.clone();
+        inner.closing.store(true, Ordering::SeqCst);
+        self.runtime.spawn(async move {
+            let _ = inner.shut(false).await;
+        });
+    }
+
+    fn close(&self) -> LocalBoxFuture<'static, ()> {
+        let inner = self.inner.clone();
+        inner.closing.store(true, Ordering::SeqCst);
+        let task = self.runtime.spawn(async move {
+            let _ = inner.shut(false).await;
+        });
+        async move {
+            let _ = task.await;
+        }
+        .boxed_local()
+    }
+
+    fn logout(&self) -> LocalBoxFuture<'static, Result<(), EngineError>> {
+        let inner = self.inner.clone();
+        inner.closing.store(true, Ordering::SeqCst);
+        self.call(async move {
+            if let Some(client) = inner.current_client().await {
+                // Best effort: tells WhatsApp to drop the device; offline it cannot, and the keys
+                // are wiped either way.
+                let _ = tokio::time::timeout(Duration::from_secs(10), client.logout()).await;
+            }
+            inner.shut(true).await
+        })
+    }
+
+    fn send_text(
+        &self,
+        chat_id: &str,
+        text: &str,
+        mentions: &[String],
+    ) -> LocalBoxFuture<'static, Result<Sent, EngineError>> {
+        let inner = self.inner.clone();
+        let (chat_id, text) = (chat_id.to_string(), text.to_string());
+        let mentioned: Vec<String> = mentions
+            .iter()
+            .filter_map(|m| jid::to_jid(m))
+            .map(|j| j.to_non_ad_string())
+            .collect();
+        self.call(async move {
+            let client = inner
+                .current_client()
+                .await
+                .ok_or_else(|| EngineError("the WhatsApp connection is closed".into()))?;
+            let to = jid::to_jid(&chat_id)
+                .ok_or_else(|| EngineError(format!("'{chat_id}' is not a chat id")))?;
+            let message = if mentioned.is_empty() {
+                wa::Message::text(text)
+            } else {
+                let context = wa::ContextInfo {
+                    mentioned_jid: mentioned,
+                    ..Default::default()
+                };
+                wa::Message::text_with_context(text, context)
+            };
+            let sent = client
+                .send_message(to, message)
+                .await
+                .map_err(|e| EngineError(e.to_string()))?;
+            Ok(Sent {
+                wa_id: sent.message_id,
+                timestamp: time::now_secs(),
+            })
+        })
+    }
+
+    fn request_pairing_code(
+        &self,
+        phone: &str,
+    ) -> LocalBoxFuture<'static, Result<String, EngineError>> {
+        let inner = self.inner.clone();
+        let phone = phone.to_string();
+        self.call(async move {
+            let client = inner
+                .current_client()
+                .await
+                .ok_or_else(|| EngineError("the WhatsApp connection is closed".into()))?;
+            client.wait_for_socket(SOCKET_WAIT).await.map_err(|e| {
+                EngineError(format!(
+                    "WhatsApp is not reachable yet ({e}); try again once the session shows a QR code"
+                ))
+            })?;
+            let options = PairCodeOptions {
+                phone_number: phone,
+                ..Default::default()
+            };
+            client
+                .pair_with_code(options)
+                .await
+                .map_err(|e| EngineError(format!("WhatsApp refused a pairing code: {e}")))
+        })
+    }
+}

@@ -1,0 +1,463 @@
+//! The real WhatsApp engine, end to end over HTTP: offline behaviour against local listeners that
+//! refuse or never answer, and QR linking against the loopback stand-in for WhatsApp's server.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+use crate::helpers::{name, spawn_app_with, spawn_on, wait_for, TestApp};
+use crate::standin::StandIn;
+
+/// Any version: pinning one keeps the engine from asking web.whatsapp.com.
+const APP_VERSION: &str = "2.3000.1027934701";
+
+/// What a test listener does with a connection.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Closes it at once: every dial fails quickly.
+    Hangup,
+    /// Keeps it open and never answers: a dial that hangs.
+    Blackhole,
+}
+
+/// A local TCP listener that counts connections, standing in for an unreachable WhatsApp.
+struct Listener {
+    port: u16,
+    accepted: Arc<AtomicUsize>,
+    open: Arc<AtomicUsize>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Listener {
+    async fn start(mode: Mode) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        let port = listener.local_addr().expect("bound address").port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let open = Arc::new(AtomicUsize::new(0));
+        let (acc, op) = (accepted.clone(), open.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                acc.fetch_add(1, Ordering::SeqCst);
+                if let Mode::Hangup = mode {
+                    continue;
+                }
+                let op = op.clone();
+                op.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    // Reads until the client gives up; answers nothing.
+                    let mut buf = [0u8; 1024];
+                    while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+                    op.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        Self {
+            port,
+            accepted,
+            open,
+            task,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}/ws/chat", self.port)
+    }
+
+    fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+
+    fn open(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
+    }
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    l.local_addr().expect("bound address").port()
+}
+
+/// A minimal HTTP CONNECT proxy: tunnels every request, or refuses all with `refuse` as status.
+struct ConnectProxy {
+    port: u16,
+    tunnels: Arc<AtomicUsize>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for ConnectProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl ConnectProxy {
+    async fn start(refuse: Option<&'static str>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        let port = listener.local_addr().expect("bound address").port();
+        let tunnels = Arc::new(AtomicUsize::new(0));
+        let count = tunnels.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let count = count.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if client.read(&mut byte).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    let head = String::from_utf8_lossy(&head).to_string();
+                    if let Some(status) = refuse {
+                        let _ = client
+                            .write_all(format!("HTTP/1.1 {status}\r\n\r\n").as_bytes())
+                            .await;
+                        return;
+                    }
+                    let target = head
+                        .split_whitespace()
+                        .nth(1)
+                        .unwrap_or_default()
+                        .to_string();
+                    let Ok(mut upstream) = TcpStream::connect(&target).await else {
+                        let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+                        return;
+                    };
+                    count.fetch_add(1, Ordering::SeqCst);
+                    let _ = client
+                        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                        .await;
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                });
+            }
+        });
+        Self {
+            port,
+            tunnels,
+            task,
+        }
+    }
+}
+
+async fn whatsapp_app(ws_url: &str, connect_timeout_ms: &str) -> TestApp {
+    spawn_app_with(&[
+        ("ENGINE_TYPE", "whatsapp"),
+        ("ENGINE_WS_URL", ws_url),
+        ("ENGINE_APP_VERSION", APP_VERSION),
+        ("ENGINE_CONNECT_TIMEOUT_MS", connect_timeout_ms),
+    ])
+    .await
+}
+
+async fn start(app: &TestApp, id: &str) -> Value {
+    let r = app
+        .post(&format!("/api/sessions/{id}/start"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    r.body
+}
+
+/// Waits until the session's `lastError` contains `needle`; returns the session.
+async fn wait_error(app: &TestApp, id: &str, needle: &str) -> Value {
+    wait_for(&format!("lastError with {needle:?}"), || async {
+        let s = app.session(id).await;
+        s["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains(needle))
+            .then_some(s)
+    })
+    .await
+}
+
+fn keys_dir(app: &TestApp, id: &str) -> PathBuf {
+    app.db.path().join("sessions").join(id)
+}
+
+/// The text of the session's current QR code, read back from the PNG the API serves.
+async fn qr_text(app: &TestApp, id: &str) -> String {
+    let r = app.get(&format!("/api/sessions/{id}/qr")).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["status"], "qr_ready");
+    let url = r.body["qrCode"].as_str().expect("qrCode is a string");
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(
+            url.strip_prefix("data:image/png;base64,")
+                .expect("a PNG data URL"),
+        )
+        .expect("valid base64");
+    let img = image::load_from_memory(&png)
+        .expect("a decodable PNG")
+        .to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
+        img.width() as usize,
+        img.height() as usize,
+        |x, y| img.get_pixel(x as u32, y as u32).0[0],
+    );
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the PNG");
+    grids[0].decode().expect("a readable QR code").1
+}
+
+/// The device identity key a QR code carries (its third field).
+fn identity_of(qr: &str) -> String {
+    qr.split(',')
+        .nth(2)
+        .expect("ref,noise,identity,adv")
+        .to_string()
+}
+
+#[actix_web::test]
+async fn offline_start_reports_why_then_fails_and_stops_retrying() {
+    let wa = Listener::start(Mode::Hangup).await;
+    let app = whatsapp_app(&wa.url(), "4000").await;
+    let id = app.create_with(json!({ "name": name("offline") })).await;
+    assert_eq!(app.session(&id).await["engine"], "whatsapp");
+    // Not a sandbox session: its control routes do not exist.
+    app.post(&format!("/api/sandbox/sessions/{id}/scan"), json!({}))
+        .await
+        .assert_envelope(404);
+    assert_eq!(start(&app, &id).await["status"], "initializing");
+
+    // Still trying: initializing, with the reason in lastError.
+    let s = wait_error(&app, &id, "Cannot connect to WhatsApp").await;
+    assert_eq!(s["status"], "initializing", "{s}");
+    let r = app.get(&format!("/api/sessions/{id}/qr")).await;
+    r.assert_error(400, "QR code is not ready yet. Please wait...");
+
+    // Then failed once the connect timeout passes, saying why.
+    let s = app.wait_status(&id, "failed").await;
+    let error = s["lastError"].as_str().unwrap();
+    assert!(error.contains("could not be reached within 4 s"), "{error}");
+    assert!(wa.accepted() >= 2, "retried while initializing");
+
+    // No background loop: nothing dials any more (observed over longer than the engine's backoff).
+    let dials = wa.accepted();
+    actix_web::rt::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        wa.accepted(),
+        dials,
+        "a failed session must not keep dialing"
+    );
+    let r = app.get(&format!("/api/sessions/{id}/qr")).await;
+    r.assert_error(
+        400,
+        "Session is not started. Call POST /sessions/:id/start first.",
+    );
+    // A new start tries again.
+    assert_eq!(start(&app, &id).await["status"], "initializing");
+    wait_for("a new dial", || async {
+        (wa.accepted() > dials).then_some(())
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn stop_and_delete_mid_connect_close_the_dial_and_delete_wipes_the_keys() {
+    let wa = Listener::start(Mode::Blackhole).await;
+    let app = whatsapp_app(&wa.url(), "60000").await;
+    let id = app.create_with(json!({ "name": name("hang") })).await;
+    start(&app, &id).await;
+    wait_for("the engine to dial", || async {
+        (wa.open() == 1).then_some(())
+    })
+    .await;
+    assert!(keys_dir(&app, &id).join("wa-device.db").exists());
+
+    let r = app
+        .post(&format!("/api/sessions/{id}/stop"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["status"], "disconnected");
+    wait_for("the hanging dial to close", || async {
+        (wa.open() == 0).then_some(())
+    })
+    .await;
+    // Stop keeps the device keys.
+    assert!(keys_dir(&app, &id).join("wa-device.db").exists());
+
+    start(&app, &id).await;
+    wait_for("a second dial", || async { (wa.open() == 1).then_some(()) }).await;
+    let r = app.delete(&format!("/api/sessions/{id}")).await;
+    assert_eq!(r.status, 204, "{r:?}");
+    assert!(
+        !keys_dir(&app, &id).exists(),
+        "delete wipes the device keys"
+    );
+    wait_for("the dial to close", || async {
+        (wa.open() == 0).then_some(())
+    })
+    .await;
+    app.get(&format!("/api/sessions/{id}"))
+        .await
+        .assert_envelope(404);
+}
+
+#[actix_web::test]
+async fn delete_of_a_stopped_session_wipes_its_keys() {
+    let wa = Listener::start(Mode::Blackhole).await;
+    let app = whatsapp_app(&wa.url(), "60000").await;
+    let id = app.create_with(json!({ "name": name("stopped") })).await;
+    start(&app, &id).await;
+    wait_for("the engine to dial", || async {
+        (wa.open() == 1).then_some(())
+    })
+    .await;
+    app.post(&format!("/api/sessions/{id}/stop"), json!({}))
+        .await;
+    assert!(keys_dir(&app, &id).exists());
+    let r = app.delete(&format!("/api/sessions/{id}")).await;
+    assert_eq!(r.status, 204, "{r:?}");
+    assert!(!keys_dir(&app, &id).exists());
+}
+
+#[actix_web::test]
+async fn an_unreachable_proxy_is_named_in_last_error() {
+    let port = closed_port();
+    let app = whatsapp_app(
+        &format!("ws://127.0.0.1:{}/ws/chat", closed_port()),
+        "60000",
+    )
+    .await;
+    let proxy = format!("socks5://user:secret@127.0.0.1:{port}");
+    let id = app
+        .create_with(json!({ "name": name("socks"), "proxyUrl": proxy, "proxyType": "socks5" }))
+        .await;
+    start(&app, &id).await;
+    let s = wait_error(
+        &app,
+        &id,
+        &format!("proxy socks5://127.0.0.1:{port} failed"),
+    )
+    .await;
+    assert_eq!(s["status"], "initializing");
+    assert!(!s["lastError"].as_str().unwrap().contains("secret"));
+
+    let refusing = ConnectProxy::start(Some("403 Forbidden")).await;
+    let id = app
+        .create_with(json!({
+            "name": name("http-proxy"),
+            "proxyUrl": format!("http://127.0.0.1:{}", refusing.port),
+        }))
+        .await;
+    start(&app, &id).await;
+    wait_error(
+        &app,
+        &id,
+        "answered CONNECT with \"HTTP/1.1 403 Forbidden\"",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn the_real_engine_shows_the_stand_ins_qr_code() {
+    let standin = StandIn::start(2).await;
+    let app = whatsapp_app(&standin.url, "60000").await;
+    let id = app.create_with(json!({ "name": name("linking") })).await;
+    start(&app, &id).await;
+    let s = app.wait_status(&id, "qr_ready").await;
+    assert_eq!(s["lastError"], Value::Null);
+    let qr = qr_text(&app, &id).await;
+    assert!(qr.starts_with(&format!("{},", standin.refs[0])), "{qr}");
+    assert_eq!(
+        qr.split(',').count(),
+        5,
+        "ref,noise,identity,adv,platform: {qr}"
+    );
+
+    // A pairing code needs WhatsApp's answer, which the stand-in does not give: a clear 400.
+    let r = app
+        .post(
+            &format!("/api/sessions/{id}/pairing-code"),
+            json!({ "phoneNumber": "628123456789" }),
+        )
+        .await;
+    r.assert_envelope(400);
+
+    // Stopping closes the socket; the device identity survives a stop and a whole restart...
+    let r = app
+        .post(&format!("/api/sessions/{id}/stop"), json!({}))
+        .await;
+    assert_eq!(r.status, 200);
+    wait_for("the socket to close", || async {
+        (standin.open_connections() == 0).then_some(())
+    })
+    .await;
+    let db = app.stop().await;
+    let app = spawn_on(
+        db,
+        &[
+            ("ENGINE_TYPE", "whatsapp"),
+            ("ENGINE_WS_URL", &standin.url),
+            ("ENGINE_APP_VERSION", APP_VERSION),
+        ],
+    )
+    .await;
+    start(&app, &id).await;
+    app.wait_status(&id, "qr_ready").await;
+    let again = qr_text(&app, &id).await;
+    assert_eq!(
+        identity_of(&again),
+        identity_of(&qr),
+        "same device after a restart"
+    );
+
+    // ...and logout wipes it: the next start is a new device.
+    let r = app
+        .post(&format!("/api/sessions/{id}/logout"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["status"], "disconnected");
+    assert!(
+        !keys_dir(&app, &id).exists(),
+        "logout wipes the device keys"
+    );
+    start(&app, &id).await;
+    app.wait_status(&id, "qr_ready").await;
+    let fresh = qr_text(&app, &id).await;
+    assert_ne!(
+        identity_of(&fresh),
+        identity_of(&qr),
+        "a new device after logout"
+    );
+}
+
+#[actix_web::test]
+async fn the_engine_connects_through_an_http_proxy() {
+    let standin = StandIn::start(1).await;
+    let proxy = ConnectProxy::start(None).await;
+    let app = whatsapp_app(&standin.url, "60000").await;
+    let id = app
+        .create_with(json!({
+            "name": name("proxied"),
+            "proxyUrl": format!("http://127.0.0.1:{}", proxy.port),
+            "proxyType": "http",
+        }))
+        .await;
+    start(&app, &id).await;
+    app.wait_status(&id, "qr_ready").await;
+    assert!(qr_text(&app, &id).await.starts_with(&standin.refs[0]));
+    assert_eq!(
+        proxy.tunnels.load(Ordering::SeqCst),
+        1,
+        "dialed through the proxy"
+    );
+}
