@@ -12,8 +12,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::helpers::{name, spawn_app_with, spawn_on, wait_for, TestApp};
-use crate::standin::StandIn;
+use crate::helpers::{name, spawn_app_with, spawn_on, wait_for, wait_for_within, TestApp};
+use crate::standin::{StandIn, PHONE, PUSH_NAME};
 
 /// Any version: pinning one keeps the engine from asking web.whatsapp.com.
 const APP_VERSION: &str = "2.3000.1027934701";
@@ -165,6 +165,22 @@ async fn whatsapp_app(ws_url: &str, connect_timeout_ms: &str) -> TestApp {
         ("ENGINE_APP_VERSION", APP_VERSION),
         ("ENGINE_CONNECT_TIMEOUT_MS", connect_timeout_ms),
     ])
+    .await
+}
+
+/// Linking waits out whatsapp-rust's 10 s grace for the phone's app-state keys after the first
+/// login, which the stand-in does not send.
+const LINK_DEADLINE: Duration = Duration::from_secs(45);
+
+async fn wait_ready(app: &TestApp, id: &str) -> Value {
+    wait_for_within(
+        LINK_DEADLINE,
+        &format!("session {id} to be ready"),
+        || async {
+            let s = app.session(id).await;
+            (s["status"] == "ready").then_some(s)
+        },
+    )
     .await
 }
 
@@ -460,4 +476,78 @@ async fn the_engine_connects_through_an_http_proxy() {
         1,
         "dialed through the proxy"
     );
+}
+
+#[actix_web::test]
+async fn a_phone_links_receives_stays_linked_across_a_restart_and_unlinks() {
+    let standin = StandIn::start(2).await;
+    let app = whatsapp_app(&standin.url, "60000").await;
+    let id = app.create_with(json!({ "name": name("linked") })).await;
+    start(&app, &id).await;
+    app.wait_status(&id, "qr_ready").await;
+
+    // The phone scans the QR code: pair success, then the device logs in and is ready.
+    standin.scan(&qr_text(&app, &id).await);
+    let s = wait_ready(&app, &id).await;
+    assert_eq!(s["phone"], PHONE, "{s}");
+    assert_eq!(s["pushName"], PUSH_NAME, "{s}");
+    assert!(s["connectedAt"].is_string(), "{s}");
+    assert_eq!(s["lastError"], Value::Null, "{s}");
+    assert_eq!((standin.paired(), standin.logins()), (1, 1));
+
+    // A contact's Signal-encrypted text becomes an incoming message row.
+    standin.send_text(
+        "15550002222",
+        "3EB0STANDIN00000001",
+        "hello from the stand-in",
+    );
+    let row = wait_for("the incoming message", || async {
+        let history = app.messages(&id, "").await;
+        history["messages"]
+            .as_array()
+            .and_then(|all| all.iter().find(|m| m["direction"] == "incoming").cloned())
+    })
+    .await;
+    assert_eq!(row["body"], "hello from the stand-in", "{row}");
+    assert_eq!(row["chatId"], "15550002222@c.us", "{row}");
+    assert_eq!(row["from"], "15550002222@c.us", "{row}");
+    assert_eq!(row["type"], "text", "{row}");
+    assert_eq!(
+        row["waMessageId"], "false_15550002222@c.us_3EB0STANDIN00000001",
+        "{row}"
+    );
+
+    // A restart logs back in with the stored device keys: ready again, no QR, no new pairing.
+    let db = app.stop().await;
+    let app = spawn_on(
+        db,
+        &[
+            ("ENGINE_TYPE", "whatsapp"),
+            ("ENGINE_WS_URL", &standin.url),
+            ("ENGINE_APP_VERSION", APP_VERSION),
+        ],
+    )
+    .await;
+    let s = wait_ready(&app, &id).await;
+    assert_eq!(s["phone"], PHONE, "{s}");
+    assert_eq!((standin.paired(), standin.logins()), (1, 2));
+
+    // The phone unlinks the device: disconnected, no phone, keys gone, and lastError says why.
+    standin.remove_device();
+    let s = wait_for("the session to be logged out", || async {
+        let s = app.session(&id).await;
+        (s["status"] == "disconnected").then_some(s)
+    })
+    .await;
+    assert_eq!(s["phone"], Value::Null, "{s}");
+    assert!(
+        s["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains("unlinked from the phone")),
+        "{s}"
+    );
+    wait_for("the device keys to be wiped", || async {
+        (!keys_dir(&app, &id).exists()).then_some(())
+    })
+    .await;
 }

@@ -354,7 +354,16 @@ pub fn bodies(history: &Value) -> Vec<String> {
 }
 
 /// Polls `check` until it yields a value, failing the test after [`DEADLINE`].
-pub async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> T
+pub async fn wait_for<T, F, Fut>(what: &str, check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    wait_for_within(DEADLINE, what, check).await
+}
+
+/// [`wait_for`] with its own deadline, for steps that take long by design.
+pub async fn wait_for_within<T, F, Fut>(deadline: Duration, what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -364,7 +373,7 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
+        assert!(start.elapsed() < deadline, "timed out waiting for {what}");
         actix_web::rt::time::sleep(Duration::from_millis(25)).await;
     }
 }
