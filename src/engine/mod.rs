@@ -83,6 +83,16 @@ pub struct FromEngine {
     pub event: EngineEvent,
 }
 
+/// Messages that arrived, to be stored before WhatsApp is told so: the answer comes once they are
+/// durable (a redelivered message already stored counts as stored). An `Err` leaves them
+/// unacknowledged, and WhatsApp delivers them again.
+#[derive(Message, Debug)]
+#[rtype(result = "Result<(), String>")]
+pub struct Received {
+    pub run: u64,
+    pub messages: Vec<Incoming>,
+}
+
 /// An engine failure, in words for the user.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]
@@ -151,6 +161,8 @@ pub struct EngineSetup {
     pub linked: Option<LinkedAccount>,
     /// Where progress goes.
     pub events: Recipient<FromEngine>,
+    /// Where incoming messages go when the engine waits for them to be stored.
+    pub received: Recipient<Received>,
     pub run: u64,
     /// The session's proxy (`proxyUrl`, `proxyType`), for engines that connect anywhere.
     pub proxy_url: Option<String>,

@@ -21,7 +21,7 @@ use super::messages::*;
 use super::{SessionConfig, SessionError, SessionStatus};
 use crate::engine::{
     Engine, EngineEvent, EngineFactory, EngineKind, EngineSetup, FromEngine, Incoming,
-    LinkedAccount,
+    LinkedAccount, Received,
 };
 use crate::events::bus::{EventBus, Publish};
 use crate::events::SessionEvent;
@@ -256,6 +256,7 @@ impl SessionActor {
             session_id: self.id.clone(),
             linked,
             events: ctx.address().recipient(),
+            received: ctx.address().recipient(),
             run: self.run,
             proxy_url,
             proxy_type,
@@ -450,19 +451,15 @@ impl SessionActor {
         );
     }
 
-    fn on_incoming(&mut self, ctx: &mut Context<Self>, msg: Incoming) {
-        let Ok(row) = self.row() else { return };
-        let own = row
-            .phone
-            .as_ref()
-            .map(|p| format!("{p}@c.us"))
-            .unwrap_or_default();
+    /// The message row and the event payload of an incoming message; `None` (logged) when its chat
+    /// id is unusable.
+    fn incoming_row(&self, own: &str, msg: Incoming) -> Option<(NewMessage, serde_json::Value)> {
         let Some(chat_id) = wa::normalize_chat_id(&msg.chat_id) else {
             log::warn!(
                 "session {}: dropped a message with an unusable chat id",
                 self.id
             );
-            return;
+            return None;
         };
         let from = wa::normalize_chat_id(&msg.from).unwrap_or_else(|| msg.from.clone());
         let message_id = wa::serialize_message_id(false, &chat_id, &msg.wa_id);
@@ -470,21 +467,6 @@ impl SessionActor {
             .quoted_message_id
             .as_ref()
             .map(|q| json!({ "quotedMessageId": q }).to_string());
-        let new = NewMessage {
-            id: uuid::Uuid::new_v4().to_string(),
-            session_id: self.id.clone(),
-            wa_message_id: Some(message_id.clone()),
-            chat_id: chat_id.clone(),
-            from_jid: from.clone(),
-            to_jid: own.clone(),
-            body: msg.body.clone(),
-            msg_type: msg.kind.clone(),
-            direction: "incoming".into(),
-            timestamp: msg.timestamp,
-            metadata,
-            status: "received".into(),
-            created_at: time::now_micros(),
-        };
         let mut data = json!({
             "id": message_id, "from": from, "to": own, "chatId": chat_id, "body": msg.body,
             "type": msg.kind, "timestamp": msg.timestamp, "fromMe": false, "isGroup": wa::is_group(&chat_id),
@@ -492,18 +474,67 @@ impl SessionActor {
         if let Some(q) = &msg.quoted_message_id {
             data["quotedMessage"] = json!({ "id": q });
         }
+        let row = NewMessage {
+            id: uuid::Uuid::new_v4().to_string(),
+            session_id: self.id.clone(),
+            wa_message_id: Some(message_id),
+            chat_id,
+            from_jid: from,
+            to_jid: own.to_string(),
+            body: msg.body,
+            msg_type: msg.kind,
+            direction: "incoming".into(),
+            timestamp: msg.timestamp,
+            metadata,
+            status: "received".into(),
+            created_at: time::now_micros(),
+        };
+        Some((row, data))
+    }
+
+    /// Stores incoming messages (skipping ones stored before), then announces the new ones: stored
+    /// before announced, so a subscriber may read them back at once.
+    fn store_incoming(
+        &mut self,
+        ctx: &mut Context<Self>,
+        messages: Vec<Incoming>,
+    ) -> ResponseActFuture<Self, Result<(), String>> {
+        let own = self
+            .row
+            .as_ref()
+            .and_then(|r| r.phone.as_ref())
+            .map(|p| format!("{p}@c.us"))
+            .unwrap_or_default();
+        let (rows, events): (Vec<_>, Vec<_>) = messages
+            .into_iter()
+            .filter_map(|m| self.incoming_row(&own, m))
+            .unzip();
         self.touch(ctx);
         let store = self.deps.store.clone();
         let stored = async move {
             store
-                .write(move |c| store::messages::insert_message(c, &new))
+                .write(move |c| store::messages::insert_incoming(c, &rows))
                 .await
         };
-        // Stored before it is announced: a subscriber may read it back at once.
-        ctx.wait(stored.into_actor(self).map(move |res, act, _| match res {
-            Ok(()) => act.publish("message.received", data),
-            Err(e) => log::error!("session {}: cannot store incoming message: {e}", act.id),
-        }));
+        Box::pin(stored.into_actor(self).map(move |res, act, _| match res {
+            Ok(fresh) => {
+                for (data, new) in events.into_iter().zip(fresh) {
+                    if new {
+                        act.publish("message.received", data);
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => {
+                log::error!("session {}: cannot store incoming messages: {e}", act.id);
+                Err(format!("cannot store incoming messages: {e}"))
+            }
+        }))
+    }
+
+    fn on_incoming(&mut self, ctx: &mut Context<Self>, msg: Incoming) {
+        let stored = self.store_incoming(ctx, vec![msg]);
+        ctx.wait(stored.map(|_, _, _| ()));
     }
 
     fn on_ack(&mut self, ctx: &mut Context<Self>, chat_id: String, wa_id: String, status: String) {
@@ -904,6 +935,20 @@ impl Handler<Shutdown> for SessionActor {
                 closed.await;
             }
         })
+    }
+}
+
+impl Handler<Received> for SessionActor {
+    type Result = ResponseActFuture<Self, Result<(), String>>;
+    /// Stores what the engine received; the engine acknowledges it to WhatsApp only after `Ok`.
+    fn handle(&mut self, msg: Received, ctx: &mut Context<Self>) -> Self::Result {
+        if msg.run != self.run || self.engine.is_none() || self.row.is_none() {
+            // A stopped engine's batch: unacknowledged, WhatsApp delivers it again later.
+            return Box::pin(actix::fut::ready(Err(
+                "the session's engine has stopped".into()
+            )));
+        }
+        self.store_incoming(ctx, msg.messages)
     }
 }
 

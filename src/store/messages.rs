@@ -13,6 +13,28 @@ pub fn insert_message(conn: &mut DbConnection, msg: &NewMessage) -> Result<(), S
     Ok(())
 }
 
+/// Stores incoming messages not stored yet (a redelivery repeats its WhatsApp id in the same
+/// session); tells, per message, whether it was new.
+pub fn insert_incoming(
+    conn: &mut DbConnection,
+    rows: &[NewMessage],
+) -> Result<Vec<bool>, StoreError> {
+    let mut fresh = Vec::with_capacity(rows.len());
+    for row in rows {
+        let known: i64 = messages::table
+            .filter(messages::session_id.eq(&row.session_id))
+            .filter(messages::wa_message_id.eq(&row.wa_message_id))
+            .filter(messages::direction.eq("incoming"))
+            .count()
+            .get_result(conn)?;
+        if known == 0 {
+            insert_message(conn, row)?;
+        }
+        fresh.push(known == 0);
+    }
+    Ok(fresh)
+}
+
 /// Marks a stored message as accepted by the engine, with its WhatsApp id and time.
 pub fn mark_message_sent(
     conn: &mut DbConnection,

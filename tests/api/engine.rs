@@ -517,6 +517,25 @@ async fn a_phone_links_receives_stays_linked_across_a_restart_and_unlinks() {
         "{row}"
     );
 
+    // Each message is stored once: the row is committed before WhatsApp gets its ack, and a
+    // delivery of an id already stored adds nothing.
+    standin.send_text(
+        "15550002222",
+        "3EB0STANDIN00000001",
+        "hello from the stand-in",
+    );
+    standin.send_text("15550002222", "3EB0STANDIN00000002", "second");
+    let history = wait_for("the second message", || async {
+        let history = app.messages(&id, "").await;
+        crate::helpers::bodies(&history)
+            .contains(&"second".to_string())
+            .then_some(history)
+    })
+    .await;
+    let mut bodies = crate::helpers::bodies(&history);
+    bodies.sort();
+    assert_eq!(bodies, ["hello from the stand-in", "second"]);
+
     // A restart logs back in with the stored device keys: ready again, no QR, no new pairing.
     let db = app.stop().await;
     let app = spawn_on(

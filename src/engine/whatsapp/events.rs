@@ -127,7 +127,9 @@ fn receipt_status(kind: &ReceiptType) -> Option<&'static str> {
 
 /// A message someone else sent into one of the account's chats. Our own messages (sent from the
 /// phone) and protocol traffic (reactions, edits, key distribution) are not incoming messages.
-fn incoming(msg: &InboundMessage) -> Option<Incoming> {
+/// An incoming message as the session stores it; `None` for the account's own (sent from the
+/// phone) and for what is not a message a user sees.
+pub fn incoming(msg: &InboundMessage) -> Option<Incoming> {
     let info = &msg.info;
     if info.source.is_from_me {
         return None;

@@ -7,6 +7,11 @@
 //! under a timeout, and the crate calls out through a synchronous event handler that only
 //! `do_send`s a [`FromEngine`] to the actor. Nothing of the engine runs on an actix thread.
 //!
+//! Incoming messages are stored before WhatsApp learns they arrived: the crate's inbound
+//! durability hook hands each decrypted batch to the session actor ([`Received`]) and acks only
+//! once the rows are committed; a crash before that means WhatsApp delivers them again, and the
+//! store skips what it already holds.
+//!
 //! Each `connect()` starts a fresh client on the session's device store (a SQLite file per session
 //! under `DATA_DIR/sessions/<id>/`), after the previous one has fully stopped. Until the account has
 //! been connected once, the crate retries on its own and each failure only updates `lastError` (the
@@ -30,12 +35,13 @@ use tokio::runtime::Handle;
 use whatsapp_rust::bot::{Bot, BotHandle};
 use whatsapp_rust::pair_code::PairCodeOptions;
 use whatsapp_rust::store::SqliteStore;
+use whatsapp_rust::types::events::InboundMessage;
 use whatsapp_rust::types::events::{Event, EventHandler, Subscription};
 use whatsapp_rust::wacore::proto_helpers::MessageBuilderExt;
 use whatsapp_rust::waproto::whatsapp as wa;
-use whatsapp_rust::{Client, TokioRuntime};
+use whatsapp_rust::{Client, InboundDurabilityHook, TokioRuntime};
 
-use super::{Engine, EngineError, EngineEvent, FromEngine, LinkedAccount, Sent};
+use super::{Engine, EngineError, EngineEvent, FromEngine, LinkedAccount, Received, Sent};
 use crate::time;
 use dial::{Dialer, Http, Proxy, Reporter};
 
@@ -43,6 +49,8 @@ use dial::{Dialer, Http, Proxy, Reporter};
 const STOP_GRACE: Duration = Duration::from_millis(1500);
 /// Longest wait for a send, a pairing code or a logout.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest wait for the session to store a received batch; past it the batch stays unacknowledged.
+const STORE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a pairing-code request waits for the socket to come up.
 const SOCKET_WAIT: Duration = Duration::from_secs(20);
 
@@ -104,6 +112,7 @@ struct Inner {
     config: Arc<WhatsAppConfig>,
     proxy: Option<Proxy>,
     events: Recipient<FromEngine>,
+    received: Recipient<Received>,
     /// The session actor's engine run, echoed in every event.
     run: u64,
     /// Incremented by each `connect()`; events of an earlier client are dropped.
@@ -164,6 +173,10 @@ impl Inner {
             .with_transport_factory(dialer)
             .with_http_client(http)
             .with_runtime(TokioRuntime)
+            .with_inbound_durability_hook(Durable {
+                received: self.received.clone(),
+                run: self.run,
+            })
             .skip_history_sync();
         if let Some(version) = self.config.version {
             builder = builder.with_version(version);
@@ -294,6 +307,40 @@ impl EventHandler for Forwarder {
     }
 }
 
+/// The crate's inbound durability hook: a batch is acknowledged to WhatsApp only once the session
+/// has stored it.
+struct Durable {
+    received: Recipient<Received>,
+    run: u64,
+}
+
+#[whatsapp_rust::async_trait]
+impl InboundDurabilityHook for Durable {
+    async fn on_messages(
+        &self,
+        _client: Arc<Client>,
+        batch: &[InboundMessage],
+    ) -> whatsapp_rust::anyhow::Result<()> {
+        let messages: Vec<_> = batch.iter().filter_map(events::incoming).collect();
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let stored = self.received.send(Received {
+            run: self.run,
+            messages,
+        });
+        match tokio::time::timeout(STORE_TIMEOUT, stored).await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(e))) => Err(whatsapp_rust::anyhow::anyhow!(e)),
+            Ok(Err(e)) => Err(whatsapp_rust::anyhow::anyhow!("the session is gone: {e}")),
+            Err(_) => Err(whatsapp_rust::anyhow::anyhow!(
+                "storing the messages took over {} s",
+                STORE_TIMEOUT.as_secs()
+            )),
+        }
+    }
+}
+
 /// The `whatsapp` engine of one session.
 pub struct WhatsAppEngine {
     inner: Arc<Inner>,
@@ -316,6 +363,7 @@ impl WhatsAppEngine {
                 config,
                 proxy,
                 events: setup.events,
+                received: setup.received,
                 run: setup.run,
                 generation: AtomicU64::new(0),
                 closing: AtomicBool::new(false),
