@@ -275,12 +275,7 @@ impl SessionActor {
             }
             Err(e) => {
                 log::warn!("session {}: engine cannot start: {e}", self.id);
-                Ok(SessionChanges {
-                    status: Some(SessionStatus::Failed.as_str().into()),
-                    should_run: Some(false),
-                    last_error: Some(Some(e.0)),
-                    ..Default::default()
-                })
+                Ok(Self::failed_changes(e.0))
             }
         }
     }
@@ -320,16 +315,7 @@ impl SessionActor {
                 timeout.as_secs()
             );
             log::warn!("session {}: {reason}", act.id);
-            act.halt_engine(ctx);
-            act.persist(
-                ctx,
-                SessionChanges {
-                    status: Some(SessionStatus::Failed.as_str().into()),
-                    should_run: Some(false),
-                    last_error: Some(Some(reason)),
-                    ..Default::default()
-                },
-            );
+            act.fail(ctx, reason);
         }));
     }
 
@@ -367,6 +353,21 @@ impl SessionActor {
         }
     }
 
+    fn failed_changes(reason: String) -> SessionChanges {
+        SessionChanges {
+            status: Some(SessionStatus::Failed.as_str().into()),
+            should_run: Some(false),
+            last_error: Some(Some(reason)),
+            ..Default::default()
+        }
+    }
+
+    /// Ends the engine for good: `failed`, with `reason` as `lastError`, and no retry.
+    fn fail(&mut self, ctx: &mut Context<Self>, reason: String) {
+        self.halt_engine(ctx);
+        self.persist(ctx, Self::failed_changes(reason));
+    }
+
     fn not_started() -> SessionError {
         SessionError::Precondition(
             "Session is not started. Call POST /sessions/:id/start first.".into(),
@@ -379,21 +380,13 @@ impl SessionActor {
         let config = SessionConfig::from_overrides(&row.config);
         if self.attempt >= config.max_reconnect_attempts {
             let attempts = self.attempt;
-            self.halt_engine(ctx);
             log::warn!(
                 "session {}: giving up after {attempts} reconnect attempts",
                 self.id
             );
-            self.persist(
+            self.fail(
                 ctx,
-                SessionChanges {
-                    status: Some(SessionStatus::Failed.as_str().into()),
-                    should_run: Some(false),
-                    last_error: Some(Some(format!(
-                        "Reconnection failed after {attempts} attempts — restart the session."
-                    ))),
-                    ..Default::default()
-                },
+                format!("Reconnection failed after {attempts} attempts — restart the session."),
             );
             return;
         }
@@ -1033,17 +1026,8 @@ impl Handler<FromEngine> for SessionActor {
                 );
             }
             EngineEvent::Failed { reason } => {
-                self.halt_engine(ctx);
                 log::warn!("session {}: failed: {reason}", self.id);
-                self.persist(
-                    ctx,
-                    SessionChanges {
-                        status: status(SessionStatus::Failed),
-                        should_run: Some(false),
-                        last_error: Some(Some(reason)),
-                        ..Default::default()
-                    },
-                );
+                self.fail(ctx, reason);
             }
             EngineEvent::Message(incoming) => self.on_incoming(ctx, incoming),
             EngineEvent::Ack {
