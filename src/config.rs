@@ -173,9 +173,21 @@ impl EngineSettings {
 }
 
 fn invalid_version(raw: &str) -> ConfigError {
-    ConfigError(format!(
-        "invalid setting ENGINE_APP_VERSION (engine.app_version): expected three numbers such as 2.3000.1023456789, got {raw:?}"
-    ))
+    invalid(
+        "engine.app_version",
+        &format!("three numbers such as 2.3000.1023456789, got {raw:?}"),
+    )
+}
+
+/// The one-line refusal of a setting, by its key in `config/default.toml`, named as its
+/// environment variable where it has one.
+fn invalid(key: &str, accepts: &str) -> ConfigError {
+    let env = ENV_VARS
+        .iter()
+        .find(|(_, k, _)| *k == key)
+        .map(|(n, _, _)| *n)
+        .unwrap_or(key);
+    ConfigError(format!("invalid setting {env} ({key}): expected {accepts}"))
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -312,16 +324,7 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let fail = |key: &str, accepts: &str| {
-            let env = ENV_VARS
-                .iter()
-                .find(|(_, k, _)| *k == key)
-                .map(|(n, _, _)| *n)
-                .unwrap_or(key);
-            Err(ConfigError(format!(
-                "invalid setting {env} ({key}): expected {accepts}"
-            )))
-        };
+        let fail = |key: &str, accepts: &str| Err(invalid(key, accepts));
         self.body_limit()?;
         self.trusted_proxies()?;
         if !matches!(
@@ -384,10 +387,13 @@ impl Settings {
     /// The request body cap in bytes.
     pub fn body_limit(&self) -> Result<usize, ConfigError> {
         parse_size(&self.server.body_size_limit).ok_or_else(|| {
-            ConfigError(format!(
-                "invalid setting BODY_SIZE_LIMIT (server.body_size_limit): expected bytes or a size such as 512kb or 25mb, got {:?}",
-                self.server.body_size_limit
-            ))
+            invalid(
+                "server.body_size_limit",
+                &format!(
+                    "bytes or a size such as 512kb or 25mb, got {:?}",
+                    self.server.body_size_limit
+                ),
+            )
         })
     }
 
@@ -398,9 +404,10 @@ impl Settings {
             .iter()
             .map(|s| {
                 parse_ip_or_cidr(s).ok_or_else(|| {
-                    ConfigError(format!(
-                        "invalid setting TRUSTED_PROXIES (server.trusted_proxies): expected IP addresses or CIDRs, got {s:?}"
-                    ))
+                    invalid(
+                        "server.trusted_proxies",
+                        &format!("IP addresses or CIDRs, got {s:?}"),
+                    )
                 })
             })
             .collect()
