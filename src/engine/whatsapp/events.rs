@@ -76,6 +76,9 @@ pub fn translate(
         Event::StreamError(e) => one(EngineEvent::ConnectProblem {
             reason: format!("WhatsApp closed the stream with error {}", e.code),
         }),
+        // The durability hook stored these already; only batches it did not see (newsletters,
+        // recovered placeholders) are stored from the event.
+        Event::Messages(batch) if batch.hook_committed => Vec::new(),
         Event::Messages(batch) => batch.iter().filter_map(incoming).map(EngineEvent::Message).collect(),
         Event::Receipt(r) => {
             let Some(status) = receipt_status(&r.r#type) else {
