@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::helpers::{name, spawn_app_with, spawn_on, wait_for, wait_for_within, TestApp};
+use crate::helpers::{name, spawn_app_with, spawn_on, wait_for, TestApp};
 use crate::standin::{StandIn, PHONE, PUSH_NAME};
 
 /// Any version: pinning one keeps the engine from asking web.whatsapp.com.
@@ -27,55 +27,69 @@ enum Mode {
     Blackhole,
 }
 
-/// A local TCP listener that counts connections, standing in for an unreachable WhatsApp.
-struct Listener {
+/// A loopback TCP server handing each connection to its handler; dropping it stops accepting.
+struct Loopback {
     port: u16,
-    accepted: Arc<AtomicUsize>,
-    open: Arc<AtomicUsize>,
     task: JoinHandle<()>,
 }
 
-impl Drop for Listener {
+impl Drop for Loopback {
     fn drop(&mut self) {
         self.task.abort();
     }
 }
 
-impl Listener {
-    async fn start(mode: Mode) -> Self {
+impl Loopback {
+    async fn serve(mut handle: impl FnMut(TcpStream) + Send + 'static) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a loopback port");
         let port = listener.local_addr().expect("bound address").port();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                handle(stream);
+            }
+        });
+        Self { port, task }
+    }
+}
+
+/// A local TCP listener that counts connections, standing in for an unreachable WhatsApp.
+struct Listener {
+    server: Loopback,
+    accepted: Arc<AtomicUsize>,
+    open: Arc<AtomicUsize>,
+}
+
+impl Listener {
+    async fn start(mode: Mode) -> Self {
         let accepted = Arc::new(AtomicUsize::new(0));
         let open = Arc::new(AtomicUsize::new(0));
         let (acc, op) = (accepted.clone(), open.clone());
-        let task = tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                acc.fetch_add(1, Ordering::SeqCst);
-                if let Mode::Hangup = mode {
-                    continue;
-                }
-                let op = op.clone();
-                op.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(async move {
-                    // Reads until the client gives up; answers nothing.
-                    let mut buf = [0u8; 1024];
-                    while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
-                    op.fetch_sub(1, Ordering::SeqCst);
-                });
+        let server = Loopback::serve(move |mut stream| {
+            acc.fetch_add(1, Ordering::SeqCst);
+            if let Mode::Hangup = mode {
+                return;
             }
-        });
+            let op = op.clone();
+            op.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                // Reads until the client gives up; answers nothing.
+                let mut buf = [0u8; 1024];
+                while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+                op.fetch_sub(1, Ordering::SeqCst);
+            });
+        })
+        .await;
         Self {
-            port,
+            server,
             accepted,
             open,
-            task,
         }
     }
 
     fn url(&self) -> String {
-        format!("ws://127.0.0.1:{}/ws/chat", self.port)
+        format!("ws://127.0.0.1:{}/ws/chat", self.server.port)
     }
 
     fn accepted(&self) -> usize {
@@ -95,94 +109,75 @@ fn closed_port() -> u16 {
 
 /// A minimal HTTP CONNECT proxy: tunnels every request, or refuses all with `refuse` as status.
 struct ConnectProxy {
-    port: u16,
+    server: Loopback,
     tunnels: Arc<AtomicUsize>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for ConnectProxy {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 impl ConnectProxy {
     async fn start(refuse: Option<&'static str>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind a loopback port");
-        let port = listener.local_addr().expect("bound address").port();
         let tunnels = Arc::new(AtomicUsize::new(0));
         let count = tunnels.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                let count = count.clone();
-                tokio::spawn(async move {
-                    let mut head = Vec::new();
-                    let mut byte = [0u8; 1];
-                    while !head.ends_with(b"\r\n\r\n") {
-                        if client.read(&mut byte).await.unwrap_or(0) == 0 {
-                            return;
-                        }
-                        head.push(byte[0]);
-                    }
-                    let head = String::from_utf8_lossy(&head).to_string();
-                    if let Some(status) = refuse {
-                        let _ = client
-                            .write_all(format!("HTTP/1.1 {status}\r\n\r\n").as_bytes())
-                            .await;
+        let server = Loopback::serve(move |mut client| {
+            let count = count.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if client.read(&mut byte).await.unwrap_or(0) == 0 {
                         return;
                     }
-                    let target = head
-                        .split_whitespace()
-                        .nth(1)
-                        .unwrap_or_default()
-                        .to_string();
-                    let Ok(mut upstream) = TcpStream::connect(&target).await else {
-                        let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
-                        return;
-                    };
-                    count.fetch_add(1, Ordering::SeqCst);
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).to_string();
+                if let Some(status) = refuse {
                     let _ = client
-                        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                        .write_all(format!("HTTP/1.1 {status}\r\n\r\n").as_bytes())
                         .await;
-                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
-                });
-            }
-        });
-        Self {
-            port,
-            tunnels,
-            task,
-        }
+                    return;
+                }
+                let target = head
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_string();
+                let Ok(mut upstream) = TcpStream::connect(&target).await else {
+                    let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+                    return;
+                };
+                count.fetch_add(1, Ordering::SeqCst);
+                let _ = client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await;
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+            });
+        })
+        .await;
+        Self { server, tunnels }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.server.port)
     }
 }
 
-async fn whatsapp_app(ws_url: &str, connect_timeout_ms: &str) -> TestApp {
-    spawn_app_with(&[
+/// The settings that point the real engine at `ws_url` instead of WhatsApp.
+fn engine_env(ws_url: &str) -> [(&'static str, &str); 3] {
+    [
         ("ENGINE_TYPE", "whatsapp"),
         ("ENGINE_WS_URL", ws_url),
         ("ENGINE_APP_VERSION", APP_VERSION),
-        ("ENGINE_CONNECT_TIMEOUT_MS", connect_timeout_ms),
-    ])
-    .await
+    ]
+}
+
+async fn whatsapp_app(ws_url: &str, connect_timeout_ms: &str) -> TestApp {
+    let mut env = engine_env(ws_url).to_vec();
+    env.push(("ENGINE_CONNECT_TIMEOUT_MS", connect_timeout_ms));
+    spawn_app_with(&env).await
 }
 
 /// Linking waits out whatsapp-rust's 10 s grace for the phone's app-state keys after the first
 /// login, which the stand-in does not send.
 const LINK_DEADLINE: Duration = Duration::from_secs(45);
-
-async fn wait_ready(app: &TestApp, id: &str) -> Value {
-    wait_for_within(
-        LINK_DEADLINE,
-        &format!("session {id} to be ready"),
-        || async {
-            let s = app.session(id).await;
-            (s["status"] == "ready").then_some(s)
-        },
-    )
-    .await
-}
 
 async fn start(app: &TestApp, id: &str) -> Value {
     let r = app
@@ -371,7 +366,7 @@ async fn an_unreachable_proxy_is_named_in_last_error() {
     let id = app
         .create_with(json!({
             "name": name("http-proxy"),
-            "proxyUrl": format!("http://127.0.0.1:{}", refusing.port),
+            "proxyUrl": refusing.url(),
         }))
         .await;
     start(&app, &id).await;
@@ -418,15 +413,7 @@ async fn the_real_engine_shows_the_stand_ins_qr_code() {
     })
     .await;
     let db = app.stop().await;
-    let app = spawn_on(
-        db,
-        &[
-            ("ENGINE_TYPE", "whatsapp"),
-            ("ENGINE_WS_URL", &standin.url),
-            ("ENGINE_APP_VERSION", APP_VERSION),
-        ],
-    )
-    .await;
+    let app = spawn_on(db, &engine_env(&standin.url)).await;
     start(&app, &id).await;
     app.wait_status(&id, "qr_ready").await;
     let again = qr_text(&app, &id).await;
@@ -464,7 +451,7 @@ async fn the_engine_connects_through_an_http_proxy() {
     let id = app
         .create_with(json!({
             "name": name("proxied"),
-            "proxyUrl": format!("http://127.0.0.1:{}", proxy.port),
+            "proxyUrl": proxy.url(),
             "proxyType": "http",
         }))
         .await;
@@ -488,7 +475,7 @@ async fn a_phone_links_receives_stays_linked_across_a_restart_and_unlinks() {
 
     // The phone scans the QR code: pair success, then the device logs in and is ready.
     standin.scan(&qr_text(&app, &id).await);
-    let s = wait_ready(&app, &id).await;
+    let s = app.wait_status_within(LINK_DEADLINE, &id, "ready").await;
     assert_eq!(s["phone"], PHONE, "{s}");
     assert_eq!(s["pushName"], PUSH_NAME, "{s}");
     assert!(s["connectedAt"].is_string(), "{s}");
@@ -538,26 +525,14 @@ async fn a_phone_links_receives_stays_linked_across_a_restart_and_unlinks() {
 
     // A restart logs back in with the stored device keys: ready again, no QR, no new pairing.
     let db = app.stop().await;
-    let app = spawn_on(
-        db,
-        &[
-            ("ENGINE_TYPE", "whatsapp"),
-            ("ENGINE_WS_URL", &standin.url),
-            ("ENGINE_APP_VERSION", APP_VERSION),
-        ],
-    )
-    .await;
-    let s = wait_ready(&app, &id).await;
+    let app = spawn_on(db, &engine_env(&standin.url)).await;
+    let s = app.wait_status_within(LINK_DEADLINE, &id, "ready").await;
     assert_eq!(s["phone"], PHONE, "{s}");
     assert_eq!((standin.paired(), standin.logins()), (1, 2));
 
     // The phone unlinks the device: disconnected, no phone, keys gone, and lastError says why.
     standin.remove_device();
-    let s = wait_for("the session to be logged out", || async {
-        let s = app.session(&id).await;
-        (s["status"] == "disconnected").then_some(s)
-    })
-    .await;
+    let s = app.wait_status(&id, "disconnected").await;
     assert_eq!(s["phone"], Value::Null, "{s}");
     assert!(
         s["lastError"]

@@ -248,10 +248,19 @@ impl TestApp {
 
     /// Waits until the session has `status`; returns the session object.
     pub async fn wait_status(&self, id: &str, status: &str) -> Value {
-        wait_for(&format!("session {id} to be {status}"), || async {
-            let s = self.session(id).await;
-            (s["status"] == status).then_some(s)
-        })
+        self.wait_status_within(DEADLINE, id, status).await
+    }
+
+    /// [`TestApp::wait_status`] with its own deadline, for steps that take long by design.
+    pub async fn wait_status_within(&self, deadline: Duration, id: &str, status: &str) -> Value {
+        wait_for_within(
+            deadline,
+            &format!("session {id} to be {status}"),
+            || async {
+                let s = self.session(id).await;
+                (s["status"] == status).then_some(s)
+            },
+        )
         .await
     }
 
