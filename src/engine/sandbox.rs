@@ -14,7 +14,8 @@ use rand::Rng;
 use serde_json::{json, Value};
 
 use super::{
-    Engine, EngineError, EngineEvent, EngineSetup, FromEngine, Incoming, LinkedAccount, Sent,
+    Engine, EngineError, EngineEvent, EngineSetup, FromEngine, Incoming, LinkedAccount, Received,
+    Sent,
 };
 use crate::config::SandboxSettings;
 use crate::time;
@@ -75,6 +76,9 @@ enum Phase {
 pub struct SandboxPhone {
     session_id: String,
     events: Recipient<FromEngine>,
+    /// Incoming messages go here and the `incoming` route answers once they are stored, as the
+    /// WhatsApp engine acknowledges a message only after it is committed.
+    received: Recipient<Received>,
     run: u64,
     settings: SandboxSettings,
     linked: Option<LinkedAccount>,
@@ -207,30 +211,9 @@ impl SandboxPhone {
                         .into(),
                 )),
             },
-            SandboxCommand::Incoming {
-                from,
-                text,
-                kind,
-                chat_id,
-                quoted_message_id,
-            } => {
-                if self.phase != Phase::Ready {
-                    return Err(Self::not_ready());
-                }
-                let chat_id = chat_id.unwrap_or_else(|| from.clone());
-                let wa_id = new_wa_id();
-                let message_id = wa::serialize_message_id(false, &chat_id, &wa_id);
-                self.emit(EngineEvent::Message(Incoming {
-                    wa_id,
-                    chat_id,
-                    from,
-                    body: text,
-                    kind: kind.unwrap_or_else(|| "text".into()),
-                    timestamp: time::now_secs(),
-                    quoted_message_id,
-                }));
-                Ok(json!({ "messageId": message_id }))
-            }
+            SandboxCommand::Incoming { .. } => Err(EngineError(
+                "incoming messages are stored through Handler<Control>".into(),
+            )),
             SandboxCommand::Ack { message_id, status } => {
                 let Some((true, chat_id, wa_id)) = wa::parse_message_id(&message_id) else {
                     return Err(EngineError(
@@ -371,10 +354,44 @@ impl Handler<PairingCode> for SandboxPhone {
 }
 
 impl Handler<Control> for SandboxPhone {
-    type Result = Result<Value, EngineError>;
-    /// Plays the phone's part.
+    type Result = ResponseFuture<Result<Value, EngineError>>;
+    /// Plays the phone's part; a message from a contact is answered once the session stored it.
     fn handle(&mut self, msg: Control, ctx: &mut Context<Self>) -> Self::Result {
-        self.control(msg.0, ctx)
+        let SandboxCommand::Incoming {
+            from,
+            text,
+            kind,
+            chat_id,
+            quoted_message_id,
+        } = msg.0
+        else {
+            let now = self.control(msg.0, ctx);
+            return Box::pin(async move { now });
+        };
+        if self.phase != Phase::Ready {
+            return Box::pin(async { Err(Self::not_ready()) });
+        }
+        let chat_id = chat_id.unwrap_or_else(|| from.clone());
+        let wa_id = new_wa_id();
+        let message_id = wa::serialize_message_id(false, &chat_id, &wa_id);
+        let stored = self.received.send(Received {
+            run: self.run,
+            messages: vec![Incoming {
+                wa_id,
+                chat_id,
+                from,
+                body: text,
+                kind: kind.unwrap_or_else(|| "text".into()),
+                timestamp: time::now_secs(),
+                quoted_message_id,
+            }],
+        });
+        Box::pin(async move {
+            stored.await.map_err(mailbox)?.map_err(|e| {
+                EngineError(format!("The session could not store the message: {e}"))
+            })?;
+            Ok(json!({ "messageId": message_id }))
+        })
     }
 }
 
@@ -401,6 +418,7 @@ impl SandboxEngine {
         let phone = SandboxPhone {
             session_id: setup.session_id,
             events: setup.events,
+            received: setup.received,
             run: setup.run,
             settings,
             linked: setup.linked,
