@@ -74,6 +74,21 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
     ("ENGINE_WS_URL", "engine.ws_url", Kind::Str),
     ("ENGINE_APP_VERSION", "engine.app_version", Kind::Str),
     ("ENGINE_THREADS", "engine.threads", Kind::Int),
+    ("WEBHOOK_TIMEOUT", "webhooks.timeout_ms", Kind::Int),
+    ("WEBHOOK_RETRY_DELAY", "webhooks.retry_delay_ms", Kind::Int),
+    ("WEBHOOK_SSRF_PROTECT", "webhooks.ssrf_protect", Kind::Bool),
+    (
+        "SSRF_ALLOWED_HOSTS",
+        "webhooks.ssrf_allowed_hosts",
+        Kind::List,
+    ),
+    ("WEBHOOK_CONCURRENCY", "webhooks.concurrency", Kind::Int),
+    ("WEBHOOK_MAX_IN_FLIGHT", "webhooks.max_in_flight", Kind::Int),
+    (
+        "WEBHOOK_RETENTION_DAYS",
+        "webhooks.retention_days",
+        Kind::Int,
+    ),
     ("SANDBOX_QR_ROTATE_MS", "sandbox.qr_rotate_ms", Kind::Int),
     ("SANDBOX_QR_ROTATIONS", "sandbox.qr_rotations", Kind::Int),
     ("SANDBOX_AUTO_LINK_MS", "sandbox.auto_link_ms", Kind::Int),
@@ -89,6 +104,7 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     pub sessions: SessionSettings,
     pub engine: EngineSettings,
+    pub webhooks: WebhookSettings,
     pub sandbox: SandboxSettings,
 }
 
@@ -188,6 +204,18 @@ fn invalid(key: &str, accepts: &str) -> ConfigError {
         .map(|(n, _, _)| *n)
         .unwrap_or(key);
     ConfigError(format!("invalid setting {env} ({key}): expected {accepts}"))
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    pub timeout_ms: u64,
+    pub retry_delay_ms: u64,
+    pub ssrf_protect: bool,
+    pub ssrf_allowed_hosts: Vec<String>,
+    pub concurrency: usize,
+    pub max_in_flight: usize,
+    pub retention_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -371,6 +399,25 @@ impl Settings {
         self.engine.pinned_version()?;
         if self.engine.threads == 0 || self.engine.threads > 64 {
             return fail("engine.threads", "a number from 1 to 64");
+        }
+        let wh = &self.webhooks;
+        if wh.timeout_ms < 100 {
+            return fail("webhooks.timeout_ms", "milliseconds, at least 100");
+        }
+        if wh.retry_delay_ms == 0 {
+            return fail("webhooks.retry_delay_ms", "milliseconds, at least 1");
+        }
+        if wh.concurrency == 0 || wh.concurrency > 1024 {
+            return fail("webhooks.concurrency", "a number from 1 to 1024");
+        }
+        if wh.max_in_flight < wh.concurrency || wh.max_in_flight > 4096 {
+            return fail(
+                "webhooks.max_in_flight",
+                "a number from WEBHOOK_CONCURRENCY to 4096",
+            );
+        }
+        if wh.retention_days == 0 {
+            return fail("webhooks.retention_days", "days, at least 1");
         }
         if self.sandbox.qr_rotate_ms == 0 {
             return fail("sandbox.qr_rotate_ms", "milliseconds, at least 1");

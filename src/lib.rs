@@ -6,13 +6,15 @@
 //!                    │                                                 │ Engine trait
 //!                    │                                  engine::whatsapp (on engine::runtime), engine::sandbox
 //!                    └─> store/* (diesel; SQLite by default, PostgreSQL)
-//! SessionActor ─SessionEvent─> events::bus::EventBus ─> subscribers (dashboard, webhooks)
+//! SessionActor ─SessionEvent─> events::bus::EventBus ─> subscribers (dashboard,
+//!                                                         webhooks::dispatcher ─> durable outbox)
 //! ```
 //! - [`server`] builds everything in order and owns the shutdown sequence.
 //! - [`app`] is the actix-web application: middleware order, error envelope, routes ([`http`]).
 //! - [`auth`] keys and the request guard; [`rate_limit`] the three per-IP windows.
 //! - [`sessions`] the supervisor, the per-session actor and the status machine.
 //! - [`store`] all SQL; every call goes through the blocking pool.
+//! - [`webhooks`] registrations, the outbox dispatcher, signing and the SSRF guard.
 
 pub mod app;
 pub mod auth;
@@ -30,3 +32,4 @@ pub mod state;
 pub mod store;
 pub mod time;
 pub mod wa;
+pub mod webhooks;

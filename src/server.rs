@@ -21,6 +21,7 @@ use crate::sessions::manager::{Restore, ShutdownAll};
 use crate::sessions::{SessionManager, SessionStatus, SessionsHandle};
 use crate::state::AppState;
 use crate::store::{self, Store};
+use crate::webhooks::{dispatcher, Webhooks};
 use crate::{app, rate_limit, time};
 
 /// Why the daemon could not start; printed as one line.
@@ -32,6 +33,8 @@ pub enum StartError {
     Store(#[from] store::StoreError),
     #[error("{0}")]
     Keys(String),
+    #[error("{0}")]
+    Webhooks(String),
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
 }
@@ -42,6 +45,8 @@ pub struct Server {
     port: u16,
     state: AppState,
     shutdown: ShutdownHandle,
+    /// The webhook dispatcher; dropping it stops its thread.
+    dispatcher: dispatcher::Running,
 }
 
 /// Drains and stops a running server: readiness turns 503 at once, requests keep being served for
@@ -88,12 +93,18 @@ impl Server {
         let draining = Arc::new(AtomicBool::new(false));
         let directory = SessionDirectory::default();
         let bus = EventBus::default().start();
+        // Subscribed before any session starts, so the boot's own events reach the webhooks.
+        let webhooks = Webhooks::load(store.clone(), &settings.webhooks)
+            .await
+            .map_err(StartError::Webhooks)?;
+        let dispatcher = dispatcher::start(webhooks.clone(), &bus);
         let deps = SessionDeps {
             store: store.clone(),
             bus: bus.clone(),
             engines: EngineFactory::new(&settings)?,
             draining: draining.clone(),
             directory: directory.clone(),
+            webhooks: webhooks.clone(),
         };
         let manager = SessionManager::new(deps).start();
         restore_sessions(&store, &manager, settings.sessions.auto_start).await?;
@@ -115,6 +126,7 @@ impl Server {
                 store,
             },
             bus,
+            webhooks,
             trusted_proxies: trusted.clone(),
             draining: draining.clone(),
         };
@@ -146,6 +158,7 @@ impl Server {
             port,
             state,
             shutdown,
+            dispatcher,
         })
     }
 
@@ -168,6 +181,8 @@ impl Server {
         if let Err(e) = self.state.sessions.manager.send(ShutdownAll).await {
             log::warn!("session engines not closed cleanly: {e}");
         }
+        // After the sessions' last events are queued; pending deliveries stay for the next start.
+        drop(self.dispatcher);
         log::info!("stopped");
         served
     }

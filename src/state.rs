@@ -15,6 +15,7 @@ use crate::events::bus::EventBus;
 use crate::net;
 use crate::sessions::SessionsHandle;
 use crate::store::Store;
+use crate::webhooks::Webhooks;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -23,6 +24,7 @@ pub struct AppState {
     pub auth: AuthService,
     pub sessions: SessionsHandle,
     pub bus: Addr<EventBus>,
+    pub webhooks: Webhooks,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<Vec<IpNet>>,
     /// Set when a shutdown signal arrives; readiness reports it at once.

@@ -18,6 +18,10 @@ pub struct SessionEvent {
     pub timestamp: String,
     /// The event's `data` object.
     pub data: Value,
+    /// Its webhook deliveries were written in the same transaction as the change it reports
+    /// (a stored message), so the webhook dispatcher must not queue it again.
+    #[serde(skip)]
+    pub outboxed: bool,
 }
 
 impl SessionEvent {
@@ -27,6 +31,7 @@ impl SessionEvent {
             session_id: session_id.to_string(),
             timestamp: crate::time::iso_now(),
             data,
+            outboxed: false,
         }
     }
 }

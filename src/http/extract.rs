@@ -95,6 +95,36 @@ impl FromRequest for KeyPath {
     }
 }
 
+/// The `{webhook_id}` of the route, a UUID.
+pub struct WebhookPath(pub String);
+
+impl FromRequest for WebhookPath {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(uuid_param(req, "webhook_id").map(WebhookPath))
+    }
+}
+
+/// The `{delivery_id}` of the route: `dlv_<uuid>`.
+pub struct DeliveryPath(pub String);
+
+impl FromRequest for DeliveryPath {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let raw = req.match_info().get("delivery_id").unwrap_or_default();
+        let parsed = raw
+            .strip_prefix("dlv_")
+            .and_then(|u| uuid::Uuid::try_parse(u).ok().filter(|_| u.len() == 36))
+            .map(|u| DeliveryPath(format!("dlv_{}", u.hyphenated())))
+            .ok_or_else(|| {
+                ApiError::bad_request("Validation failed (delivery id dlv_<uuid> is expected)")
+            });
+        ready(parsed)
+    }
+}
+
 /// A body with no fields (action routes): anything in it is refused.
 pub struct NoFields;
 

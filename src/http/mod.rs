@@ -8,6 +8,7 @@ pub mod messages;
 pub mod sandbox;
 pub mod sessions;
 pub mod validate;
+pub mod webhooks;
 
 use actix_web::web::{self, delete, get, patch, post, put};
 
@@ -50,7 +51,28 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
                 .route("/config", get().to(sessions::get_config))
                 .route("/config", patch().to(sessions::update_config))
                 .route("/messages", get().to(messages::list_messages))
-                .route("/messages/send-text", post().to(messages::send_text)),
+                .route("/messages/send-text", post().to(messages::send_text))
+                .route("/webhooks", get().to(webhooks::list_session_webhooks))
+                .route("/webhooks", post().to(webhooks::create_webhook))
+                .route("/webhooks/{webhook_id}", get().to(webhooks::get_webhook))
+                .route("/webhooks/{webhook_id}", put().to(webhooks::update_webhook))
+                .route(
+                    "/webhooks/{webhook_id}",
+                    delete().to(webhooks::delete_webhook),
+                )
+                .route(
+                    "/webhooks/{webhook_id}/test",
+                    post().to(webhooks::test_webhook),
+                ),
+        )
+        .route("/webhooks", get().to(webhooks::list_all_webhooks))
+        .route(
+            "/webhooks/delivery-failures",
+            get().to(webhooks::list_failures),
+        )
+        .route(
+            "/webhooks/delivery-failures/{delivery_id}/retry",
+            post().to(webhooks::retry_failure),
         )
         .service(
             web::scope("/sandbox/sessions/{session_id}")

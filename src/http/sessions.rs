@@ -166,6 +166,7 @@ pub async fn delete_session(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     state.sessions.ask(&id, Delete).await?;
+    state.webhooks.forget_session(&id);
     Ok(HttpResponse::NoContent().finish())
 }
 

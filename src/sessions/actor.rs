@@ -27,6 +27,7 @@ use crate::events::bus::{EventBus, Publish};
 use crate::events::SessionEvent;
 use crate::store::models::{NewMessage, SessionChanges, SessionRow};
 use crate::store::{self, Store, StoreError};
+use crate::webhooks::Webhooks;
 use crate::{qr, time, wa};
 
 /// `lastActive` is written at most this often per session.
@@ -44,6 +45,8 @@ pub struct SessionDeps {
     pub draining: Arc<AtomicBool>,
     /// Where this actor publishes its row for readers.
     pub directory: SessionDirectory,
+    /// Message events queue their webhook deliveries in the transaction that stores the message.
+    pub webhooks: Webhooks,
 }
 
 /// Tells the manager an actor's session no longer exists.
@@ -502,19 +505,32 @@ impl SessionActor {
             .into_iter()
             .filter_map(|m| self.incoming_row(&own, m))
             .unzip();
+        let events: Vec<SessionEvent> = events
+            .into_iter()
+            .map(|data| SessionEvent::new("message.received", &self.id, data))
+            .collect();
         self.touch(ctx);
         let store = self.deps.store.clone();
+        let webhooks = self.deps.webhooks.clone();
         let stored = async move {
             store
-                .write(move |c| store::messages::insert_incoming(c, &rows))
+                .write(move |c| {
+                    let fresh = store::messages::insert_incoming(c, &rows)?;
+                    let mut new: Vec<SessionEvent> = events
+                        .into_iter()
+                        .zip(&fresh)
+                        .filter(|(_, new)| **new)
+                        .map(|(e, _)| e)
+                        .collect();
+                    webhooks.queue_in(c, &mut new)?;
+                    Ok(new)
+                })
                 .await
         };
         Box::pin(stored.into_actor(self).map(move |res, act, _| match res {
-            Ok(fresh) => {
-                for (data, new) in events.into_iter().zip(fresh) {
-                    if new {
-                        act.publish("message.received", data);
-                    }
+            Ok(new) => {
+                for event in new {
+                    act.deps.bus.do_send(Publish(event));
                 }
                 Ok(())
             }
@@ -841,6 +857,7 @@ impl Handler<SendText> for SessionActor {
         self.touch(ctx);
         let store = self.deps.store.clone();
         let bus = self.deps.bus.clone();
+        let webhooks = self.deps.webhooks.clone();
         let session_id = self.id.clone();
         Box::pin(async move {
             store
@@ -852,20 +869,21 @@ impl Handler<SendText> for SessionActor {
             {
                 Ok(sent) => {
                     let message_id = wa::serialize_message_id(true, &msg.chat_id, &sent.wa_id);
-                    let (mid, row_id, ts) = (message_id.clone(), id, sent.timestamp);
-                    store
-                        .write(move |c| store::messages::mark_message_sent(c, &row_id, &mid, ts))
-                        .await?;
                     let data = json!({
                         "id": message_id, "from": own, "to": msg.chat_id, "chatId": msg.chat_id,
                         "body": msg.text, "type": "text", "timestamp": sent.timestamp, "fromMe": true,
                         "isGroup": wa::is_group(&msg.chat_id),
                     });
-                    bus.do_send(Publish(SessionEvent::new(
-                        "message.sent",
-                        &session_id,
-                        data,
-                    )));
+                    let mut event = [SessionEvent::new("message.sent", &session_id, data)];
+                    let (mid, row_id, ts) = (message_id.clone(), id, sent.timestamp);
+                    let [event] = store
+                        .write(move |c| {
+                            store::messages::mark_message_sent(c, &row_id, &mid, ts)?;
+                            webhooks.queue_in(c, &mut event)?;
+                            Ok(event)
+                        })
+                        .await?;
+                    bus.do_send(Publish(event));
                     Ok(SentReply {
                         message_id,
                         timestamp: sent.timestamp,

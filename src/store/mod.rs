@@ -5,11 +5,13 @@
 
 pub mod api_keys;
 pub mod conn;
+pub mod deliveries;
 pub mod messages;
 pub mod migrate;
 pub mod models;
 pub mod schema;
 pub mod sessions;
+pub mod webhooks;
 pub mod writer;
 
 use std::time::Duration;

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{api_keys, messages, sessions};
+use super::schema::{api_keys, messages, sessions, webhook_deliveries, webhooks};
 
 /// A `sessions` row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -110,4 +110,69 @@ pub struct NewMessage {
     pub metadata: Option<String>,
     pub status: String,
     pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webhooks)]
+pub struct WebhookRow {
+    pub id: String,
+    pub session_id: String,
+    pub url: String,
+    pub events: String,
+    pub filters: Option<String>,
+    pub secret: Option<String>,
+    pub headers: Option<String>,
+    pub active: bool,
+    pub retry_count: i32,
+    pub last_triggered_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A webhook update: `None` leaves a column alone, `Some(None)` clears it.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = webhooks)]
+pub struct WebhookChanges {
+    pub url: Option<String>,
+    pub events: Option<String>,
+    pub filters: Option<Option<String>>,
+    pub secret: Option<Option<String>>,
+    pub headers: Option<Option<String>>,
+    pub active: Option<bool>,
+    pub retry_count: Option<i32>,
+    pub updated_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub webhook_id: String,
+    pub session_id: String,
+    pub event: String,
+    pub idempotency_key: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub last_status_code: Option<i32>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct NewDelivery {
+    pub id: String,
+    pub webhook_id: String,
+    pub session_id: String,
+    pub event: String,
+    pub idempotency_key: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
 }

@@ -57,5 +57,49 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        session_id -> Text,
+        url -> Text,
+        events -> Text,
+        filters -> Nullable<Text>,
+        secret -> Nullable<Text>,
+        headers -> Nullable<Text>,
+        active -> Bool,
+        retry_count -> Integer,
+        last_triggered_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (seq) {
+        seq -> BigInt,
+        id -> Text,
+        webhook_id -> Text,
+        session_id -> Text,
+        event -> Text,
+        idempotency_key -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        last_error -> Nullable<Text>,
+        last_status_code -> Nullable<Integer>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(messages -> sessions (session_id));
-diesel::allow_tables_to_appear_in_same_query!(sessions, api_keys, messages);
+diesel::joinable!(webhooks -> sessions (session_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    sessions,
+    api_keys,
+    messages,
+    webhooks,
+    webhook_deliveries
+);

@@ -1,5 +1,6 @@
 //! The real `openwa` process: configuration errors, SIGTERM draining, and kill -9 recovery.
 
+use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -8,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::helpers::*;
+use crate::receiver::Receiver;
 
 struct Daemon {
     child: Child,
@@ -32,6 +34,10 @@ impl Daemon {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                // Warnings and errors show in the output of a failing test.
+                if line.contains(" WARN ") || line.contains(" ERROR ") {
+                    eprintln!("daemon: {line}");
+                }
                 if let Some(url) = line.split("listening on ").nth(1) {
                     let _ = tx.send(url.trim().to_string());
                 }
@@ -228,4 +234,72 @@ async fn after_kill_9_nothing_is_lost_and_the_session_relinks() {
         .await;
     assert_eq!(h.body["messages"][0]["body"], "before the crash");
     assert_eq!(h.body["messages"][0]["waMessageId"], sent.body["messageId"]);
+}
+
+#[actix_web::test]
+async fn kill_9_with_webhook_deliveries_pending_loses_no_event() {
+    let db = TestDb::new();
+    let settings = [
+        ("SSRF_ALLOWED_HOSTS", "127.0.0.1"),
+        ("WEBHOOK_RETRY_DELAY", "500"),
+    ];
+    let mut rx = Receiver::start().await;
+    rx.down();
+    let daemon = Daemon::start(&db, &settings);
+    let post = |path: String, body: serde_json::Value| {
+        let daemon = &daemon;
+        async move { daemon.call(reqwest::Method::POST, &path, Some(body)).await }
+    };
+    let id = post("/api/sessions".into(), json!({"name": "hooked-crash"}))
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    post(format!("/api/sessions/{id}/start"), json!({})).await;
+    wait_for("qr_ready", || async {
+        (daemon.status_of(&id).await == "qr_ready").then_some(())
+    })
+    .await;
+    post(format!("/api/sandbox/sessions/{id}/scan"), json!({})).await;
+    wait_for("ready", || async {
+        (daemon.status_of(&id).await == "ready").then_some(())
+    })
+    .await;
+    let hook = post(
+        format!("/api/sessions/{id}/webhooks"),
+        json!({"url": rx.url("/"), "retryCount": 5}),
+    )
+    .await;
+    assert_eq!(hook.status, 201, "{hook:?}");
+    // Each 201 means the message and its webhook delivery are committed together.
+    let mut sent = HashSet::new();
+    for i in 0..30 {
+        let r = post(
+            format!("/api/sandbox/sessions/{id}/incoming"),
+            json!({"from": "628999000777@c.us", "text": format!("event {i}")}),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{r:?}");
+        sent.insert(r.body["messageId"].as_str().unwrap().to_string());
+    }
+    daemon.signal("KILL");
+    drop(daemon);
+
+    rx.up().await;
+    let _daemon = Daemon::start(&db, &settings);
+    let delivered = wait_for_within(Duration::from_secs(40), "all 30 events", || async {
+        let ids: HashSet<String> = rx
+            .hits_of("message.received")
+            .iter()
+            .filter_map(|h| h.json()["data"]["id"].as_str().map(String::from))
+            .collect();
+        eprintln!("{} of {} delivered", ids.len(), sent.len());
+        (ids.len() >= sent.len()).then_some(ids)
+    })
+    .await;
+    assert_eq!(
+        delivered, sent,
+        "every event arrives at least once, none is lost"
+    );
 }

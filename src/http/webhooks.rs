@@ -1,0 +1,463 @@
+//! Webhook routes (API.md §6): per-session CRUD and test, the list across the key's sessions, and
+//! the delivery failures an admin can inspect and retry.
+
+use std::collections::BTreeMap;
+
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Value};
+
+use super::extract::{Body, DeliveryPath, NoFields, Query, SessionPath, WebhookPath};
+use super::validate::{Fields, FromFields};
+use crate::auth::{Admin, Authed, Operator};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::{self, StoreError};
+use crate::webhooks::dispatcher::{is_reserved_header, test_delivery};
+use crate::webhooks::filter::{Condition, Filters, FIELDS, OPERATORS};
+use crate::webhooks::{delivery_view, webhook_view, WebhookInput, EVENTS};
+
+const MAX_HEADERS: usize = 50;
+const MAX_CONDITIONS: usize = 20;
+
+/// Reads the fields of a create (`create`: url required, no `active`) or an update.
+fn read_input(f: &mut Fields, create: bool) -> WebhookInput {
+    let url = f.string("url", create, 1, 2048);
+    if let Some(u) = &url {
+        let ok = reqwest::Url::parse(u)
+            .is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host_str().is_some());
+        if !ok {
+            f.error("url must be a URL address");
+        }
+    }
+    let events = read_events(f);
+    let secret = match f.take_nullable("secret") {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(Value::String(s))) if s.chars().count() > 255 => {
+            f.error("secret must be shorter than or equal to 255 characters");
+            None
+        }
+        Some(Some(Value::String(s))) => Some((!s.is_empty()).then_some(s)),
+        Some(Some(_)) => {
+            f.error("secret must be a string");
+            None
+        }
+    };
+    let headers = match f.take_nullable("headers") {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(v)) => read_headers(f, v).map(|h| (!h.is_empty()).then_some(h)),
+    };
+    let filters = match f.take_nullable("filters") {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(v)) => read_filters(f, v).map(|c| (!c.conditions.is_empty()).then_some(c)),
+    };
+    let retry_count = f.int("retryCount", false, 0, 5).map(|n| n as i32);
+    let active = if create { None } else { f.boolean("active") };
+    WebhookInput {
+        url,
+        events,
+        secret,
+        headers,
+        filters,
+        retry_count,
+        active,
+    }
+}
+
+fn read_events(f: &mut Fields) -> Option<Vec<String>> {
+    let allowed = || {
+        let mut all = vec!["*"];
+        all.extend_from_slice(EVENTS);
+        all
+    };
+    let empty = f.has("events") && !f.is_null("events");
+    let events = f.string_array("events", 64, |e| {
+        (!allowed().contains(&e)).then(|| {
+            format!(
+                "must be one of the following values: {}",
+                allowed().join(", ")
+            )
+        })
+    })?;
+    if empty && events.is_empty() {
+        f.error("events should not be empty");
+        return None;
+    }
+    let mut unique: Vec<String> = Vec::with_capacity(events.len());
+    for e in events {
+        if !unique.contains(&e) {
+            unique.push(e);
+        }
+    }
+    Some(unique)
+}
+
+fn read_headers(f: &mut Fields, v: Value) -> Option<BTreeMap<String, String>> {
+    let Value::Object(map) = v else {
+        f.error("headers must be an object of header names to string values");
+        return None;
+    };
+    if map.len() > MAX_HEADERS {
+        f.error(format!(
+            "headers must contain no more than {MAX_HEADERS} entries"
+        ));
+        return None;
+    }
+    let mut out = BTreeMap::new();
+    let mut ok = true;
+    for (name, value) in map {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            f.error(format!(
+                "headers.{name} is not a valid header name (letters, digits and - only)"
+            ));
+            ok = false;
+            continue;
+        }
+        if is_reserved_header(&name) {
+            f.error(format!(
+                "headers.{name} is set by OpenWA and cannot be overridden"
+            ));
+            ok = false;
+            continue;
+        }
+        match value {
+            Value::String(s) if s.chars().count() > 1024 => {
+                f.error(format!(
+                    "headers.{name} must be shorter than or equal to 1024 characters"
+                ));
+                ok = false;
+            }
+            Value::String(s) if s.chars().any(char::is_control) => {
+                f.error(format!(
+                    "headers.{name} must not contain control characters"
+                ));
+                ok = false;
+            }
+            Value::String(s) => {
+                out.insert(name, s);
+            }
+            _ => {
+                f.error(format!("headers.{name} must be a string"));
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(out)
+}
+
+fn read_filters(f: &mut Fields, v: Value) -> Option<Filters> {
+    let Value::Object(mut map) = v else {
+        f.error("filters must be an object: {\"conditions\": [...]}");
+        return None;
+    };
+    let conditions = map.remove("conditions");
+    let mut ok = true;
+    for key in map.keys() {
+        f.error(format!("property filters.{key} should not exist"));
+        ok = false;
+    }
+    let items = match conditions {
+        Some(Value::Array(items)) => items,
+        None | Some(Value::Null) => {
+            f.error("filters.conditions should not be empty");
+            return None;
+        }
+        Some(_) => {
+            f.error("filters.conditions must be an array");
+            return None;
+        }
+    };
+    if items.len() > MAX_CONDITIONS {
+        f.error(format!(
+            "filters.conditions must contain no more than {MAX_CONDITIONS} elements"
+        ));
+        return None;
+    }
+    let mut conditions = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let at = format!("filters.conditions.{i}");
+        let Value::Object(mut c) = item else {
+            f.error(format!("{at} must be an object"));
+            ok = false;
+            continue;
+        };
+        let mut one = |key: &str, allowed: &[&str]| match c.remove(key) {
+            Some(Value::String(s)) if allowed.contains(&s.as_str()) => Some(s),
+            _ => {
+                f.error(format!(
+                    "{at}.{key} must be one of the following values: {}",
+                    allowed.join(", ")
+                ));
+                None
+            }
+        };
+        let field = one("field", FIELDS);
+        let operator = one("operator", OPERATORS);
+        let value = match c.remove("value") {
+            Some(v @ (Value::String(_) | Value::Bool(_) | Value::Number(_))) => {
+                if v.as_str().is_some_and(|s| s.chars().count() > 1024) {
+                    f.error(format!(
+                        "{at}.value must be shorter than or equal to 1024 characters"
+                    ));
+                    None
+                } else {
+                    Some(v)
+                }
+            }
+            None | Some(Value::Null) => {
+                f.error(format!("{at}.value should not be empty"));
+                None
+            }
+            Some(_) => {
+                f.error(format!(
+                    "{at}.value must be a string, a number or a boolean"
+                ));
+                None
+            }
+        };
+        let case_sensitive = match c.remove("caseSensitive") {
+            None | Some(Value::Null) => Some(false),
+            Some(Value::Bool(b)) => Some(b),
+            Some(_) => {
+                f.error(format!("{at}.caseSensitive must be a boolean value"));
+                None
+            }
+        };
+        for key in c.keys() {
+            f.error(format!("property {at}.{key} should not exist"));
+            ok = false;
+        }
+        match (field, operator, value, case_sensitive) {
+            (Some(field), Some(operator), Some(value), Some(case_sensitive)) => {
+                conditions.push(Condition {
+                    field,
+                    operator,
+                    value,
+                    case_sensitive,
+                })
+            }
+            _ => ok = false,
+        }
+    }
+    ok.then_some(Filters { conditions })
+}
+
+pub struct CreateWebhook(WebhookInput);
+impl FromFields for CreateWebhook {
+    fn from_fields(f: &mut Fields) -> Option<Self> {
+        let input = read_input(f, true);
+        input.url.is_some().then_some(CreateWebhook(input))
+    }
+}
+
+pub struct UpdateWebhook(WebhookInput);
+impl FromFields for UpdateWebhook {
+    fn from_fields(f: &mut Fields) -> Option<Self> {
+        Some(UpdateWebhook(read_input(f, false)))
+    }
+}
+
+/// The SSRF check of a URL being registered: a 400 that says why.
+async fn check_url(state: &AppState, url: Option<&str>) -> ApiResult<()> {
+    if let Some(url) = url {
+        state
+            .webhooks
+            .check_url(url)
+            .await
+            .map_err(|e| ApiError::validation(vec![e]))?;
+    }
+    Ok(())
+}
+
+/// `GET /api/sessions/:sessionId/webhooks`
+pub async fn list_session_webhooks(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let sid = id.clone();
+    let rows = state
+        .store
+        .run(move |c| {
+            if store::sessions::find_session(c, &sid)?.is_none() {
+                return Err(StoreError::NotFound(format!(
+                    "Session with id '{sid}' not found"
+                )));
+            }
+            store::webhooks::list_webhooks(c, Some(&sid), None)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rows.iter().map(webhook_view).collect::<Vec<_>>()))
+}
+
+/// `GET /api/webhooks`: every webhook of the sessions this key may use.
+pub async fn list_all_webhooks(
+    auth: Authed<Operator>,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let only = auth.ctx.session_filter();
+    let rows = state
+        .store
+        .run(move |c| store::webhooks::list_webhooks(c, None, only.as_deref()))
+        .await?;
+    Ok(HttpResponse::Ok().json(rows.iter().map(webhook_view).collect::<Vec<_>>()))
+}
+
+/// `GET /api/sessions/:sessionId/webhooks/:id`
+pub async fn get_webhook(
+    _: Authed<Operator>,
+    SessionPath(sid): SessionPath,
+    WebhookPath(id): WebhookPath,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let row = state.webhooks.get(&sid, &id).await?;
+    Ok(HttpResponse::Ok().json(webhook_view(&row)))
+}
+
+/// `POST /api/sessions/:sessionId/webhooks`
+pub async fn create_webhook(
+    _: Authed<Operator>,
+    SessionPath(sid): SessionPath,
+    state: web::Data<AppState>,
+    Body(CreateWebhook(input)): Body<CreateWebhook>,
+) -> ApiResult<HttpResponse> {
+    check_url(&state, input.url.as_deref()).await?;
+    let row = state.webhooks.create(&sid, input).await?;
+    Ok(HttpResponse::Created().json(webhook_view(&row)))
+}
+
+/// `PUT /api/sessions/:sessionId/webhooks/:id`
+pub async fn update_webhook(
+    _: Authed<Operator>,
+    SessionPath(sid): SessionPath,
+    WebhookPath(id): WebhookPath,
+    state: web::Data<AppState>,
+    Body(UpdateWebhook(input)): Body<UpdateWebhook>,
+) -> ApiResult<HttpResponse> {
+    check_url(&state, input.url.as_deref()).await?;
+    let row = state.webhooks.update(&sid, &id, input).await?;
+    Ok(HttpResponse::Ok().json(webhook_view(&row)))
+}
+
+/// `DELETE /api/sessions/:sessionId/webhooks/:id`
+pub async fn delete_webhook(
+    _: Authed<Operator>,
+    SessionPath(sid): SessionPath,
+    WebhookPath(id): WebhookPath,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    state.webhooks.delete(&sid, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /api/sessions/:sessionId/webhooks/:id/test`: one signed request now; the answer says
+/// how the receiver took it.
+pub async fn test_webhook(
+    _: Authed<Operator>,
+    SessionPath(sid): SessionPath,
+    WebhookPath(id): WebhookPath,
+    state: web::Data<AppState>,
+    _: Body<NoFields>,
+) -> ApiResult<HttpResponse> {
+    let row = state.webhooks.get(&sid, &id).await?;
+    Ok(HttpResponse::Ok().json(test_delivery(&state.webhooks, &row).await))
+}
+
+pub struct FailuresQuery {
+    session_id: Option<String>,
+    webhook_id: Option<String>,
+    limit: i64,
+    offset: i64,
+}
+
+impl FromFields for FailuresQuery {
+    fn from_fields(f: &mut Fields) -> Option<Self> {
+        let uuid = |f: &mut Fields, name: &str| {
+            let raw = f.string(name, false, 36, 36)?;
+            match uuid::Uuid::try_parse(&raw) {
+                Ok(u) => Some(u.hyphenated().to_string()),
+                Err(_) => {
+                    f.error(format!("{name} must be a UUID"));
+                    None
+                }
+            }
+        };
+        let session_id = uuid(f, "sessionId");
+        let webhook_id = uuid(f, "webhookId");
+        let limit = f.int("limit", false, 1, 200).unwrap_or(50);
+        let offset = f.int("offset", false, 0, i64::MAX).unwrap_or(0);
+        Some(Self {
+            session_id,
+            webhook_id,
+            limit,
+            offset,
+        })
+    }
+}
+
+/// `GET /api/webhooks/delivery-failures` (admin): exhausted deliveries, newest first.
+pub async fn list_failures(
+    auth: Authed<Admin>,
+    state: web::Data<AppState>,
+    Query(q): Query<FailuresQuery>,
+) -> ApiResult<HttpResponse> {
+    let sessions = match (&q.session_id, auth.ctx.session_filter()) {
+        (Some(sid), _) if !auth.ctx.may_access(sid) => {
+            return Err(ApiError::unauthorized(
+                "API key not authorized for this session",
+            ))
+        }
+        (Some(sid), _) => Some(vec![sid.clone()]),
+        (None, scope) => scope,
+    };
+    let (rows, total) = state
+        .store
+        .run(move |c| {
+            store::deliveries::list_failures(
+                c,
+                sessions.as_deref(),
+                q.webhook_id.as_deref(),
+                q.limit,
+                q.offset,
+            )
+        })
+        .await?;
+    let data: Vec<Value> = rows.iter().map(|(d, url)| delivery_view(d, url)).collect();
+    Ok(HttpResponse::Ok().json(json!({ "data": data, "total": total })))
+}
+
+/// `POST /api/webhooks/delivery-failures/:id/retry` (admin): queue an exhausted delivery again.
+pub async fn retry_failure(
+    auth: Authed<Admin>,
+    DeliveryPath(id): DeliveryPath,
+    state: web::Data<AppState>,
+    _: Body<NoFields>,
+) -> ApiResult<HttpResponse> {
+    let lookup = id.clone();
+    let found = state
+        .store
+        .run(move |c| store::deliveries::find_delivery(c, &lookup))
+        .await?;
+    let not_found = || ApiError::not_found(format!("Delivery with id '{id}' not found"));
+    let (delivery, _) = found.ok_or_else(not_found)?;
+    if !auth.ctx.may_access(&delivery.session_id) {
+        return Err(not_found());
+    }
+    if delivery.status != store::deliveries::FAILED {
+        return Err(ApiError::bad_request(format!(
+            "Only failed deliveries can be retried; delivery '{id}' is {}",
+            delivery.status
+        )));
+    }
+    let requeue = id.clone();
+    let now = crate::time::now_micros();
+    let (row, url) = state
+        .store
+        .write(move |c| store::deliveries::requeue_failure(c, &requeue, now))
+        .await?
+        .ok_or_else(not_found)?;
+    state.webhooks.wake();
+    Ok(HttpResponse::Ok().json(delivery_view(&row, &url)))
+}

@@ -1,0 +1,397 @@
+//! Webhooks: the registrations users make, and the durable, signed, at-least-once delivery of
+//! session events to them.
+//!
+//! - [`Webhooks`] is the service handlers call: it stores registrations and keeps an in-memory copy
+//!   per session, so matching an event against them needs no query.
+//! - [`dispatcher`] subscribes to the event bus, writes one outbox row per matching webhook and
+//!   event, and delivers those rows with retries; rows survive crashes and restarts.
+//! - [`ssrf`] keeps every delivery away from the server's own networks; [`filter`] and
+//!   [`envelope`] decide what is queued and what is sent.
+
+pub mod dispatcher;
+pub mod envelope;
+pub mod filter;
+pub mod ssrf;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use reqwest::Url;
+use serde_json::{json, Value};
+use tokio::sync::Notify;
+
+use crate::config::WebhookSettings;
+use crate::events::SessionEvent;
+use crate::store::models::{NewDelivery, WebhookChanges, WebhookRow};
+use crate::store::{self, deliveries, Store, StoreError};
+use crate::time;
+pub use filter::Filters;
+use ssrf::{GuardedResolver, SsrfGuard};
+
+/// Every event a webhook can ask for (API.md §6); `*` asks for all of them.
+pub const EVENTS: &[&str] = &[
+    "message.received",
+    "message.sent",
+    "message.ack",
+    "message.failed",
+    "message.revoked",
+    "message.reaction",
+    "session.status",
+    "session.qr",
+    "session.authenticated",
+    "session.disconnected",
+];
+
+/// A registration as validated from a request: on create every field is set (defaults filled
+/// in); on update `None` leaves a field alone and `Some(None)` clears it.
+#[derive(Debug, Default)]
+pub struct WebhookInput {
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub secret: Option<Option<String>>,
+    pub headers: Option<Option<BTreeMap<String, String>>>,
+    pub filters: Option<Option<Filters>>,
+    pub retry_count: Option<i32>,
+    pub active: Option<bool>,
+}
+
+/// What matching needs of a webhook, kept in memory per session.
+struct Hook {
+    id: String,
+    all_events: bool,
+    events: Vec<String>,
+    filters: Option<Filters>,
+    active: bool,
+}
+
+impl Hook {
+    fn from_row(row: &WebhookRow) -> Self {
+        let events: Vec<String> = serde_json::from_str(&row.events).unwrap_or_default();
+        Self {
+            id: row.id.clone(),
+            all_events: events.iter().any(|e| e == "*"),
+            events,
+            filters: row
+                .filters
+                .as_deref()
+                .and_then(|f| serde_json::from_str(f).ok()),
+            active: row.active,
+        }
+    }
+
+    fn wants(&self, event: &SessionEvent) -> bool {
+        self.active
+            && (self.all_events || self.events.iter().any(|e| e == event.event))
+            && self
+                .filters
+                .as_ref()
+                .is_none_or(|f| f.passes(event.event, &event.data))
+    }
+}
+
+/// The webhook service: registrations, the in-memory match table, the delivery client.
+#[derive(Clone)]
+pub struct Webhooks {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    hooks: RwLock<HashMap<String, Vec<Hook>>>,
+    guard: Arc<SsrfGuard>,
+    client: reqwest::Client,
+    /// Rung when rows are queued or requeued, so the dispatcher looks at once.
+    wake: Notify,
+    settings: WebhookSettings,
+}
+
+impl Webhooks {
+    /// Builds the delivery client and loads every registration.
+    pub async fn load(store: Store, settings: &WebhookSettings) -> Result<Self, String> {
+        let guard = Arc::new(SsrfGuard::new(
+            settings.ssrf_protect,
+            &settings.ssrf_allowed_hosts,
+        ));
+        let client = reqwest::Client::builder()
+            .user_agent(format!("OpenWA-Webhook/{}", env!("CARGO_PKG_VERSION")))
+            .timeout(Duration::from_millis(settings.timeout_ms))
+            .connect_timeout(Duration::from_millis(settings.timeout_ms))
+            .redirect(reqwest::redirect::Policy::none())
+            // A proxy from the environment would resolve names itself, past the guard.
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver(guard.clone())))
+            .pool_max_idle_per_host(settings.concurrency)
+            .build()
+            .map_err(|e| format!("cannot build the webhook HTTP client: {e}"))?;
+        let rows = store
+            .run(|c| store::webhooks::list_webhooks(c, None, None))
+            .await
+            .map_err(|e| format!("cannot load webhooks: {e}"))?;
+        let mut hooks: HashMap<String, Vec<Hook>> = HashMap::new();
+        for row in &rows {
+            hooks
+                .entry(row.session_id.clone())
+                .or_default()
+                .push(Hook::from_row(row));
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                hooks: RwLock::new(hooks),
+                guard,
+                client,
+                wake: Notify::new(),
+                settings: settings.clone(),
+            }),
+        })
+    }
+
+    pub fn settings(&self) -> &WebhookSettings {
+        &self.inner.settings
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.inner.client
+    }
+
+    pub(crate) fn guard(&self) -> &SsrfGuard {
+        &self.inner.guard
+    }
+
+    /// Tells the dispatcher that rows are waiting.
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    pub(crate) async fn woken(&self) {
+        self.inner.wake.notified().await;
+    }
+
+    /// The registration check of a URL: syntax, scheme, and the SSRF guard.
+    pub async fn check_url(&self, raw: &str) -> Result<Url, String> {
+        let url = Url::parse(raw).map_err(|_| "url must be a URL address".to_string())?;
+        self.inner
+            .guard
+            .check_url(&url)
+            .await
+            .map_err(|e| format!("url is not allowed: {e}"))?;
+        Ok(url)
+    }
+
+    /// The outbox rows `event` makes: one per active webhook of its session that wants it.
+    pub fn deliveries_for(&self, event: &SessionEvent) -> Vec<NewDelivery> {
+        let hooks = self.inner.hooks.read().unwrap_or_else(|e| e.into_inner());
+        let Some(session_hooks) = hooks.get(&event.session_id) else {
+            return Vec::new();
+        };
+        let wanted: Vec<&Hook> = session_hooks.iter().filter(|h| h.wants(event)).collect();
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        let key = envelope::idempotency_key(event);
+        let now = time::now_micros();
+        wanted
+            .into_iter()
+            .map(|hook| {
+                let id = envelope::delivery_id();
+                NewDelivery {
+                    payload: envelope::body(event, &key, &id),
+                    id,
+                    webhook_id: hook.id.clone(),
+                    session_id: event.session_id.clone(),
+                    event: event.event.to_string(),
+                    idempotency_key: key.clone(),
+                    status: deliveries::PENDING.into(),
+                    attempts: 0,
+                    next_attempt_at: now,
+                    created_at: now,
+                    updated_at: now,
+                }
+            })
+            .collect()
+    }
+
+    /// Queues the deliveries of `events` on `conn`, inside the caller's transaction: the events
+    /// are then exactly as durable as the change they report. Marks them so the dispatcher does
+    /// not queue them a second time.
+    pub fn queue_in(
+        &self,
+        conn: &mut crate::store::DbConnection,
+        events: &mut [SessionEvent],
+    ) -> Result<(), StoreError> {
+        for event in events {
+            let rows = self.deliveries_for(event);
+            deliveries::insert_deliveries(conn, &rows)?;
+            event.outboxed = true;
+        }
+        Ok(())
+    }
+
+    /// Re-reads one session's registrations into the match table.
+    async fn refresh(&self, session_id: &str) -> Result<(), StoreError> {
+        let sid = session_id.to_string();
+        let rows = self
+            .inner
+            .store
+            .run(move |c| store::webhooks::list_webhooks(c, Some(&sid), None))
+            .await?;
+        let fresh: Vec<Hook> = rows.iter().map(Hook::from_row).collect();
+        let mut hooks = self.inner.hooks.write().unwrap_or_else(|e| e.into_inner());
+        if fresh.is_empty() {
+            hooks.remove(session_id);
+        } else {
+            hooks.insert(session_id.to_string(), fresh);
+        }
+        Ok(())
+    }
+
+    /// Drops a deleted session's registrations from the match table (the database cascades).
+    pub fn forget_session(&self, session_id: &str) {
+        let mut hooks = self.inner.hooks.write().unwrap_or_else(|e| e.into_inner());
+        hooks.remove(session_id);
+    }
+
+    /// Stores a new webhook for an existing session.
+    pub async fn create(
+        &self,
+        session_id: &str,
+        input: WebhookInput,
+    ) -> Result<WebhookRow, StoreError> {
+        let now = time::now_micros();
+        let row = WebhookRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            session_id: session_id.to_string(),
+            url: input.url.unwrap_or_default(),
+            events: json!(input
+                .events
+                .unwrap_or_else(|| vec!["message.received".into()]))
+            .to_string(),
+            filters: input.filters.flatten().map(|f| json!(f).to_string()),
+            secret: input.secret.flatten(),
+            headers: input.headers.flatten().map(|h| json!(h).to_string()),
+            active: input.active.unwrap_or(true),
+            retry_count: input.retry_count.unwrap_or(3),
+            last_triggered_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let stored = row.clone();
+        let sid = session_id.to_string();
+        self.inner
+            .store
+            .write(move |c| {
+                if store::sessions::find_session(c, &sid)?.is_none() {
+                    return Err(StoreError::NotFound(format!(
+                        "Session with id '{sid}' not found"
+                    )));
+                }
+                store::webhooks::insert_webhook(c, &stored)
+            })
+            .await?;
+        self.refresh(session_id).await?;
+        Ok(row)
+    }
+
+    /// Applies an update to a session's webhook.
+    pub async fn update(
+        &self,
+        session_id: &str,
+        id: &str,
+        input: WebhookInput,
+    ) -> Result<WebhookRow, StoreError> {
+        let changes = WebhookChanges {
+            url: input.url,
+            events: input.events.map(|e| json!(e).to_string()),
+            filters: input.filters.map(|f| f.map(|f| json!(f).to_string())),
+            secret: input.secret,
+            headers: input.headers.map(|h| h.map(|h| json!(h).to_string())),
+            active: input.active,
+            retry_count: input.retry_count,
+            updated_at: Some(time::now_micros()),
+        };
+        let (sid, wid) = (session_id.to_string(), id.to_string());
+        let row = self
+            .inner
+            .store
+            .write(move |c| store::webhooks::update_webhook(c, &sid, &wid, &changes))
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        self.refresh(session_id).await?;
+        // Re-activating a webhook releases the deliveries it kept waiting.
+        self.wake();
+        Ok(row)
+    }
+
+    /// Deletes a session's webhook and its queued deliveries.
+    pub async fn delete(&self, session_id: &str, id: &str) -> Result<(), StoreError> {
+        let (sid, wid) = (session_id.to_string(), id.to_string());
+        let deleted = self
+            .inner
+            .store
+            .write(move |c| store::webhooks::delete_webhook(c, &sid, &wid))
+            .await?;
+        if !deleted {
+            return Err(not_found(id));
+        }
+        self.refresh(session_id).await
+    }
+
+    /// A session's webhook.
+    pub async fn get(&self, session_id: &str, id: &str) -> Result<WebhookRow, StoreError> {
+        let (sid, wid) = (session_id.to_string(), id.to_string());
+        self.inner
+            .store
+            .run(move |c| store::webhooks::find_webhook(c, &sid, &wid))
+            .await?
+            .ok_or_else(|| not_found(id))
+    }
+}
+
+fn not_found(id: &str) -> StoreError {
+    StoreError::NotFound(format!("Webhook with id '{id}' not found"))
+}
+
+/// The public shape of a webhook: never its secret or headers.
+pub fn webhook_view(row: &WebhookRow) -> Value {
+    let events: Value = serde_json::from_str(&row.events).unwrap_or_else(|_| json!([]));
+    let filters: Value = row
+        .filters
+        .as_deref()
+        .and_then(|f| serde_json::from_str(f).ok())
+        .unwrap_or(Value::Null);
+    json!({
+        "id": row.id,
+        "sessionId": row.session_id,
+        "url": row.url,
+        "events": events,
+        "filters": filters,
+        "active": row.active,
+        "retryCount": row.retry_count,
+        "lastTriggeredAt": row.last_triggered_at.map(time::iso),
+        "createdAt": time::iso(row.created_at),
+        "updatedAt": time::iso(row.updated_at),
+    })
+}
+
+/// The public shape of a delivery (failures listing and retry).
+pub fn delivery_view(row: &store::models::DeliveryRow, url: &str) -> Value {
+    json!({
+        "id": row.id,
+        "webhookId": row.webhook_id,
+        "sessionId": row.session_id,
+        "url": url,
+        "event": row.event,
+        "idempotencyKey": row.idempotency_key,
+        "status": row.status,
+        "attempts": row.attempts,
+        "lastError": row.last_error,
+        "lastStatusCode": row.last_status_code,
+        "createdAt": time::iso(row.created_at),
+        "updatedAt": time::iso(row.updated_at),
+    })
+}
