@@ -458,6 +458,6 @@ pub async fn retry_failure(
         .write(move |c| store::deliveries::requeue_failure(c, &requeue, now))
         .await?
         .ok_or_else(not_found)?;
-    state.webhooks.wake();
+    state.webhooks.wake([row.webhook_id.clone()]);
     Ok(HttpResponse::Ok().json(delivery_view(&row, &url)))
 }

@@ -22,52 +22,69 @@ pub fn insert_deliveries(conn: &mut DbConnection, rows: &[NewDelivery]) -> Resul
     Ok(())
 }
 
-/// Pending deliveries due by `now` on active webhooks, oldest first, leaving out those already
-/// in flight and the webhooks that have no free slot.
-pub fn due_deliveries(
-    conn: &mut DbConnection,
-    now: i64,
-    in_flight: &[String],
-    busy_webhooks: &[String],
-    limit: i64,
-) -> Result<Vec<(DeliveryRow, WebhookRow)>, StoreError> {
-    let mut query = d::table
-        .inner_join(w::table)
-        .filter(d::status.eq(PENDING))
-        .filter(d::next_attempt_at.le(now))
-        .filter(w::active.eq(true))
-        .select((DeliveryRow::as_select(), WebhookRow::as_select()))
-        .order((d::next_attempt_at.asc(), d::seq.asc()))
-        .limit(limit)
-        .into_boxed();
-    if !in_flight.is_empty() {
-        query = query.filter(d::id.ne_all(in_flight.to_vec()));
-    }
-    if !busy_webhooks.is_empty() {
-        query = query.filter(d::webhook_id.ne_all(busy_webhooks.to_vec()));
-    }
-    Ok(query.load(conn)?)
+/// Start-up: attempts cut short by a crash or stop are due again at once.
+pub fn release_claims(conn: &mut DbConnection, now: i64) -> Result<usize, StoreError> {
+    Ok(diesel::update(d::table.filter(d::claimed.eq(true)))
+        .set((d::claimed.eq(false), d::next_attempt_at.eq(now)))
+        .execute(conn)?)
 }
 
-/// When the next pending delivery outside `in_flight` and `busy_webhooks` falls due.
-pub fn next_due_at(
+/// Claims up to `limit` due deliveries of one webhook, oldest first, for attempts: claimed rows
+/// are invisible to further claims until their outcome is recorded (or, after a crash, the next
+/// start releases them). Nothing is claimed for a webhook that is inactive or gone; the webhook's
+/// current row comes back with the claim.
+pub fn claim_due(
     conn: &mut DbConnection,
-    in_flight: &[String],
-    busy_webhooks: &[String],
-) -> Result<Option<i64>, StoreError> {
-    let mut query = d::table
-        .inner_join(w::table)
+    webhook_id: &str,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+) -> Result<(Option<WebhookRow>, Vec<DeliveryRow>), StoreError> {
+    let hook: Option<WebhookRow> = w::table
+        .filter(w::id.eq(webhook_id))
+        .select(WebhookRow::as_select())
+        .first(conn)
+        .optional()?;
+    if !hook.as_ref().is_some_and(|h| h.active) {
+        return Ok((hook, Vec::new()));
+    }
+    let rows: Vec<DeliveryRow> = d::table
+        .filter(d::webhook_id.eq(webhook_id))
         .filter(d::status.eq(PENDING))
-        .filter(w::active.eq(true))
+        .filter(d::claimed.eq(false))
+        .filter(d::next_attempt_at.le(now))
+        .order((d::next_attempt_at.asc(), d::seq.asc()))
+        .limit(limit)
+        .select(DeliveryRow::as_select())
+        .load(conn)?;
+    if !rows.is_empty() {
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        diesel::update(d::table.filter(d::id.eq_any(ids)))
+            .set((d::claimed.eq(true), d::next_attempt_at.eq(lease_until)))
+            .execute(conn)?;
+    }
+    Ok((hook, rows))
+}
+
+/// The webhooks that have unclaimed deliveries due by `now`.
+pub fn webhooks_with_due(conn: &mut DbConnection, now: i64) -> Result<Vec<String>, StoreError> {
+    Ok(d::table
+        .filter(d::status.eq(PENDING))
+        .filter(d::claimed.eq(false))
+        .filter(d::next_attempt_at.le(now))
+        .select(d::webhook_id)
+        .distinct()
+        .load(conn)?)
+}
+
+/// When the next unclaimed delivery falls due after `now` (a scheduled retry).
+pub fn next_due_at(conn: &mut DbConnection, now: i64) -> Result<Option<i64>, StoreError> {
+    Ok(d::table
+        .filter(d::status.eq(PENDING))
+        .filter(d::claimed.eq(false))
+        .filter(d::next_attempt_at.gt(now))
         .select(diesel::dsl::min(d::next_attempt_at))
-        .into_boxed();
-    if !in_flight.is_empty() {
-        query = query.filter(d::id.ne_all(in_flight.to_vec()));
-    }
-    if !busy_webhooks.is_empty() {
-        query = query.filter(d::webhook_id.ne_all(busy_webhooks.to_vec()));
-    }
-    Ok(query.first(conn)?)
+        .first(conn)?)
 }
 
 /// What became of one attempt.
@@ -80,13 +97,17 @@ pub struct AttemptResult<'a> {
     pub error: Option<&'a str>,
     pub status_code: Option<i32>,
     pub now: i64,
+    /// Also set the webhook's `last_triggered_at` (the dispatcher does so at most once a second
+    /// per webhook, so busy webhooks do not contend on their row).
+    pub touch_webhook: bool,
 }
 
-/// Records an attempt on its delivery, and on its webhook the time it was last triggered.
+/// Records an attempt on its delivery and releases its claim.
 pub fn record_attempt(conn: &mut DbConnection, r: &AttemptResult) -> Result<(), StoreError> {
     diesel::update(d::table.filter(d::id.eq(r.id)))
         .set((
             d::status.eq(r.status),
+            d::claimed.eq(false),
             d::attempts.eq(r.attempts),
             d::next_attempt_at.eq(r.next_attempt_at),
             d::last_error.eq(r.error),
@@ -94,9 +115,11 @@ pub fn record_attempt(conn: &mut DbConnection, r: &AttemptResult) -> Result<(), 
             d::updated_at.eq(r.now),
         ))
         .execute(conn)?;
-    diesel::update(w::table.filter(w::id.eq(r.webhook_id)))
-        .set(w::last_triggered_at.eq(Some(r.now)))
-        .execute(conn)?;
+    if r.touch_webhook {
+        diesel::update(w::table.filter(w::id.eq(r.webhook_id)))
+            .set(w::last_triggered_at.eq(Some(r.now)))
+            .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -141,6 +164,7 @@ pub fn requeue_failure(
     let updated = diesel::update(d::table.filter(d::id.eq(id)).filter(d::status.eq(FAILED)))
         .set((
             d::status.eq(PENDING),
+            d::claimed.eq(false),
             d::attempts.eq(0),
             d::next_attempt_at.eq(now),
             d::updated_at.eq(now),
@@ -178,4 +202,92 @@ pub fn purge_finished(conn: &mut DbConnection, before: i64) -> Result<usize, Sto
             .filter(d::updated_at.lt(before)),
     )
     .execute(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DatabaseTarget;
+    use crate::store::models::SessionRow;
+    use crate::store::{sessions, webhooks, Store};
+
+    fn delivery(id: &str, status: &str, updated_at: i64) -> NewDelivery {
+        NewDelivery {
+            id: id.into(),
+            webhook_id: "w1".into(),
+            session_id: "s1".into(),
+            event: "message.received".into(),
+            idempotency_key: format!("k-{id}"),
+            payload: "{}".into(),
+            status: status.into(),
+            attempts: 0,
+            next_attempt_at: updated_at,
+            created_at: updated_at,
+            updated_at,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn retention_deletes_old_finished_rows_and_never_pending_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(DatabaseTarget::Sqlite(dir.path().join("t.sqlite")), 2).unwrap();
+        store
+            .write(|c| {
+                sessions::insert_session(
+                    c,
+                    &SessionRow {
+                        id: "s1".into(),
+                        name: "s1".into(),
+                        engine: "sandbox".into(),
+                        status: "created".into(),
+                        phone: None,
+                        push_name: None,
+                        config: "{}".into(),
+                        proxy_url: None,
+                        proxy_type: None,
+                        last_error: None,
+                        should_run: false,
+                        connected_at: None,
+                        last_active: None,
+                        created_at: 1,
+                        updated_at: 1,
+                    },
+                )?;
+                webhooks::insert_webhook(
+                    c,
+                    &WebhookRow {
+                        id: "w1".into(),
+                        session_id: "s1".into(),
+                        url: "https://example.com/".into(),
+                        events: "[\"*\"]".into(),
+                        filters: None,
+                        secret: None,
+                        headers: None,
+                        active: true,
+                        retry_count: 3,
+                        last_triggered_at: None,
+                        created_at: 1,
+                        updated_at: 1,
+                    },
+                )?;
+                insert_deliveries(
+                    c,
+                    &[
+                        delivery("old-delivered", DELIVERED, 100),
+                        delivery("old-failed", FAILED, 100),
+                        delivery("old-pending", PENDING, 100),
+                        delivery("new-delivered", DELIVERED, 1_000),
+                    ],
+                )
+            })
+            .await
+            .unwrap();
+        let purged = store.write(|c| purge_finished(c, 500)).await.unwrap();
+        assert_eq!(purged, 2);
+        let left: Vec<String> = store
+            .run(|c| Ok(d::table.select(d::id).order(d::id).load::<String>(c)?))
+            .await
+            .unwrap();
+        assert_eq!(left, ["new-delivered", "old-pending"]);
+    }
 }

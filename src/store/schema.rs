@@ -86,6 +86,7 @@ diesel::table! {
         status -> Text,
         attempts -> Integer,
         next_attempt_at -> BigInt,
+        claimed -> Bool,
         last_error -> Nullable<Text>,
         last_status_code -> Nullable<Integer>,
         created_at -> BigInt,

@@ -3,13 +3,15 @@
 //! It runs on its own arbiter (thread), so neither slow receivers nor signing and queueing work
 //! touch the threads that serve HTTP or run session actors.
 //! - On each event it writes the outbox rows (one per matching webhook) and wakes the delivery loop.
-//! - The delivery loop takes due rows from the database, at most `WEBHOOK_MAX_IN_FLIGHT` at once and
-//!   `WEBHOOK_CONCURRENCY` per webhook, so one slow receiver holds only its own slots. Each attempt
-//!   records its outcome (delivered, retry later with exponential backoff, or exhausted) before its
-//!   slot is freed. Rows left pending by a crash are simply due on the next start.
+//! - The delivery loop keeps one lane per webhook. A lane claims its webhook's due rows in small
+//!   batches (claimed rows are hidden from further claims), and sends at most `WEBHOOK_CONCURRENCY`
+//!   at once (`WEBHOOK_MAX_IN_FLIGHT` across all lanes), so one slow receiver holds only its own
+//!   slots and its backlog costs other webhooks nothing. Each attempt records its outcome
+//!   (delivered, retry later with exponential backoff, or exhausted) and releases the claim. Claims
+//!   cut short by a crash are released at the next start, so those rows are simply tried again.
 //! - Once an hour it deletes finished rows older than `WEBHOOK_RETENTION_DAYS`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -56,7 +58,7 @@ impl Handler<Deliver> for Dispatcher {
 
     fn handle(&mut self, Deliver(event): Deliver, _: &mut Context<Self>) {
         if event.outboxed {
-            self.webhooks.wake();
+            self.webhooks.wake(self.webhooks.matching(&event));
             return;
         }
         let rows = self.webhooks.deliveries_for(&event);
@@ -66,12 +68,13 @@ impl Handler<Deliver> for Dispatcher {
         let webhooks = self.webhooks.clone();
         actix::spawn(async move {
             let count = rows.len();
+            let hooks: Vec<String> = rows.iter().map(|r| r.webhook_id.clone()).collect();
             match webhooks
                 .store()
                 .write(move |c| deliveries::insert_deliveries(c, &rows))
                 .await
             {
-                Ok(()) => webhooks.wake(),
+                Ok(()) => webhooks.wake(hooks),
                 Err(e) => log::error!(
                     "webhooks: cannot queue {count} deliveries of {} for session {}: {e}",
                     event.event,
@@ -108,103 +111,198 @@ pub fn start(webhooks: Webhooks, bus: &Addr<EventBus>) -> Running {
     }
 }
 
-/// A finished attempt frees its slot: (delivery id, webhook id).
-type Done = (String, String);
+/// A finished attempt: its webhook, and when it is due again if it will be retried.
+type Done = (String, Option<i64>);
 
 /// How often finished rows past their retention are deleted.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// The longest the loop sleeps without looking at the database.
 const IDLE_LOOK: Duration = Duration::from_secs(30);
+/// How long a claim lasts if its outcome is never recorded (a failed write): then the row is
+/// claimable again.
+const LEASE_GRACE: Duration = Duration::from_secs(60);
 
-/// The delivery loop. Only this task adds to or removes from the in-flight sets, and it removes a
-/// row only after the attempt's outcome is committed, so a scan never sees a row that is being
-/// attempted as due.
+/// One webhook's deliveries in the loop: claimed rows waiting for a slot, and slots in use.
+#[derive(Default)]
+struct Lane {
+    hook: Option<WebhookRow>,
+    queue: VecDeque<DeliveryRow>,
+    in_flight: usize,
+    /// The database may hold more due rows for this webhook.
+    maybe_more: bool,
+    last_touch: Option<Instant>,
+}
+
+/// The delivery loop (see the module docs). Only this task changes the lanes.
 async fn deliver_forever(webhooks: Webhooks) {
     let settings = webhooks.settings().clone();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
-    let mut in_flight: HashSet<String> = HashSet::new();
-    let mut per_hook: HashMap<String, usize> = HashMap::new();
+    let mut lanes: HashMap<String, Lane> = HashMap::new();
+    let mut in_flight = 0usize;
+    // The earliest known time an unclaimed row falls due: from the outbox, and from the retries
+    // this loop's own attempts scheduled (so one that falls due while the loop is busy is not
+    // missed by the next query, which only looks ahead).
+    let mut next_due: Option<i64> = None;
     let mut last_purge: Option<Instant> = None;
-    let release = |(id, hook): Done,
-                   in_flight: &mut HashSet<String>,
-                   per_hook: &mut HashMap<String, usize>| {
-        in_flight.remove(&id);
-        if let Some(n) = per_hook.get_mut(&hook) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                per_hook.remove(&hook);
-            }
-        }
-    };
+    let now = time::now_micros();
+    match webhooks
+        .store()
+        .write(move |c| deliveries::release_claims(c, now))
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => log::info!("webhooks: {n} deliveries cut short by the last stop are due again"),
+        Err(e) => log::error!("webhooks: cannot release old claims: {e}"),
+    }
+    let mut look_for_due = true;
     loop {
         while let Ok(done) = done_rx.try_recv() {
-            release(done, &mut in_flight, &mut per_hook);
+            finish(done, &mut lanes, &mut in_flight, &mut next_due);
+        }
+        for hook in webhooks.take_woken() {
+            lanes.entry(hook).or_default().maybe_more = true;
         }
         if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
             last_purge = Some(Instant::now());
             actix::spawn(purge(webhooks.clone(), settings.retention_days));
         }
-        let mut wait = IDLE_LOOK;
-        let free = settings.max_in_flight.saturating_sub(in_flight.len());
-        if free > 0 {
-            let busy = |per_hook: &HashMap<String, usize>| -> Vec<String> {
-                per_hook
-                    .iter()
-                    .filter(|(_, n)| **n >= settings.concurrency)
-                    .map(|(h, _)| h.clone())
-                    .collect()
-            };
-            let flight: Vec<String> = in_flight.iter().cloned().collect();
-            let skip_hooks = busy(&per_hook);
+        if look_for_due {
+            look_for_due = false;
             let now = time::now_micros();
-            let due = webhooks
+            match webhooks
                 .store()
-                .run(move |c| deliveries::due_deliveries(c, now, &flight, &skip_hooks, free as i64))
-                .await;
-            match due {
-                Ok(rows) => {
-                    for (delivery, hook) in rows {
-                        let slots = per_hook.entry(hook.id.clone()).or_default();
-                        if *slots >= settings.concurrency {
-                            continue;
-                        }
-                        *slots += 1;
-                        in_flight.insert(delivery.id.clone());
-                        actix::spawn(attempt(webhooks.clone(), delivery, hook, done_tx.clone()));
-                    }
-                    let flight: Vec<String> = in_flight.iter().cloned().collect();
-                    let skip_hooks = busy(&per_hook);
-                    let next = webhooks
-                        .store()
-                        .run(move |c| deliveries::next_due_at(c, &flight, &skip_hooks))
-                        .await;
-                    match next {
-                        Ok(Some(at)) => {
-                            let micros = (at - time::now_micros()).max(0) as u64;
-                            wait = wait.min(Duration::from_micros(micros));
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            log::error!("webhooks: cannot read the outbox: {e}");
-                            wait = Duration::from_secs(1);
-                        }
+                .run(move |c| deliveries::webhooks_with_due(c, now))
+                .await
+            {
+                Ok(hooks) => {
+                    for hook in hooks {
+                        lanes.entry(hook).or_default().maybe_more = true;
                     }
                 }
-                Err(e) => {
-                    log::error!("webhooks: cannot read the outbox: {e}");
-                    wait = Duration::from_secs(1);
-                }
+                Err(e) => log::error!("webhooks: cannot read the outbox: {e}"),
             }
         }
-        if wait.is_zero() {
-            // More rows are due than one scan took: look again at once.
+        refill(&webhooks, &mut lanes, settings.concurrency).await;
+        for lane in lanes.values_mut() {
+            let Some(hook) = lane.hook.clone() else {
+                continue;
+            };
+            while lane.in_flight < settings.concurrency && in_flight < settings.max_in_flight {
+                let Some(delivery) = lane.queue.pop_front() else {
+                    break;
+                };
+                let touch = lane
+                    .last_touch
+                    .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+                if touch {
+                    lane.last_touch = Some(Instant::now());
+                }
+                lane.in_flight += 1;
+                in_flight += 1;
+                actix::spawn(attempt(
+                    webhooks.clone(),
+                    delivery,
+                    hook.clone(),
+                    touch,
+                    done_tx.clone(),
+                ));
+            }
+        }
+        lanes.retain(|_, l| l.in_flight > 0 || !l.queue.is_empty() || l.maybe_more);
+        let now = time::now_micros();
+        if next_due.is_some_and(|t| t <= now) {
+            next_due = None;
+            look_for_due = true;
             continue;
         }
+        let wait = match webhooks
+            .store()
+            .run(move |c| deliveries::next_due_at(c, now))
+            .await
+        {
+            Ok(found) => {
+                next_due = match (next_due, found) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                next_due.map_or(IDLE_LOOK, |at| {
+                    IDLE_LOOK.min(Duration::from_micros((at - now).max(0) as u64))
+                })
+            }
+            Err(e) => {
+                log::error!("webhooks: cannot read the outbox: {e}");
+                Duration::from_secs(1)
+            }
+        };
+        // A lane that claimed a full batch may have more: it is refilled once slots free up (a
+        // completion wakes the loop), not before.
         tokio::select! {
-            _ = webhooks.woken() => {}
-            Some(done) = done_rx.recv() => release(done, &mut in_flight, &mut per_hook),
-            _ = tokio::time::sleep(wait) => {}
+            hooks = webhooks.woken() => {
+                for hook in hooks {
+                    lanes.entry(hook).or_default().maybe_more = true;
+                }
+            }
+            Some(done) = done_rx.recv() => finish(done, &mut lanes, &mut in_flight, &mut next_due),
+            _ = tokio::time::sleep(wait) => look_for_due = true,
         }
+    }
+}
+
+/// Frees a finished attempt's slot and remembers when its retry falls due.
+fn finish(
+    (hook, retry_at): Done,
+    lanes: &mut HashMap<String, Lane>,
+    in_flight: &mut usize,
+    next_due: &mut Option<i64>,
+) {
+    *in_flight = in_flight.saturating_sub(1);
+    if let Some(lane) = lanes.get_mut(&hook) {
+        lane.in_flight = lane.in_flight.saturating_sub(1);
+    }
+    if let Some(at) = retry_at {
+        *next_due = Some(next_due.map_or(at, |t| t.min(at)));
+    }
+}
+
+/// Claims rows for every lane that may have more and has fewer than `concurrency` waiting, up to
+/// twice `concurrency`, in one transaction.
+async fn refill(webhooks: &Webhooks, lanes: &mut HashMap<String, Lane>, concurrency: usize) {
+    let wanted: Vec<(String, i64)> = lanes
+        .iter()
+        .filter(|(_, l)| l.maybe_more && l.queue.len() < concurrency)
+        .map(|(id, l)| (id.clone(), (2 * concurrency - l.queue.len()) as i64))
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let now = time::now_micros();
+    let lease = now
+        + i64::try_from(
+            (Duration::from_millis(webhooks.settings().timeout_ms) + LEASE_GRACE).as_micros(),
+        )
+        .unwrap_or(i64::MAX / 2);
+    let claimed = webhooks
+        .store()
+        .write(move |c| {
+            wanted
+                .into_iter()
+                .map(|(id, n)| {
+                    let (hook, rows) = deliveries::claim_due(c, &id, now, lease, n)?;
+                    Ok((id, n, hook, rows))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await;
+    match claimed {
+        Ok(batches) => {
+            for (id, n, hook, rows) in batches {
+                let lane = lanes.entry(id).or_default();
+                lane.maybe_more = rows.len() as i64 == n;
+                lane.hook = hook;
+                lane.queue.extend(rows);
+            }
+        }
+        Err(e) => log::error!("webhooks: cannot claim deliveries: {e}"),
     }
 }
 
@@ -222,11 +320,12 @@ async fn purge(webhooks: Webhooks, days: u32) {
     }
 }
 
-/// One try of one delivery; records the outcome, then frees the slot.
+/// One try of one delivery; records the outcome (releasing the claim), then frees the slot.
 async fn attempt(
     webhooks: Webhooks,
     delivery: DeliveryRow,
     hook: WebhookRow,
+    touch_webhook: bool,
     done: mpsc::UnboundedSender<Done>,
 ) {
     let outcome = send(
@@ -278,18 +377,21 @@ async fn attempt(
                     error: error.as_deref(),
                     status_code: code,
                     now,
+                    touch_webhook,
                 },
             )
         })
         .await;
     if let Err(e) = recorded {
-        // The row stays pending as it was: it is tried again, which at-least-once allows.
+        // The claim stays until its lease ends; then the row is tried again, which
+        // at-least-once allows.
         log::error!(
             "webhooks: cannot record the outcome of delivery {}: {e}",
             delivery.id
         );
     }
-    let _ = done.send((delivery.id, hook.id));
+    let retry_at = (status == PENDING).then_some(next_attempt_at);
+    let _ = done.send((hook.id, retry_at));
 }
 
 /// The wait before retry number `attempts` (1-based): the base delay, doubled each time.

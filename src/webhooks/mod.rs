@@ -13,8 +13,8 @@ pub mod envelope;
 pub mod filter;
 pub mod ssrf;
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, RwLock};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use reqwest::Url;
@@ -101,8 +101,12 @@ struct Inner {
     hooks: RwLock<HashMap<String, Vec<Hook>>>,
     guard: Arc<SsrfGuard>,
     client: reqwest::Client,
-    /// Rung when rows are queued or requeued, so the dispatcher looks at once.
+    /// Webhooks with newly queued or requeued rows, and the bell that tells the dispatcher.
+    woken: Mutex<HashSet<String>>,
     wake: Notify,
+    /// Held across a registration change and the match-table refresh after it, so two changes
+    /// cannot refresh in the opposite order of their writes.
+    changing: tokio::sync::Mutex<()>,
     settings: WebhookSettings,
 }
 
@@ -141,7 +145,9 @@ impl Webhooks {
                 hooks: RwLock::new(hooks),
                 guard,
                 client,
+                woken: Mutex::new(HashSet::new()),
                 wake: Notify::new(),
+                changing: tokio::sync::Mutex::new(()),
                 settings: settings.clone(),
             }),
         })
@@ -163,13 +169,38 @@ impl Webhooks {
         &self.inner.guard
     }
 
-    /// Tells the dispatcher that rows are waiting.
-    pub fn wake(&self) {
+    /// Tells the dispatcher that these webhooks have rows waiting.
+    pub fn wake<I: IntoIterator<Item = String>>(&self, webhook_ids: I) {
+        self.inner
+            .woken
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(webhook_ids);
         self.inner.wake.notify_one();
     }
 
-    pub(crate) async fn woken(&self) {
+    /// Waits for a [`Webhooks::wake`], then takes the webhooks it named.
+    pub(crate) async fn woken(&self) -> HashSet<String> {
         self.inner.wake.notified().await;
+        self.take_woken()
+    }
+
+    pub(crate) fn take_woken(&self) -> HashSet<String> {
+        std::mem::take(&mut *self.inner.woken.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The webhooks of its session that want `event`.
+    pub fn matching(&self, event: &SessionEvent) -> Vec<String> {
+        let hooks = self.inner.hooks.read().unwrap_or_else(|e| e.into_inner());
+        hooks
+            .get(&event.session_id)
+            .map(|list| {
+                list.iter()
+                    .filter(|h| h.wants(event))
+                    .map(|h| h.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The registration check of a URL: syntax, scheme, and the SSRF guard.
@@ -282,6 +313,7 @@ impl Webhooks {
         };
         let stored = row.clone();
         let sid = session_id.to_string();
+        let _one_at_a_time = self.inner.changing.lock().await;
         self.inner
             .store
             .write(move |c| {
@@ -315,6 +347,7 @@ impl Webhooks {
             updated_at: Some(time::now_micros()),
         };
         let (sid, wid) = (session_id.to_string(), id.to_string());
+        let _one_at_a_time = self.inner.changing.lock().await;
         let row = self
             .inner
             .store
@@ -323,13 +356,14 @@ impl Webhooks {
             .ok_or_else(|| not_found(id))?;
         self.refresh(session_id).await?;
         // Re-activating a webhook releases the deliveries it kept waiting.
-        self.wake();
+        self.wake([row.id.clone()]);
         Ok(row)
     }
 
     /// Deletes a session's webhook and its queued deliveries.
     pub async fn delete(&self, session_id: &str, id: &str) -> Result<(), StoreError> {
         let (sid, wid) = (session_id.to_string(), id.to_string());
+        let _one_at_a_time = self.inner.changing.lock().await;
         let deleted = self
             .inner
             .store

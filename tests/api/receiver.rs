@@ -81,7 +81,7 @@ impl Receiver {
         format!("http://{}{path}", self.addr)
     }
 
-    /// The status every following request gets.
+    /// The status every following request gets; 0 never answers (the connection hangs).
     pub fn answer(&self, status: u16) {
         self.lock().status = status;
     }
@@ -165,6 +165,10 @@ async fn handle(mut stream: TcpStream, shared: Arc<Mutex<Shared>>) {
         });
         s.status
     };
+    if status == 0 {
+        // Hold the connection open without a word, like a receiver that hangs.
+        std::future::pending::<()>().await;
+    }
     let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
     let _ = stream.write_all(reply.as_bytes()).await;
     let _ = stream.shutdown().await;

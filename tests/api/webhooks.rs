@@ -376,6 +376,36 @@ async fn a_receiver_that_is_down_then_up_gets_every_event() {
 }
 
 #[actix_web::test]
+async fn a_hanging_receiver_holds_only_its_own_slots() {
+    let app = spawn_app_with(&[
+        ("SSRF_ALLOWED_HOSTS", "127.0.0.1"),
+        ("WEBHOOK_CONCURRENCY", "2"),
+        ("WEBHOOK_TIMEOUT", "10000"),
+    ])
+    .await;
+    let stuck = Receiver::start().await;
+    stuck.answer(0);
+    let fine = Receiver::start().await;
+    let sid = app.ready_session(&name("mixed"), "628111000777").await;
+    add_hook(&app, &sid, json!({ "url": stuck.url("/") })).await;
+    add_hook(&app, &sid, json!({ "url": fine.url("/") })).await;
+    let mut sent = HashSet::new();
+    for i in 0..10 {
+        sent.insert(incoming(&app, &sid, "628999000888@c.us", &format!("n{i}")).await);
+    }
+    wait_for("every event at the healthy receiver", || async {
+        let ids: HashSet<String> = fine.hits().iter().map(message_id_of).collect();
+        (ids == sent).then_some(())
+    })
+    .await;
+    // Meanwhile the hanging receiver holds at most its two slots.
+    assert!(stuck.hits().len() <= 2, "{}", stuck.hits().len());
+    // And the session kept answering at once.
+    let r = app.get(&format!("/api/sessions/{sid}")).await;
+    assert_eq!(r.body["status"], "ready");
+}
+
+#[actix_web::test]
 async fn internal_targets_are_refused_at_creation_and_at_delivery() {
     let guarded = spawn_app().await;
     let sid = guarded.create_session(&name("ssrf")).await;
