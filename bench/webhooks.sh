@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Webhook delivery benchmark of a release build, SQLite then PostgreSQL.
+#   bench/webhooks.sh <path to openwa binary>
+# For each backend: a fresh daemon (sandbox engine, rate limits raised, the receiver's 127.0.0.1
+# allowed past the SSRF guard), then bench/webhook-load twice against it:
+#   saturation: as many events as CONCURRENCY clients can make for SECONDS; every one must be
+#               delivered; reports events made per second, deliveries per second and the delays;
+#   latency:    a fixed RATE events/s for LATENCY_SECONDS; reports the event-to-delivery delays.
+# PostgreSQL is skipped when none answers at PG_URL (a database is created and dropped).
+set -euo pipefail
+bin=${1:?usage: bench/webhooks.sh <openwa binary>}
+SECONDS_RUN=${SECONDS_RUN:-60}
+LATENCY_SECONDS=${LATENCY_SECONDS:-30}
+RATE=${RATE:-200}
+CONCURRENCY=${CONCURRENCY:-32}
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
+here=$(cd "$(dirname "$0")" && pwd)
+cargo build --release --quiet --manifest-path "$here/webhook-load/Cargo.toml"
+load="${CARGO_TARGET_DIR:-$here/webhook-load/target}/release/webhook-load"
+
+run_backend() { # label, extra env...
+    local label=$1; shift
+    local dir port key base pid
+    dir=$(mktemp -d)
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    key="owa_k1_$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+    base="http://127.0.0.1:$port"
+    local big=1000000000
+    env ENGINE_TYPE=sandbox PORT="$port" HOST=127.0.0.1 DATA_DIR="$dir" API_MASTER_KEY="$key" LOG_LEVEL=warn \
+        SHUTDOWN_DELAY_MS=0 SSRF_ALLOWED_HOSTS=127.0.0.1 \
+        RATE_LIMIT_SHORT_LIMIT=$big RATE_LIMIT_MEDIUM_LIMIT=$big RATE_LIMIT_LONG_LIMIT=$big "$@" \
+        "$bin" serve >"$dir/openwa.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 100); do curl -fsS "$base/api/health" >/dev/null 2>&1 && break; sleep 0.1; done
+    "$load" --base "$base" --key "$key" --seconds "$SECONDS_RUN" --concurrency "$CONCURRENCY" --label "$label saturation ($CONCURRENCY clients, ${SECONDS_RUN}s)"
+    "$load" --base "$base" --key "$key" --seconds "$LATENCY_SECONDS" --rate "$RATE" --concurrency 8 --label "$label latency ($RATE events/s, ${LATENCY_SECONDS}s)"
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    rm -rf "$dir"
+}
+
+run_backend sqlite
+db="openwa_bench_$$"
+if python3 - "$PG_URL" "$db" create <<'PY' 2>/dev/null
+import socket, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+socket.create_connection((u.hostname, u.port or 5432), timeout=2).close()
+PY
+then
+    psql "$PG_URL/postgres" -qc "CREATE DATABASE $db" >/dev/null
+    trap 'psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $db" >/dev/null' EXIT
+    run_backend postgres DATABASE_URL="$PG_URL/$db"
+else
+    echo "postgres: skipped (nothing answers at $PG_URL)"
+fi
