@@ -62,49 +62,39 @@ impl<T: FromFields> FromRequest for Query<T> {
     }
 }
 
+/// A UUID in its 36-character form, lowercased; `None` otherwise.
+fn canonical_uuid(raw: &str) -> Option<String> {
+    uuid::Uuid::try_parse(raw)
+        .ok()
+        .filter(|_| raw.len() == 36)
+        .map(|id| id.hyphenated().to_string())
+}
+
 /// Checks a path parameter is a UUID; returns it lowercased.
 fn uuid_param(req: &HttpRequest, name: &str) -> Result<String, ApiError> {
-    let raw = req.match_info().get(name).unwrap_or_default();
-    match uuid::Uuid::try_parse(raw) {
-        Ok(id) if raw.len() == 36 => Ok(id.hyphenated().to_string()),
-        _ => Err(ApiError::bad_request(
-            "Validation failed (uuid is expected)",
-        )),
-    }
+    canonical_uuid(req.match_info().get(name).unwrap_or_default())
+        .ok_or_else(|| ApiError::bad_request("Validation failed (uuid is expected)"))
 }
 
-/// The `{session_id}` of the route, a UUID.
-pub struct SessionPath(pub String);
+/// A UUID route parameter as an extractor: `uuid_path!(Name, "param")`.
+macro_rules! uuid_path {
+    ($name:ident, $param:literal) => {
+        #[doc = concat!("The `{", $param, "}` of the route, a UUID.")]
+        pub struct $name(pub String);
 
-impl FromRequest for SessionPath {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(uuid_param(req, "session_id").map(SessionPath))
-    }
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = Ready<Result<Self, ApiError>>;
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                ready(uuid_param(req, $param).map($name))
+            }
+        }
+    };
 }
 
-/// The `{key_id}` of the route, a UUID.
-pub struct KeyPath(pub String);
-
-impl FromRequest for KeyPath {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(uuid_param(req, "key_id").map(KeyPath))
-    }
-}
-
-/// The `{webhook_id}` of the route, a UUID.
-pub struct WebhookPath(pub String);
-
-impl FromRequest for WebhookPath {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(uuid_param(req, "webhook_id").map(WebhookPath))
-    }
-}
+uuid_path!(SessionPath, "session_id");
+uuid_path!(KeyPath, "key_id");
+uuid_path!(WebhookPath, "webhook_id");
 
 /// The `{delivery_id}` of the route: `dlv_<uuid>`.
 pub struct DeliveryPath(pub String);
@@ -116,8 +106,8 @@ impl FromRequest for DeliveryPath {
         let raw = req.match_info().get("delivery_id").unwrap_or_default();
         let parsed = raw
             .strip_prefix("dlv_")
-            .and_then(|u| uuid::Uuid::try_parse(u).ok().filter(|_| u.len() == 36))
-            .map(|u| DeliveryPath(format!("dlv_{}", u.hyphenated())))
+            .and_then(canonical_uuid)
+            .map(|u| DeliveryPath(format!("dlv_{u}")))
             .ok_or_else(|| {
                 ApiError::bad_request("Validation failed (delivery id dlv_<uuid> is expected)")
             });
