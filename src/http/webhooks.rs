@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::extract::{Body, DeliveryPath, NoFields, Query, SessionPath, WebhookPath};
 use super::validate::{Fields, FromFields};
-use crate::auth::{Admin, Authed, Operator};
+use crate::auth::{Admin, AuthError, Authed, Operator};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{self, StoreError};
@@ -405,9 +405,7 @@ pub async fn list_failures(
 ) -> ApiResult<HttpResponse> {
     let sessions = match (&q.session_id, auth.ctx.session_filter()) {
         (Some(sid), _) if !auth.ctx.may_access(sid) => {
-            return Err(ApiError::unauthorized(
-                "API key not authorized for this session",
-            ))
+            return Err(AuthError::SessionNotAllowed.into())
         }
         (Some(sid), _) => Some(vec![sid.clone()]),
         (None, scope) => scope,

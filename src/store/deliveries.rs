@@ -173,12 +173,7 @@ pub fn requeue_failure(
     if updated == 0 {
         return Ok(None);
     }
-    Ok(d::table
-        .inner_join(w::table)
-        .filter(d::id.eq(id))
-        .select((DeliveryRow::as_select(), w::url))
-        .first(conn)
-        .optional()?)
+    find_delivery(conn, id)
 }
 
 /// A delivery by id, with its webhook's URL.
@@ -233,26 +228,7 @@ mod tests {
         let store = Store::open(DatabaseTarget::Sqlite(dir.path().join("t.sqlite")), 2).unwrap();
         store
             .write(|c| {
-                sessions::insert_session(
-                    c,
-                    &SessionRow {
-                        id: "s1".into(),
-                        name: "s1".into(),
-                        engine: "sandbox".into(),
-                        status: "created".into(),
-                        phone: None,
-                        push_name: None,
-                        config: "{}".into(),
-                        proxy_url: None,
-                        proxy_type: None,
-                        last_error: None,
-                        should_run: false,
-                        connected_at: None,
-                        last_active: None,
-                        created_at: 1,
-                        updated_at: 1,
-                    },
-                )?;
+                sessions::insert_session(c, &SessionRow::for_tests("s1", "s1"))?;
                 webhooks::insert_webhook(
                     c,
                     &WebhookRow {

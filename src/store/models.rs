@@ -27,6 +27,30 @@ pub struct SessionRow {
 }
 
 /// The fields a session actor changes; `None` leaves a column as it is.
+#[cfg(test)]
+impl SessionRow {
+    /// A stopped sandbox session, for store tests.
+    pub fn for_tests(id: &str, name: &str) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            engine: "sandbox".into(),
+            status: "created".into(),
+            phone: None,
+            push_name: None,
+            config: "{}".into(),
+            proxy_url: None,
+            proxy_type: None,
+            last_error: None,
+            should_run: false,
+            connected_at: None,
+            last_active: None,
+            created_at: 1,
+            updated_at: 1,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = sessions)]
 pub struct SessionChanges {

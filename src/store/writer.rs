@@ -124,26 +124,6 @@ mod tests {
     use crate::store::models::SessionRow;
     use crate::store::{sessions, Store, StoreError};
 
-    fn row(name: &str) -> SessionRow {
-        SessionRow {
-            id: uuid::Uuid::new_v4().to_string(),
-            name: name.into(),
-            engine: "sandbox".into(),
-            status: "created".into(),
-            phone: None,
-            push_name: None,
-            config: "{}".into(),
-            proxy_url: None,
-            proxy_type: None,
-            last_error: None,
-            should_run: false,
-            connected_at: None,
-            last_active: None,
-            created_at: 1,
-            updated_at: 1,
-        }
-    }
-
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failing_write_undoes_only_itself_within_a_batch() {
         let dir = tempfile::tempdir().unwrap();
@@ -151,7 +131,10 @@ mod tests {
         // 60 concurrent inserts over 20 names: they share batches, and each name wins exactly once.
         let writes = (0..60).map(|i| {
             let store = store.clone();
-            let r = row(&format!("name-{}", i % 20));
+            let r = SessionRow::for_tests(
+                &uuid::Uuid::new_v4().to_string(),
+                &format!("name-{}", i % 20),
+            );
             tokio::spawn(async move { store.write(move |c| sessions::insert_session(c, &r)).await })
         });
         let results: Vec<_> = futures_util::future::join_all(writes)
