@@ -29,10 +29,11 @@ pub fn release_claims(conn: &mut DbConnection, now: i64) -> Result<usize, StoreE
         .execute(conn)?)
 }
 
-/// Claims up to `limit` due deliveries of one webhook, oldest first, for attempts: claimed rows
-/// are invisible to further claims until their outcome is recorded (or, after a crash, the next
-/// start releases them). Nothing is claimed for a webhook that is inactive or gone; the webhook's
-/// current row comes back with the claim.
+/// Claims up to `limit` due deliveries of one webhook, oldest first, for attempts. A claim moves
+/// `next_attempt_at` to the end of its lease, so the row is not due again until its outcome is
+/// recorded, the lease runs out (the outcome could not be written), or the next start releases
+/// it. Nothing is claimed for a webhook that is inactive or gone; the webhook's current row comes
+/// back with the claim.
 pub fn claim_due(
     conn: &mut DbConnection,
     webhook_id: &str,
@@ -51,7 +52,6 @@ pub fn claim_due(
     let rows: Vec<DeliveryRow> = d::table
         .filter(d::webhook_id.eq(webhook_id))
         .filter(d::status.eq(PENDING))
-        .filter(d::claimed.eq(false))
         .filter(d::next_attempt_at.le(now))
         .order((d::next_attempt_at.asc(), d::seq.asc()))
         .limit(limit)
@@ -66,22 +66,20 @@ pub fn claim_due(
     Ok((hook, rows))
 }
 
-/// The webhooks that have unclaimed deliveries due by `now`.
+/// The webhooks that have deliveries due by `now` (a claimed row is not due before its lease ends).
 pub fn webhooks_with_due(conn: &mut DbConnection, now: i64) -> Result<Vec<String>, StoreError> {
     Ok(d::table
         .filter(d::status.eq(PENDING))
-        .filter(d::claimed.eq(false))
         .filter(d::next_attempt_at.le(now))
         .select(d::webhook_id)
         .distinct()
         .load(conn)?)
 }
 
-/// When the next unclaimed delivery falls due after `now` (a scheduled retry).
+/// When the next delivery falls due after `now` (a scheduled retry, or a lease's end).
 pub fn next_due_at(conn: &mut DbConnection, now: i64) -> Result<Option<i64>, StoreError> {
     Ok(d::table
         .filter(d::status.eq(PENDING))
-        .filter(d::claimed.eq(false))
         .filter(d::next_attempt_at.gt(now))
         .select(diesel::dsl::min(d::next_attempt_at))
         .first(conn)?)

@@ -4,9 +4,10 @@
 //! touch the threads that serve HTTP or run session actors.
 //! - On each event it writes the outbox rows (one per matching webhook) and wakes the delivery loop.
 //! - The delivery loop keeps one lane per webhook. A lane claims its webhook's due rows in small
-//!   batches (claimed rows are hidden from further claims), and sends at most `WEBHOOK_CONCURRENCY`
-//!   at once (`WEBHOOK_MAX_IN_FLIGHT` across all lanes), so one slow receiver holds only its own
-//!   slots and its backlog costs other webhooks nothing. Each attempt records its outcome
+//!   batches (a claim is a lease: the row is not due again until its outcome is recorded or the
+//!   lease ends), and sends at most `WEBHOOK_CONCURRENCY` at once (`WEBHOOK_MAX_IN_FLIGHT` across
+//!   all lanes), so one slow receiver holds only its own slots and its backlog costs other
+//!   webhooks nothing. Each attempt records its outcome
 //!   (delivered, retry later with exponential backoff, or exhausted) and releases the claim. Claims
 //!   cut short by a crash are released at the next start, so those rows are simply tried again.
 //! - Once an hour it deletes finished rows older than `WEBHOOK_RETENTION_DAYS`.
@@ -139,7 +140,7 @@ async fn deliver_forever(webhooks: Webhooks) {
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
     let mut lanes: HashMap<String, Lane> = HashMap::new();
     let mut in_flight = 0usize;
-    // The earliest known time an unclaimed row falls due: from the outbox, and from the retries
+    // The earliest known time a row falls due: from the outbox, and from the retries
     // this loop's own attempts scheduled (so one that falls due while the loop is busy is not
     // missed by the next query, which only looks ahead).
     let mut next_due: Option<i64> = None;

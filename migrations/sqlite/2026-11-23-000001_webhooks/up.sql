@@ -32,8 +32,9 @@ CREATE TABLE webhook_deliveries (
     status TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at BIGINT NOT NULL,
-    -- taken by the dispatcher for an attempt (next_attempt_at is then the lease's end); released
-    -- at start-up, so a crash mid-attempt only means the attempt is made again
+    -- taken by the dispatcher for an attempt (next_attempt_at is then the lease's end, so the row
+    -- is not due meanwhile); released at start-up, so a crash mid-attempt only means the attempt
+    -- is made again
     claimed BOOLEAN NOT NULL DEFAULT 0,
     last_error TEXT,
     last_status_code INTEGER,
@@ -41,6 +42,6 @@ CREATE TABLE webhook_deliveries (
     updated_at BIGINT NOT NULL
 );
 -- a webhook's due rows, oldest first (claims); any webhook's next due time (the retry timer)
-CREATE INDEX webhook_deliveries_lane ON webhook_deliveries (webhook_id, status, claimed, next_attempt_at);
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, claimed, next_attempt_at);
+CREATE INDEX webhook_deliveries_lane ON webhook_deliveries (webhook_id, status, next_attempt_at);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
 CREATE INDEX webhook_deliveries_status_updated ON webhook_deliveries (status, updated_at);
