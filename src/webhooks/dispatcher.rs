@@ -131,6 +131,8 @@ struct Lane {
     in_flight: usize,
     /// The database may hold more due rows for this webhook.
     maybe_more: bool,
+    /// When the retries this loop's own attempts scheduled on the webhook fall due.
+    retries: Vec<i64>,
     last_touch: Option<Instant>,
 }
 
@@ -140,10 +142,6 @@ async fn deliver_forever(webhooks: Webhooks) {
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
     let mut lanes: HashMap<String, Lane> = HashMap::new();
     let mut in_flight = 0usize;
-    // The earliest known time a row falls due: from the outbox, and from the retries
-    // this loop's own attempts scheduled (so one that falls due while the loop is busy is not
-    // missed by the next query, which only looks ahead).
-    let mut next_due: Option<i64> = None;
     let mut last_purge: Option<Instant> = None;
     let now = time::now_micros();
     match webhooks
@@ -158,7 +156,7 @@ async fn deliver_forever(webhooks: Webhooks) {
     let mut look_for_due = true;
     loop {
         while let Ok(done) = done_rx.try_recv() {
-            finish(done, &mut lanes, &mut in_flight, &mut next_due);
+            finish(done, &mut lanes, &mut in_flight);
         }
         for hook in webhooks.take_woken() {
             lanes.entry(hook).or_default().maybe_more = true;
@@ -209,30 +207,47 @@ async fn deliver_forever(webhooks: Webhooks) {
                 ));
             }
         }
-        lanes.retain(|_, l| l.in_flight > 0 || !l.queue.is_empty() || l.maybe_more);
+        lanes.retain(|_, l| {
+            l.in_flight > 0 || !l.queue.is_empty() || l.maybe_more || !l.retries.is_empty()
+        });
+        // Every retry this loop scheduled is kept on its lane until due, so none that falls due
+        // while the loop is busy is missed (the query below only looks ahead of `now`).
         let now = time::now_micros();
-        if next_due.is_some_and(|t| t <= now) {
-            next_due = None;
-            look_for_due = true;
+        let mut next_retry: Option<i64> = None;
+        let mut retry_due = false;
+        for lane in lanes.values_mut() {
+            let before = lane.retries.len();
+            lane.retries.retain(|at| *at > now);
+            if lane.retries.len() < before {
+                lane.maybe_more = true;
+                retry_due = true;
+            }
+            if let Some(at) = lane.retries.iter().min() {
+                next_retry = Some(next_retry.map_or(*at, |t| t.min(*at)));
+            }
+        }
+        if retry_due {
             continue;
         }
-        let wait = match webhooks
+        // Anything else that falls due later (a lease's end, a retry from before this start)
+        // is found by a search of the whole outbox when that time comes; one that falls due
+        // between a search and this query waits for the next one (IDLE_LOOK at most).
+        let (wait, search_when_woken) = match webhooks
             .store()
             .run(move |c| deliveries::next_due_at(c, now))
             .await
         {
             Ok(found) => {
-                next_due = match (next_due, found) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                next_due.map_or(IDLE_LOOK, |at| {
-                    IDLE_LOOK.min(Duration::from_micros((at - now).max(0) as u64))
-                })
+                let until = |at: i64| Duration::from_micros((at - now).max(0) as u64);
+                let db = found.map_or(IDLE_LOOK, |at| IDLE_LOOK.min(until(at)));
+                match next_retry.map(until) {
+                    Some(retry) if retry <= db => (retry, false),
+                    _ => (db, true),
+                }
             }
             Err(e) => {
                 log::error!("webhooks: cannot read the outbox: {e}");
-                Duration::from_secs(1)
+                (Duration::from_secs(1), true)
             }
         };
         // A lane that claimed a full batch may have more: it is refilled once slots free up (a
@@ -243,26 +258,18 @@ async fn deliver_forever(webhooks: Webhooks) {
                     lanes.entry(hook).or_default().maybe_more = true;
                 }
             }
-            Some(done) = done_rx.recv() => finish(done, &mut lanes, &mut in_flight, &mut next_due),
-            _ = tokio::time::sleep(wait) => look_for_due = true,
+            Some(done) = done_rx.recv() => finish(done, &mut lanes, &mut in_flight),
+            _ = tokio::time::sleep(wait) => look_for_due = search_when_woken,
         }
     }
 }
 
-/// Frees a finished attempt's slot and remembers when its retry falls due.
-fn finish(
-    (hook, retry_at): Done,
-    lanes: &mut HashMap<String, Lane>,
-    in_flight: &mut usize,
-    next_due: &mut Option<i64>,
-) {
+/// Frees a finished attempt's slot and remembers on its lane when its retry falls due.
+fn finish((hook, retry_at): Done, lanes: &mut HashMap<String, Lane>, in_flight: &mut usize) {
     *in_flight = in_flight.saturating_sub(1);
-    if let Some(lane) = lanes.get_mut(&hook) {
-        lane.in_flight = lane.in_flight.saturating_sub(1);
-    }
-    if let Some(at) = retry_at {
-        *next_due = Some(next_due.map_or(at, |t| t.min(at)));
-    }
+    let lane = lanes.entry(hook).or_default();
+    lane.in_flight = lane.in_flight.saturating_sub(1);
+    lane.retries.extend(retry_at);
 }
 
 /// Claims rows for every lane that may have more and has fewer than `concurrency` waiting, up to
