@@ -53,6 +53,7 @@ bench: release
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "make bench needs wrk (apt-get install wrk)"; exit 1; }
 	bench/run.sh $(CARGO_TARGET_DIR)/release/openwa
 	bench/webhooks.sh $(CARGO_TARGET_DIR)/release/openwa
+	bench/ws.sh $(CARGO_TARGET_DIR)/release/openwa
 
 clean-data:
 	rm -rf ./data

@@ -13,18 +13,9 @@ SESSIONS=${SESSIONS:-1000}
 here=$(cd "$(dirname "$0")" && pwd)
 command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 
-dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-key="owa_k1_$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
-base="http://127.0.0.1:$port"
-big=1000000000
-env ENGINE_TYPE=sandbox PORT="$port" HOST=127.0.0.1 DATA_DIR="$dir" API_MASTER_KEY="$key" LOG_LEVEL=warn \
-    SHUTDOWN_DELAY_MS=0 SANDBOX_AUTO_LINK_MS=50 \
-    RATE_LIMIT_SHORT_LIMIT=$big RATE_LIMIT_MEDIUM_LIMIT=$big RATE_LIMIT_LONG_LIMIT=$big \
-    "$bin" serve >"$dir/openwa.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-for _ in $(seq 1 100); do curl -fsS "$base/api/health" >/dev/null 2>&1 && break; sleep 0.1; done
+source "$here/daemon.sh"
+trap stop_daemon EXIT
+start_daemon "$bin" SANDBOX_AUTO_LINK_MS=50
 
 api() { curl -fsS -H "X-API-Key: $key" -H 'Content-Type: application/json' "$@"; }
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$pid/status"; }

@@ -15,27 +15,16 @@ RATE=${RATE:-200}
 CONCURRENCY=${CONCURRENCY:-32}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/daemon.sh"
 cargo build --release --quiet --manifest-path "$here/webhook-load/Cargo.toml"
 load="${CARGO_TARGET_DIR:-$here/webhook-load/target}/release/webhook-load"
 
 run_backend() { # label, extra env...
     local label=$1; shift
-    local dir port key base pid
-    dir=$(mktemp -d)
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    key="owa_k1_$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
-    base="http://127.0.0.1:$port"
-    local big=1000000000
-    env ENGINE_TYPE=sandbox PORT="$port" HOST=127.0.0.1 DATA_DIR="$dir" API_MASTER_KEY="$key" LOG_LEVEL=warn \
-        SHUTDOWN_DELAY_MS=0 SSRF_ALLOWED_HOSTS=127.0.0.1 \
-        RATE_LIMIT_SHORT_LIMIT=$big RATE_LIMIT_MEDIUM_LIMIT=$big RATE_LIMIT_LONG_LIMIT=$big "$@" \
-        "$bin" serve >"$dir/openwa.log" 2>&1 &
-    pid=$!
-    for _ in $(seq 1 100); do curl -fsS "$base/api/health" >/dev/null 2>&1 && break; sleep 0.1; done
+    start_daemon "$bin" SSRF_ALLOWED_HOSTS=127.0.0.1 "$@"
     "$load" --base "$base" --key "$key" --seconds "$SECONDS_RUN" --concurrency "$CONCURRENCY" --label "$label saturation ($CONCURRENCY clients, ${SECONDS_RUN}s)"
     "$load" --base "$base" --key "$key" --seconds "$LATENCY_SECONDS" --rate "$RATE" --concurrency 8 --label "$label latency ($RATE events/s, ${LATENCY_SECONDS}s)"
-    kill "$pid"; wait "$pid" 2>/dev/null || true
-    rm -rf "$dir"
+    stop_daemon
 }
 
 run_backend sqlite

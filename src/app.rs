@@ -1,5 +1,6 @@
 //! The HTTP application: middleware order, body limits, the error envelope for everything actix
-//! answers on its own (unknown routes, wrong methods, oversized bodies), and the route table.
+//! answers on its own (unknown routes, wrong methods, oversized bodies), the route table, and the
+//! dashboard for every path outside `/api`.
 
 use actix_governor::Governor;
 use actix_web::body::MessageBody;
@@ -43,12 +44,12 @@ pub fn build(
                 .configure(http::api_routes)
                 .default_service(web::to(not_found)),
         )
-        .default_service(web::to(not_found))
+        .default_service(web::to(http::dashboard::serve))
 }
 
 /// NestJS' answer for an unknown route.
 async fn not_found(req: HttpRequest) -> HttpResponse {
-    ApiError::not_found(format!("Cannot {} {}", req.method(), req.path())).error_response()
+    ApiError::no_route(&req).error_response()
 }
 
 /// Rewrites any error response that is not already our JSON envelope into one.
@@ -66,9 +67,7 @@ fn envelope<B: MessageBody + 'static>(
     let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
     let (req, _) = res.into_parts();
     let err = match status {
-        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => {
-            ApiError::not_found(format!("Cannot {} {}", req.method(), req.path()))
-        }
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => ApiError::no_route(&req),
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             status,
             "Request body is larger than the server accepts (BODY_SIZE_LIMIT)",

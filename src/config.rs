@@ -39,6 +39,8 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
     ("SHUTDOWN_DELAY_MS", "server.shutdown_delay_ms", Kind::Int),
     ("TRUSTED_PROXIES", "server.trusted_proxies", Kind::List),
     ("LOG_LEVEL", "server.log_level", Kind::Str),
+    ("DASHBOARD_ENABLED", "server.dashboard_enabled", Kind::Bool),
+    ("DASHBOARD_DIR", "server.dashboard_dir", Kind::Str),
     ("HTTP_WORKERS", "server.workers", Kind::Int),
     ("DATABASE_TYPE", "database.type", Kind::Str),
     ("DATABASE_NAME", "database.name", Kind::Str),
@@ -119,6 +121,8 @@ pub struct ServerSettings {
     pub trusted_proxies: Vec<String>,
     pub workers: usize,
     pub log_level: String,
+    pub dashboard_enabled: bool,
+    pub dashboard_dir: String,
 }
 
 #[derive(Clone, Deserialize)]
@@ -424,6 +428,13 @@ impl Settings {
         }
         if self.sandbox.qr_rotations == 0 {
             return fail("sandbox.qr_rotations", "a count, at least 1");
+        }
+        let dashboard_dir = self.server.dashboard_dir.trim();
+        if !dashboard_dir.is_empty() && !Path::new(dashboard_dir).join("index.html").is_file() {
+            return fail(
+                "server.dashboard_dir",
+                "empty, or a folder holding the dashboard's index.html",
+            );
         }
         if self.server.log_level.trim().is_empty() {
             return fail("server.log_level", "error, warn, info, debug or trace");

@@ -48,6 +48,10 @@ impl ApiError {
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, message)
     }
+    /// NestJS' answer for a path and method no route serves: `Cannot GET /api/xyz`.
+    pub fn no_route(req: &actix_web::HttpRequest) -> Self {
+        Self::not_found(format!("Cannot {} {}", req.method(), req.path()))
+    }
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, message)
     }

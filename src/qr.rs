@@ -1,5 +1,8 @@
 //! QR payload -> PNG data URL, as `GET /sessions/:id/qr` returns it.
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
 use base64::Engine as _;
 use image::{ImageFormat, Luma};
 use qrcode::QrCode;
@@ -20,6 +23,26 @@ pub fn png_data_url(payload: &str) -> Result<String, String> {
         "data:image/png;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(png.into_inner())
     ))
+}
+
+/// How many rendered QR codes [`shared_png_data_url`] remembers: one per session that is showing
+/// a QR at the same moment is plenty.
+const RENDERED_KEEP: usize = 64;
+
+/// [`png_data_url`], rendered once per payload however many sockets show it.
+pub fn shared_png_data_url(payload: &str) -> Result<Arc<str>, String> {
+    static RENDERED: LazyLock<Mutex<HashMap<String, Arc<str>>>> = LazyLock::new(Mutex::default);
+    if let Some(url) = RENDERED.lock().ok().and_then(|c| c.get(payload).cloned()) {
+        return Ok(url);
+    }
+    let url: Arc<str> = png_data_url(payload)?.into();
+    if let Ok(mut cache) = RENDERED.lock() {
+        if cache.len() >= RENDERED_KEEP {
+            cache.clear();
+        }
+        cache.insert(payload.to_string(), url.clone());
+    }
+    Ok(url)
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use ipnet::IpNet;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
+use tokio::sync::watch;
 
 use crate::config::parse_ip_or_cidr;
 use crate::store::models::ApiKeyRow;
@@ -90,6 +91,8 @@ pub struct AuthService {
     /// Cleared on every key change made here; the TTL bounds staleness for changes made by
     /// another node sharing the database.
     known: Arc<Mutex<HashMap<String, (Instant, ApiKeyRow)>>>,
+    /// Bumped on every key change made here, so open WebSockets check their key again at once.
+    changes: Arc<watch::Sender<u64>>,
 }
 
 /// How long a key read from the database is trusted without reading it again.
@@ -102,6 +105,7 @@ impl AuthService {
             pepper: Arc::new(pepper),
             usage: Arc::default(),
             known: Arc::default(),
+            changes: Arc::new(watch::channel(0).0),
         }
     }
 
@@ -110,8 +114,20 @@ impl AuthService {
     }
 
     /// Resolves a presented key into who is calling, applying the checks of API.md §1.1 in order
-    /// (the session scope and role are the route's, checked by [`Authed`]).
+    /// (the session scope and role are the route's, checked by [`Authed`]), and counts the use.
     pub async fn authenticate(
+        &self,
+        presented: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<AuthContext, AuthError> {
+        let ctx = self.check(presented, ip).await?;
+        self.record_use(&ctx.key_id);
+        Ok(ctx)
+    }
+
+    /// [`AuthService::authenticate`] without counting a use: for a connection that already
+    /// authenticated and is only making sure its key still holds.
+    pub async fn check(
         &self,
         presented: &str,
         ip: Option<IpAddr>,
@@ -152,7 +168,6 @@ impl AuthService {
                 return Err(AuthError::IpNotAllowed);
             }
         }
-        self.record_use(&row.id);
         let role = Role::parse(&row.role).ok_or(AuthError::Invalid)?;
         let sessions = parse_list(row.allowed_sessions.as_deref());
         Ok(AuthContext {
@@ -168,11 +183,19 @@ impl AuthService {
         (read_at.elapsed() < KEY_CACHE_TTL).then(|| row.clone())
     }
 
-    /// Forgets every cached key; call after any change to a key (revoke, update, delete).
-    pub fn forget_cached_keys(&self) {
+    /// Forgets every cached key and tells [`AuthService::watch_changes`] watchers; call after any
+    /// change to a key (revoke, update, delete).
+    pub fn keys_changed(&self) {
         if let Ok(mut known) = self.known.lock() {
             known.clear();
         }
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Wakes whenever a key changed, for holders of long-lived connections that must drop a
+    /// revoked key's access without waiting for its next request.
+    pub fn watch_changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     fn record_use(&self, key_id: &str) {

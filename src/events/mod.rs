@@ -1,10 +1,25 @@
 //! `SessionEvent`: every state change of a session, published once on the [`bus::EventBus`].
-//! Producers (session actors) do not know their consumers (sockets, webhooks: later issues).
+//! Producers (session actors) do not know their consumers (the webhook queue, WebSocket clients).
 
 pub mod bus;
+pub mod socket;
 
 use serde::Serialize;
 use serde_json::Value;
+
+/// Every event a webhook or a WebSocket client can ask for (API.md §6); `*` asks for all of them.
+pub const EVENT_NAMES: &[&str] = &[
+    "message.received",
+    "message.sent",
+    "message.ack",
+    "message.failed",
+    "message.revoked",
+    "message.reaction",
+    "session.status",
+    "session.qr",
+    "session.authenticated",
+    "session.disconnected",
+];
 
 /// One thing that happened to a session, in the wire vocabulary of API.md §6.
 #[derive(Debug, Clone, Serialize)]

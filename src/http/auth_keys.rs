@@ -161,7 +161,7 @@ async fn change_key(
         .store
         .write(move |c| store::api_keys::update_api_key(c, &id, &changes, now))
         .await;
-    state.auth.forget_cached_keys();
+    state.auth.keys_changed();
     row
 }
 
@@ -214,7 +214,7 @@ pub async fn delete_key(
         .store
         .write(move |c| store::api_keys::delete_api_key(c, &target, now))
         .await?;
-    state.auth.forget_cached_keys();
+    state.auth.keys_changed();
     log::info!("API key {id} deleted");
     Ok(HttpResponse::NoContent().finish())
 }

@@ -63,7 +63,7 @@ impl<T: FromFields> FromRequest for Query<T> {
 }
 
 /// A UUID in its 36-character form, lowercased; `None` otherwise.
-fn canonical_uuid(raw: &str) -> Option<String> {
+pub(crate) fn canonical_uuid(raw: &str) -> Option<String> {
     uuid::Uuid::try_parse(raw)
         .ok()
         .filter(|_| raw.len() == 36)

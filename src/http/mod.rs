@@ -2,6 +2,7 @@
 //! validate, authorize, send one message or call one store function, and map the result.
 
 pub mod auth_keys;
+pub mod dashboard;
 pub mod extract;
 pub mod health;
 pub mod messages;
@@ -9,6 +10,7 @@ pub mod sandbox;
 pub mod sessions;
 pub mod validate;
 pub mod webhooks;
+pub mod ws;
 
 use actix_web::web::{self, delete, get, patch, post, put};
 
@@ -22,7 +24,8 @@ pub fn health_routes(cfg: &mut web::ServiceConfig) {
 /// Everything else under `/api`, behind the rate limits and the key guard. Routes sharing a
 /// dynamic prefix are nested in one scope, so the router matches that prefix once.
 pub fn api_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/auth/validate", post().to(auth_keys::validate_key))
+    cfg.route("/ws", get().to(ws::connect))
+        .route("/auth/validate", post().to(auth_keys::validate_key))
         .route("/auth/api-keys", get().to(auth_keys::list_keys))
         .route("/auth/api-keys", post().to(auth_keys::create_key))
         .service(

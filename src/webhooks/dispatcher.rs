@@ -105,7 +105,7 @@ impl Drop for Running {
 pub fn start(webhooks: Webhooks, bus: &Addr<EventBus>) -> Running {
     let arbiter = Arbiter::new().handle();
     let addr = Dispatcher::start_in_arbiter(&arbiter, move |_| Dispatcher { webhooks });
-    bus.do_send(Subscribe(addr.clone().recipient().downgrade()));
+    bus.do_send(Subscribe::durable(addr.clone().recipient().downgrade()));
     Running {
         _addr: addr,
         arbiter,

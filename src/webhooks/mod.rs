@@ -29,19 +29,7 @@ use crate::time;
 pub use filter::Filters;
 use ssrf::{GuardedResolver, SsrfGuard};
 
-/// Every event a webhook can ask for (API.md §6); `*` asks for all of them.
-pub const EVENTS: &[&str] = &[
-    "message.received",
-    "message.sent",
-    "message.ack",
-    "message.failed",
-    "message.revoked",
-    "message.reaction",
-    "session.status",
-    "session.qr",
-    "session.authenticated",
-    "session.disconnected",
-];
+pub use crate::events::EVENT_NAMES as EVENTS;
 
 /// A registration as validated from a request: on create every field is set (defaults filled
 /// in); on update `None` leaves a field alone and `Some(None)` clears it.

@@ -6,13 +6,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::helpers::{name, spawn_app_with, spawn_on, wait_for, TestApp};
+use crate::helpers::{name, read_qr, spawn_app_with, spawn_on, wait_for, TestApp};
 use crate::standin::{StandIn, PHONE, PUSH_NAME};
 
 /// Any version: pinning one keeps the engine from asking web.whatsapp.com.
@@ -208,24 +207,7 @@ async fn qr_text(app: &TestApp, id: &str) -> String {
     let r = app.get(&format!("/api/sessions/{id}/qr")).await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["status"], "qr_ready");
-    let url = r.body["qrCode"].as_str().expect("qrCode is a string");
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(
-            url.strip_prefix("data:image/png;base64,")
-                .expect("a PNG data URL"),
-        )
-        .expect("valid base64");
-    let img = image::load_from_memory(&png)
-        .expect("a decodable PNG")
-        .to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
-        img.width() as usize,
-        img.height() as usize,
-        |x, y| img.get_pixel(x as u32, y as u32).0[0],
-    );
-    let grids = prepared.detect_grids();
-    assert_eq!(grids.len(), 1, "one QR code in the PNG");
-    grids[0].decode().expect("a readable QR code").1
+    read_qr(r.body["qrCode"].as_str().expect("qrCode is a string"))
 }
 
 /// The device identity key a QR code carries (its third field).

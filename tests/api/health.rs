@@ -42,6 +42,7 @@ async fn unknown_routes_and_methods_get_the_nest_404_envelope() {
     r.assert_error(404, &format!("Cannot GET /api/sessions/{id}/nope"));
     let r = app.get(&format!("/api/sessions/{id}/start")).await;
     r.assert_error(404, &format!("Cannot GET /api/sessions/{id}/start"));
-    let r = app.send(Method::GET, "/elsewhere", None, None).await;
-    r.assert_error(404, "Cannot GET /elsewhere");
+    // Outside /api a path without an extension is a dashboard route; an unknown file is not.
+    let r = app.send(Method::GET, "/elsewhere.txt", None, None).await;
+    r.assert_error(404, "Cannot GET /elsewhere.txt");
 }

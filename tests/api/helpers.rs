@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use openwa::config::Settings;
+use openwa::events::bus::{CountSubscribers, EventBus};
 use openwa::server::{Server, ShutdownHandle};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -107,6 +108,8 @@ pub struct TestApp {
     pub shutdown: ShutdownHandle,
     pub server: Option<actix_web::rt::task::JoinHandle<std::io::Result<()>>>,
     pub db: Arc<TestDb>,
+    /// The server's event bus, to count its subscribers.
+    pub bus: actix::Addr<EventBus>,
 }
 
 /// A server with the test defaults.
@@ -129,6 +132,7 @@ pub async fn spawn_on(db: Arc<TestDb>, overrides: &[(&str, &str)]) -> TestApp {
     let server = Server::build(settings).await.expect("server starts");
     let base = format!("http://127.0.0.1:{}", server.port());
     let shutdown = server.shutdown_handle();
+    let bus = server.state().bus.clone();
     let handle = actix_web::rt::spawn(server.run_until_stopped());
     TestApp {
         base,
@@ -140,6 +144,7 @@ pub async fn spawn_on(db: Arc<TestDb>, overrides: &[(&str, &str)]) -> TestApp {
         shutdown,
         server: Some(handle),
         db,
+        bus,
     }
 }
 
@@ -323,6 +328,11 @@ impl TestApp {
         )
     }
 
+    /// How many live subscribers the event bus has.
+    pub async fn subscribers(&self) -> usize {
+        self.bus.send(CountSubscribers).await.expect("bus answers")
+    }
+
     /// Drains and stops the server, waiting for it to finish; the database stays.
     pub async fn stop(mut self) -> Arc<TestDb> {
         self.shutdown.shutdown().await;
@@ -385,6 +395,29 @@ where
         assert!(start.elapsed() < deadline, "timed out waiting for {what}");
         actix_web::rt::time::sleep(Duration::from_millis(25)).await;
     }
+}
+
+/// The text of the one QR code in a `data:image/png;base64,` URL, as a phone's camera reads it.
+pub fn read_qr(data_url: &str) -> String {
+    use base64::Engine as _;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(
+            data_url
+                .strip_prefix("data:image/png;base64,")
+                .expect("a PNG data URL"),
+        )
+        .expect("valid base64");
+    let img = image::load_from_memory(&png)
+        .expect("a decodable PNG")
+        .to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
+        img.width() as usize,
+        img.height() as usize,
+        |x, y| img.get_pixel(x as u32, y as u32).0[0],
+    );
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the PNG");
+    grids[0].decode().expect("a readable QR code").1
 }
 
 /// A unique valid session name.

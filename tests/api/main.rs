@@ -6,6 +6,8 @@
 )]
 
 mod auth;
+mod browser;
+mod dashboard;
 mod engine;
 mod health;
 mod helpers;
@@ -20,3 +22,5 @@ mod sessions;
 mod standin;
 mod validation;
 mod webhooks;
+mod ws_events;
+mod wsclient;

@@ -1,0 +1,131 @@
+// The REST client: adds the API key, parses the error envelope
+// ({"statusCode","message": string | string[],"error"}) and throws ApiError with .status and
+// .messages. A 401 on an authenticated route signs the user out (handler set by app.js).
+
+const STORAGE_KEY = 'openwa.apiKey';
+
+export function getKey() {
+  try {
+    return window.sessionStorage.getItem(STORAGE_KEY) || null;
+  } catch {
+    return null;
+  }
+}
+
+export function setKey(key) {
+  window.sessionStorage.setItem(STORAGE_KEY, key);
+}
+
+export function clearKey() {
+  try {
+    window.sessionStorage.removeItem(STORAGE_KEY);
+  } catch {
+    /* nothing to clear */
+  }
+}
+
+export class ApiError extends Error {
+  constructor(status, messages, error) {
+    super(messages.join(' '));
+    this.name = 'ApiError';
+    this.status = status;
+    this.messages = messages;
+    this.error = error;
+  }
+}
+
+let unauthorizedHandler = null;
+
+/** Called with the ApiError of any 401 answered to an authenticated request. */
+export function onUnauthorized(handler) {
+  unauthorizedHandler = handler;
+}
+
+// A 401 that is about one session being outside the key's scope does not mean the key is bad:
+// it must not sign the user out.
+const SCOPE_MESSAGE = /not authorized for this session/i;
+
+function toMessages(message, fallback) {
+  if (Array.isArray(message)) {
+    const list = message.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).filter(Boolean);
+    return list.length ? list : [fallback];
+  }
+  if (typeof message === 'string' && message.trim()) return [message];
+  if (message && typeof message === 'object') return [JSON.stringify(message)];
+  return [fallback];
+}
+
+/** Builds a path with each interpolated value URI-encoded: path`/api/sessions/${id}/start`. */
+export function path(strings, ...values) {
+  let out = strings[0];
+  values.forEach((value, i) => {
+    out += encodeURIComponent(String(value)) + strings[i + 1];
+  });
+  return out;
+}
+
+/**
+ * request('POST', '/api/sessions', { body: {...} })
+ * options: body (JSON), key (override the stored key), anonymous (a public route: a 401 does not sign
+ * out), signal.
+ */
+export async function request(method, url, { body, key, anonymous = false, signal } = {}) {
+  const headers = { Accept: 'application/json' };
+  const apiKey = key ?? getKey();
+  if (apiKey) headers['X-API-Key'] = apiKey;
+  const init = { method, headers, cache: 'no-store', credentials: 'same-origin', signal };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+
+  let response;
+  try {
+    response = await fetch(url, init);
+  } catch (err) {
+    if (err && err.name === 'AbortError') throw err;
+    throw new ApiError(0, ['Cannot reach the OpenWA server. Check that it is running, then try again.'], 'Network Error');
+  }
+
+  let data = null;
+  if (response.status !== 204) {
+    const text = await response.text();
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = text;
+      }
+    }
+  }
+
+  if (!response.ok) {
+    const envelope = data && typeof data === 'object' ? data : { message: typeof data === 'string' ? data : null };
+    const fallback = `${response.status} ${response.statusText || 'Request failed'}`.trim();
+    let messages = toMessages(envelope.message, fallback);
+    if (response.status === 429) {
+      const retry = response.headers.get('Retry-After');
+      messages = messages.concat(retry ? `Too many requests: try again in ${retry} s.` : 'Too many requests: slow down a little.');
+    }
+    const err = new ApiError(response.status, messages, envelope.error || response.statusText);
+    if (response.status === 401 && !anonymous) {
+      if (SCOPE_MESSAGE.test(err.message)) err.keepSession = true;
+      else if (unauthorizedHandler) unauthorizedHandler(err);
+    }
+    throw err;
+  }
+  return data;
+}
+
+export const api = {
+  get: (url, options) => request('GET', url, options),
+  post: (url, body, options) => request('POST', url, { ...options, body }),
+  put: (url, body, options) => request('PUT', url, { ...options, body }),
+  patch: (url, body, options) => request('PATCH', url, { ...options, body }),
+  del: (url, options) => request('DELETE', url, options),
+};
+
+/** POST /api/auth/validate with the given key: {valid, role?}. Public route. */
+export function validateKey(key) {
+  return request('POST', '/api/auth/validate', { key, anonymous: true });
+}
