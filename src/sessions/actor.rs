@@ -166,14 +166,18 @@ impl SessionActor {
     }
 
     fn publish(&self, event: &'static str, data: Value) {
-        self.deps
-            .bus
-            .do_send(Publish(SessionEvent::new(event, &self.id, data)));
+        self.deps.bus.do_send(Publish(self.event(event, data)));
     }
 
     /// Applies `changes` to the in-memory row and returns the write that stores them; readers see
     /// the new row once it is stored. A status change is published as `session.status`.
-    fn save(&mut self, mut changes: SessionChanges) -> StoreFuture {
+    fn save(&mut self, changes: SessionChanges) -> StoreFuture {
+        self.save_then(changes, Vec::new())
+    }
+
+    /// [`Self::save`], then publishes `events`. Events go out only after the row is readable, so a
+    /// client that reads the session on an event sees the state the event announced.
+    fn save_then(&mut self, mut changes: SessionChanges, events: Vec<SessionEvent>) -> StoreFuture {
         let Some(row) = self.row.as_mut() else {
             return async { Ok(()) }.boxed_local();
         };
@@ -182,33 +186,56 @@ impl SessionActor {
         let old_status = row.status.clone();
         apply(row, &changes);
         let snapshot = row.clone();
+        let mut announce = Vec::with_capacity(events.len() + 1);
         if snapshot.status != old_status {
             log::info!("session {}: {old_status} -> {}", self.id, snapshot.status);
             let data = json!({ "sessionId": self.id, "status": snapshot.status });
-            self.publish("session.status", data);
+            announce.push(SessionEvent::new("session.status", &self.id, data));
         }
+        announce.extend(events);
         let store = self.deps.store.clone();
         let directory = self.deps.directory.clone();
+        let bus = self.deps.bus.clone();
         let id = self.id.clone();
         async move {
-            store
+            let stored = store
                 .write(move |c| store::sessions::update_session(c, &id, &changes))
-                .await?;
-            directory.put(&snapshot);
-            Ok(())
+                .await;
+            if stored.is_ok() {
+                directory.put(&snapshot);
+            }
+            // Published even when the write failed: the change happened, only its record did not.
+            for event in announce {
+                bus.do_send(Publish(event));
+            }
+            stored
         }
         .boxed_local()
     }
 
     /// Stores `changes` before this actor handles anything else.
     fn persist(&mut self, ctx: &mut Context<Self>, changes: SessionChanges) {
-        let write = self.save(changes);
+        self.persist_then(ctx, changes, Vec::new());
+    }
+
+    /// [`Self::persist`], then publishes `events` (see [`Self::save_then`]).
+    fn persist_then(
+        &mut self,
+        ctx: &mut Context<Self>,
+        changes: SessionChanges,
+        events: Vec<SessionEvent>,
+    ) {
+        let write = self.save_then(changes, events);
         let id = self.id.clone();
         ctx.wait(write.into_actor(self).map(move |res, _, _| {
             if let Err(e) = res {
                 log::error!("session {id}: cannot store change: {e}");
             }
         }));
+    }
+
+    fn event(&self, name: &'static str, data: Value) -> SessionEvent {
+        SessionEvent::new(name, &self.id, data)
     }
 
     /// Replies the row once `write` is stored, handling nothing else meanwhile.
@@ -403,17 +430,18 @@ impl SessionActor {
             self.id,
             delay.as_millis()
         );
-        self.persist(
+        let disconnected = self.event(
+            "session.disconnected",
+            json!({ "sessionId": self.id, "reason": reason }),
+        );
+        self.persist_then(
             ctx,
             SessionChanges {
                 status: Some(SessionStatus::Disconnected.as_str().into()),
                 last_error: Some(Some(reason.clone())),
                 ..Default::default()
             },
-        );
-        self.publish(
-            "session.disconnected",
-            json!({ "sessionId": self.id, "reason": reason }),
+            vec![disconnected],
         );
         self.reconnect = Some(ctx.run_later(delay, |act, ctx| {
             act.reconnect = None;
@@ -978,16 +1006,17 @@ impl Handler<FromEngine> for SessionActor {
                     return;
                 }
                 self.disarm_watchdog(ctx);
-                self.qr = Some(text.clone());
-                self.persist(
+                let qr = self.event("session.qr", json!({ "sessionId": self.id, "qr": text }));
+                self.qr = Some(text);
+                self.persist_then(
                     ctx,
                     SessionChanges {
                         status: status(SessionStatus::QrReady),
                         last_error: Some(None),
                         ..Default::default()
                     },
+                    vec![qr],
                 );
-                self.publish("session.qr", json!({ "sessionId": self.id, "qr": text }));
             }
             EngineEvent::Authenticating => {
                 if can(self, SessionStatus::Authenticating) {
@@ -1011,22 +1040,23 @@ impl Handler<FromEngine> for SessionActor {
                 self.qr_png = None;
                 self.attempt = 0;
                 let now = time::now_micros();
-                self.persist(
+                let authenticated = self.event(
+                    "session.authenticated",
+                    json!({ "sessionId": self.id, "phone": account.phone, "pushName": account.push_name }),
+                );
+                self.persist_then(
                     ctx,
                     SessionChanges {
                         status: status(SessionStatus::Ready),
-                        phone: Some(Some(account.phone.clone())),
-                        push_name: Some(account.push_name.clone()),
+                        phone: Some(Some(account.phone)),
+                        push_name: Some(account.push_name),
                         connected_at: Some(Some(now)),
                         last_active: Some(Some(now)),
                         last_error: Some(None),
                         should_run: Some(true),
                         ..Default::default()
                     },
-                );
-                self.publish(
-                    "session.authenticated",
-                    json!({ "sessionId": self.id, "phone": account.phone, "pushName": account.push_name }),
+                    vec![authenticated],
                 );
             }
             EngineEvent::ConnectProblem { reason } => self.on_connect_problem(ctx, reason),
@@ -1036,12 +1066,12 @@ impl Handler<FromEngine> for SessionActor {
                 let mut changes = Self::stopped_changes();
                 changes.phone = Some(None);
                 changes.push_name = Some(None);
-                changes.last_error = Some(Some(reason.clone()));
-                self.persist(ctx, changes);
-                self.publish(
+                let disconnected = self.event(
                     "session.disconnected",
                     json!({ "sessionId": self.id, "reason": reason }),
                 );
+                changes.last_error = Some(Some(reason));
+                self.persist_then(ctx, changes, vec![disconnected]);
             }
             EngineEvent::Failed { reason } => {
                 log::warn!("session {}: failed: {reason}", self.id);
