@@ -96,6 +96,17 @@ pub fn translate(
                 })
                 .collect()
         }
+        // The server refused a message it had accepted on the socket (a nack carries a code).
+        Event::ServerAck(a) if a.class.as_deref() == Some("message") && a.error.is_some() => {
+            let Some(chat_id) = a.from.as_ref().and_then(jid::from_jid) else {
+                return Vec::new();
+            };
+            one(EngineEvent::Ack {
+                chat_id,
+                wa_id: a.id.clone(),
+                status: "failed".into(),
+            })
+        }
         _ => Vec::new(),
     }
 }
@@ -119,11 +130,9 @@ fn describe_failure(reason: ConnectFailureReason) -> String {
 fn receipt_status(kind: &ReceiptType) -> Option<&'static str> {
     match kind {
         ReceiptType::Delivered => Some("delivered"),
-        ReceiptType::Read
-        | ReceiptType::ReadSelf
-        | ReceiptType::Played
-        | ReceiptType::PlayedSelf => Some("read"),
-        ReceiptType::ServerError => Some("failed"),
+        ReceiptType::Read | ReceiptType::Played => Some("read"),
+        // `read-self`/`played-self` are this account's other devices reading incoming messages;
+        // `server-error` asks for a media re-upload. Neither says anything about a sent message.
         _ => None,
     }
 }
@@ -292,7 +301,8 @@ mod tests {
         assert_eq!(receipt_status(&ReceiptType::Delivered), Some("delivered"));
         assert_eq!(receipt_status(&ReceiptType::Read), Some("read"));
         assert_eq!(receipt_status(&ReceiptType::Played), Some("read"));
-        assert_eq!(receipt_status(&ReceiptType::ServerError), Some("failed"));
+        assert_eq!(receipt_status(&ReceiptType::ServerError), None);
+        assert_eq!(receipt_status(&ReceiptType::ReadSelf), None);
         assert_eq!(receipt_status(&ReceiptType::Retry), None);
     }
 }
