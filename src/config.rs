@@ -91,9 +91,20 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
         "webhooks.retention_days",
         Kind::Int,
     ),
+    (
+        "MEDIA_DOWNLOAD_MAX_BYTES",
+        "media.download_max_bytes",
+        Kind::Int,
+    ),
+    (
+        "MEDIA_DOWNLOAD_TIMEOUT_MS",
+        "media.download_timeout_ms",
+        Kind::Int,
+    ),
     ("SANDBOX_QR_ROTATE_MS", "sandbox.qr_rotate_ms", Kind::Int),
     ("SANDBOX_QR_ROTATIONS", "sandbox.qr_rotations", Kind::Int),
     ("SANDBOX_AUTO_LINK_MS", "sandbox.auto_link_ms", Kind::Int),
+    ("SANDBOX_SENT_LOG", "sandbox.sent_log", Kind::Str),
 ];
 
 /// Every setting of the daemon.
@@ -107,6 +118,7 @@ pub struct Settings {
     pub sessions: SessionSettings,
     pub engine: EngineSettings,
     pub webhooks: WebhookSettings,
+    pub media: MediaSettings,
     pub sandbox: SandboxSettings,
 }
 
@@ -224,8 +236,18 @@ pub struct WebhookSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct MediaSettings {
+    pub download_max_bytes: u64,
+    pub download_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SandboxSettings {
     pub qr_rotate_ms: u64,
+    /// A file each accepted send and message action is appended to, one JSON line each.
+    #[serde(default)]
+    pub sent_log: Option<String>,
     pub qr_rotations: u32,
     pub auto_link_ms: u64,
 }
@@ -422,6 +444,12 @@ impl Settings {
         }
         if wh.retention_days == 0 {
             return fail("webhooks.retention_days", "days, at least 1");
+        }
+        if self.media.download_max_bytes == 0 {
+            return fail("media.download_max_bytes", "bytes, at least 1");
+        }
+        if self.media.download_timeout_ms == 0 {
+            return fail("media.download_timeout_ms", "milliseconds, at least 1");
         }
         if self.sandbox.qr_rotate_ms == 0 {
             return fail("sandbox.qr_rotate_ms", "milliseconds, at least 1");

@@ -129,6 +129,7 @@ impl From<SessionError> for ApiError {
         match e {
             NotFound(id) => Self::not_found(format!("Session with id '{id}' not found")),
             NotReady(id) => Self::bad_request(format!("Session '{id}' is not ready")),
+            MessageNotFound(id) => Self::not_found(format!("Message with id '{id}' not found")),
             Precondition(message) => Self::bad_request(message),
             ShuttingDown => Self::unavailable("Server is shutting down"),
             Engine(message) => {

@@ -23,6 +23,7 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod media;
 pub mod net;
 pub mod qr;
 pub mod rate_limit;

@@ -15,6 +15,7 @@ use crate::auth::{self, AuthService};
 use crate::config::Settings;
 use crate::engine::EngineFactory;
 use crate::events::bus::EventBus;
+use crate::media::MediaLoader;
 use crate::sessions::actor::SessionDeps;
 use crate::sessions::directory::SessionDirectory;
 use crate::sessions::manager::{Restore, ShutdownAll};
@@ -35,6 +36,8 @@ pub enum StartError {
     Keys(String),
     #[error("{0}")]
     Webhooks(String),
+    #[error("{0}")]
+    Media(String),
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
 }
@@ -127,6 +130,8 @@ impl Server {
             },
             bus,
             webhooks,
+            media: MediaLoader::new(&settings.media, &settings.webhooks)
+                .map_err(StartError::Media)?,
             trusted_proxies: trusted.clone(),
             draining: draining.clone(),
         };

@@ -12,6 +12,7 @@ use ipnet::IpNet;
 use crate::auth::AuthService;
 use crate::config::Settings;
 use crate::events::bus::EventBus;
+use crate::media::MediaLoader;
 use crate::net;
 use crate::sessions::SessionsHandle;
 use crate::store::Store;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub sessions: SessionsHandle,
     pub bus: Addr<EventBus>,
     pub webhooks: Webhooks,
+    /// Fetches and decodes the media of sends, within the media cap.
+    pub media: MediaLoader,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<Vec<IpNet>>,
     /// Set when a shutdown signal arrives; readiness reports it at once.

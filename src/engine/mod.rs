@@ -2,6 +2,7 @@
 //! progress as [`EngineEvent`]s; it never learns which engine it talks to, except through
 //! [`Engine::sandbox`] for the sandbox control routes.
 
+pub mod outgoing;
 pub mod runtime;
 pub mod sandbox;
 pub mod whatsapp;
@@ -14,6 +15,7 @@ use actix::prelude::*;
 use futures_util::future::LocalBoxFuture;
 
 use crate::config::{ConfigError, SandboxSettings, Settings};
+pub use outgoing::{Content, MediaKind, MessageRef, Outgoing, OutgoingMedia};
 use runtime::EngineRuntime;
 use whatsapp::WhatsAppConfig;
 
@@ -113,13 +115,32 @@ pub trait Engine {
     }
     /// Unlinks the device from the phone and wipes its credentials.
     fn logout(&self) -> LocalBoxFuture<'static, Result<(), EngineError>>;
-    /// Sends a text message to a chat (`<digits>@c.us`, `...@g.us`, ...), mentioning `mentions`.
-    fn send_text(
+    /// Sends a message to a chat (`<digits>@c.us`, `...@g.us`, ...): uploads its media, quotes,
+    /// marks it forwarded. Resolves once WhatsApp has it.
+    fn send(
         &self,
         chat_id: &str,
-        text: &str,
-        mentions: &[String],
+        message: Outgoing,
     ) -> LocalBoxFuture<'static, Result<Sent, EngineError>>;
+    /// Reacts to a message with `emoji`; an empty one removes this account's reaction.
+    fn react(
+        &self,
+        target: &MessageRef,
+        emoji: &str,
+    ) -> LocalBoxFuture<'static, Result<(), EngineError>>;
+    /// Deletes one of this account's messages for everyone in the chat.
+    fn revoke(&self, target: &MessageRef) -> LocalBoxFuture<'static, Result<(), EngineError>>;
+    /// Deletes a message from this account's own devices only.
+    fn delete_for_me(
+        &self,
+        target: &MessageRef,
+    ) -> LocalBoxFuture<'static, Result<(), EngineError>>;
+    /// Replaces the text of one of this account's messages.
+    fn edit(
+        &self,
+        target: &MessageRef,
+        text: &str,
+    ) -> LocalBoxFuture<'static, Result<(), EngineError>>;
     /// Asks for an 8-character code to link by phone number instead of QR.
     fn request_pairing_code(
         &self,

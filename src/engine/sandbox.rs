@@ -14,8 +14,8 @@ use rand::Rng;
 use serde_json::{json, Value};
 
 use super::{
-    Engine, EngineError, EngineEvent, EngineSetup, FromEngine, Incoming, LinkedAccount, Received,
-    Sent,
+    Content, Engine, EngineError, EngineEvent, EngineSetup, FromEngine, Incoming, LinkedAccount,
+    MessageRef, Outgoing, Received, Sent,
 };
 use crate::config::SandboxSettings;
 use crate::time;
@@ -267,9 +267,15 @@ struct Disconnect;
 #[rtype(result = "()")]
 struct Forget;
 
+/// A send, described as the phone's log records it.
 #[derive(Message)]
 #[rtype(result = "Result<Sent, EngineError>")]
-struct SendText;
+struct SendOut(Value);
+
+/// A react, revoke, delete or edit, described as the phone's log records it.
+#[derive(Message)]
+#[rtype(result = "Result<(), EngineError>")]
+struct Act(Value);
 
 #[derive(Message)]
 #[rtype(result = "Result<String, EngineError>")]
@@ -320,17 +326,51 @@ impl Handler<Forget> for SandboxPhone {
     }
 }
 
-impl Handler<SendText> for SandboxPhone {
+impl SandboxPhone {
+    /// Appends `entry` to the sent log (`SANDBOX_SENT_LOG`), the record a test or demo reads to see
+    /// exactly what reached the "phone", across restarts of the daemon.
+    fn record(&self, mut entry: Value) -> Result<(), EngineError> {
+        let Some(path) = self.settings.sent_log.as_deref().filter(|p| !p.is_empty()) else {
+            return Ok(());
+        };
+        entry["sessionId"] = json!(self.session_id);
+        let mut line = entry.to_string();
+        line.push('\n');
+        use std::io::Write;
+        // One short append per send, on the sandbox only: not worth a blocking pool round trip.
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(line.as_bytes()))
+            .map_err(|e| EngineError(format!("sandbox sent log {path}: {e}")))
+    }
+}
+
+impl Handler<SendOut> for SandboxPhone {
     type Result = Result<Sent, EngineError>;
     /// Accepts the message when online.
-    fn handle(&mut self, _: SendText, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, SendOut(mut entry): SendOut, _: &mut Context<Self>) -> Self::Result {
         if self.phase != Phase::Ready {
             return Err(Self::not_ready());
         }
-        Ok(Sent {
+        let sent = Sent {
             wa_id: new_wa_id(),
             timestamp: time::now_secs(),
-        })
+        };
+        entry["waId"] = json!(sent.wa_id);
+        self.record(entry)?;
+        Ok(sent)
+    }
+}
+
+impl Handler<Act> for SandboxPhone {
+    type Result = Result<(), EngineError>;
+    fn handle(&mut self, Act(entry): Act, _: &mut Context<Self>) -> Self::Result {
+        if self.phase != Phase::Ready {
+            return Err(Self::not_ready());
+        }
+        self.record(entry)
     }
 }
 
@@ -434,6 +474,17 @@ impl SandboxEngine {
     }
 }
 
+impl SandboxEngine {
+    fn act(&self, entry: Value) -> LocalBoxFuture<'static, Result<(), EngineError>> {
+        let req = self.handle.0.send(Act(entry));
+        async move { req.await.map_err(mailbox)? }.boxed_local()
+    }
+}
+
+fn target_id(target: &MessageRef) -> String {
+    wa::serialize_message_id(target.from_me, &target.chat_id, &target.wa_id)
+}
+
 fn mailbox(e: MailboxError) -> EngineError {
     EngineError(format!("sandbox phone unreachable: {e}"))
 }
@@ -449,14 +500,45 @@ impl Engine for SandboxEngine {
         let req = self.handle.0.send(Forget);
         async move { req.await.map_err(mailbox) }.boxed_local()
     }
-    fn send_text(
+    fn send(
         &self,
-        _chat_id: &str,
-        _text: &str,
-        _mentions: &[String],
+        chat_id: &str,
+        message: Outgoing,
     ) -> LocalBoxFuture<'static, Result<Sent, EngineError>> {
-        let req = self.handle.0.send(SendText);
+        let mut entry = json!({
+            "action": "send", "chatId": chat_id, "type": message.kind(), "body": message.body(),
+            "metadata": message.metadata(),
+        });
+        if let Content::Media(media) = &message.content {
+            entry["sha256"] = json!(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+                &media.data
+            )));
+        }
+        let req = self.handle.0.send(SendOut(entry));
         async move { req.await.map_err(mailbox)? }.boxed_local()
+    }
+    fn react(
+        &self,
+        target: &MessageRef,
+        emoji: &str,
+    ) -> LocalBoxFuture<'static, Result<(), EngineError>> {
+        self.act(json!({ "action": "react", "target": target_id(target), "emoji": emoji }))
+    }
+    fn revoke(&self, target: &MessageRef) -> LocalBoxFuture<'static, Result<(), EngineError>> {
+        self.act(json!({ "action": "revoke", "target": target_id(target) }))
+    }
+    fn delete_for_me(
+        &self,
+        target: &MessageRef,
+    ) -> LocalBoxFuture<'static, Result<(), EngineError>> {
+        self.act(json!({ "action": "deleteForMe", "target": target_id(target) }))
+    }
+    fn edit(
+        &self,
+        target: &MessageRef,
+        text: &str,
+    ) -> LocalBoxFuture<'static, Result<(), EngineError>> {
+        self.act(json!({ "action": "edit", "target": target_id(target), "text": text }))
     }
     fn request_pairing_code(
         &self,

@@ -55,6 +55,42 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
                 .route("/config", patch().to(sessions::update_config))
                 .route("/messages", get().to(messages::list_messages))
                 .route("/messages/send-text", post().to(messages::send_text))
+                .route(
+                    "/messages/send-image",
+                    post().to(messages::send_media::<messages::Image>),
+                )
+                .route(
+                    "/messages/send-video",
+                    post().to(messages::send_media::<messages::Video>),
+                )
+                .route(
+                    "/messages/send-audio",
+                    post().to(messages::send_media::<messages::Audio>),
+                )
+                .route(
+                    "/messages/send-document",
+                    post().to(messages::send_media::<messages::Document>),
+                )
+                .route(
+                    "/messages/send-sticker",
+                    post().to(messages::send_media::<messages::Sticker>),
+                )
+                .route(
+                    "/messages/send-location",
+                    post().to(messages::send_location),
+                )
+                .route("/messages/send-contact", post().to(messages::send_contact))
+                .route("/messages/reply", post().to(messages::reply))
+                .route("/messages/forward", post().to(messages::forward))
+                .route(
+                    "/messages/react",
+                    post().to(messages::act::<messages::React>),
+                )
+                .route(
+                    "/messages/delete",
+                    post().to(messages::act::<messages::Delete>),
+                )
+                .route("/messages/edit", post().to(messages::act::<messages::Edit>))
                 .route("/webhooks", get().to(webhooks::list_session_webhooks))
                 .route("/webhooks", post().to(webhooks::create_webhook))
                 .route("/webhooks/{webhook_id}", get().to(webhooks::get_webhook))

@@ -158,6 +158,42 @@ impl Fields {
         Some(n)
     }
 
+    /// A finite number in `min..=max`.
+    pub fn number(&mut self, field: &str, required: bool, min: f64, max: f64) -> Option<f64> {
+        let name = self.name(field);
+        let value = match self.take(field) {
+            None => {
+                if required {
+                    self.missing(field, "a number conforming to the specified constraints");
+                }
+                return None;
+            }
+            Some(v) => v,
+        };
+        let n = match &value {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) if self.coerce => s.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        let Some(n) = n.filter(|n| n.is_finite()) else {
+            self.errors.push(format!(
+                "{name} must be a number conforming to the specified constraints"
+            ));
+            return None;
+        };
+        if n < min {
+            self.errors
+                .push(format!("{name} must not be less than {min}"));
+            return None;
+        }
+        if n > max {
+            self.errors
+                .push(format!("{name} must not be greater than {max}"));
+            return None;
+        }
+        Some(n)
+    }
+
     /// A boolean.
     pub fn boolean(&mut self, field: &str) -> Option<bool> {
         let name = self.name(field);

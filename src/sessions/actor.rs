@@ -18,6 +18,7 @@ use serde_json::{json, Map, Value};
 
 use super::directory::SessionDirectory;
 use super::messages::*;
+use super::sending::Sender;
 use super::{SessionConfig, SessionError, SessionStatus};
 use crate::engine::{
     Engine, EngineEvent, EngineFactory, EngineKind, EngineSetup, FromEngine, Incoming,
@@ -590,10 +591,19 @@ impl SessionActor {
                 .await
         };
         ctx.wait(applied.into_actor(self).map(move |res, act, _| match res {
-            Ok(true) => act.publish(
-                "message.ack",
-                json!({ "id": message_id, "messageId": message_id, "status": status, "ack": ack }),
-            ),
+            Ok(true) => {
+                act.publish(
+                    "message.ack",
+                    json!({ "id": message_id, "messageId": message_id, "status": status, "ack": ack }),
+                );
+                if status == "failed" {
+                    act.publish(
+                        "message.failed",
+                        json!({ "id": message_id, "messageId": message_id, "chatId": chat_id,
+                                "error": "WhatsApp refused the message" }),
+                    );
+                }
+            }
             Ok(false) => log::debug!("session {}: ack for an unknown message", act.id),
             Err(e) => log::error!("session {}: cannot store ack: {e}", act.id),
         }));
@@ -845,95 +855,60 @@ impl Handler<Delete> for SessionActor {
     }
 }
 
-impl Handler<SendText> for SessionActor {
-    type Result = ResponseFuture<Result<SentReply, SessionError>>;
-    /// Stores the message as `pending`, hands it to the engine, then marks it `sent` (or `failed`).
-    /// Sends of one session run concurrently; each waits only for its own writes.
-    fn handle(&mut self, msg: SendText, ctx: &mut Context<Self>) -> Self::Result {
+impl SessionActor {
+    /// What a send or message action needs, while the session is ready.
+    fn sender(&mut self, ctx: &mut Context<Self>) -> Result<Sender, SessionError> {
         let ready = self.status() == Some(SessionStatus::Ready);
-        let (row, engine) = match (self.row(), self.engine.clone()) {
-            (Err(e), _) => return Box::pin(async { Err(e) }),
-            (Ok(row), Some(engine)) if ready => (row, engine),
-            _ => {
-                let id = self.id.clone();
-                return Box::pin(async { Err(SessionError::NotReady(id)) });
-            }
+        let row = self.row()?;
+        let engine = match self.engine.clone() {
+            Some(engine) if ready => engine,
+            _ => return Err(SessionError::NotReady(self.id.clone())),
         };
         let own = row
             .phone
             .as_ref()
             .map(|p| format!("{p}@c.us"))
             .unwrap_or_default();
-        let id = uuid::Uuid::new_v4().to_string();
-        let metadata =
-            (!msg.mentions.is_empty()).then(|| json!({ "mentions": msg.mentions }).to_string());
-        let new = NewMessage {
-            id: id.clone(),
-            session_id: self.id.clone(),
-            wa_message_id: None,
-            chat_id: msg.chat_id.clone(),
-            from_jid: own.clone(),
-            to_jid: msg.chat_id.clone(),
-            body: Some(msg.text.clone()),
-            msg_type: "text".into(),
-            direction: "outgoing".into(),
-            timestamp: time::now_secs(),
-            metadata,
-            status: "pending".into(),
-            created_at: time::now_micros(),
-        };
         self.touch(ctx);
-        let store = self.deps.store.clone();
-        let bus = self.deps.bus.clone();
-        let webhooks = self.deps.webhooks.clone();
-        let session_id = self.id.clone();
-        Box::pin(async move {
-            store
-                .write(move |c| store::messages::insert_message(c, &new))
-                .await?;
-            match engine
-                .send_text(&msg.chat_id, &msg.text, &msg.mentions)
-                .await
-            {
-                Ok(sent) => {
-                    let message_id = wa::serialize_message_id(true, &msg.chat_id, &sent.wa_id);
-                    let data = json!({
-                        "id": message_id, "from": own, "to": msg.chat_id, "chatId": msg.chat_id,
-                        "body": msg.text, "type": "text", "timestamp": sent.timestamp, "fromMe": true,
-                        "isGroup": wa::is_group(&msg.chat_id),
-                    });
-                    let mut event = [SessionEvent::new("message.sent", &session_id, data)];
-                    let (mid, row_id, ts) = (message_id.clone(), id, sent.timestamp);
-                    let [event] = store
-                        .write(move |c| {
-                            store::messages::mark_message_sent(c, &row_id, &mid, ts)?;
-                            webhooks.queue_in(c, &mut event)?;
-                            Ok(event)
-                        })
-                        .await?;
-                    bus.do_send(Publish(event));
-                    Ok(SentReply {
-                        message_id,
-                        timestamp: sent.timestamp,
-                    })
-                }
-                Err(e) => {
-                    let reason = e.0.clone();
-                    if let Err(store_err) = store
-                        .write(move |c| store::messages::mark_message_failed(c, &id, &reason))
-                        .await
-                    {
-                        log::error!(
-                            "session {session_id}: cannot mark message failed: {store_err}"
-                        );
-                    }
-                    Err(SessionError::Engine(format!(
-                        "Failed to send message: {}",
-                        e.0
-                    )))
-                }
-            }
+        Ok(Sender {
+            session_id: self.id.clone(),
+            own,
+            engine,
+            store: self.deps.store.clone(),
+            bus: self.deps.bus.clone(),
+            webhooks: self.deps.webhooks.clone(),
         })
+    }
+}
+
+impl Handler<SendMessage> for SessionActor {
+    type Result = ResponseFuture<Result<SentReply, SessionError>>;
+    /// Sends of one session run concurrently; each waits only for its own writes.
+    fn handle(&mut self, msg: SendMessage, ctx: &mut Context<Self>) -> Self::Result {
+        match self.sender(ctx) {
+            Ok(sender) => Box::pin(sender.send(msg)),
+            Err(e) => Box::pin(async { Err(e) }),
+        }
+    }
+}
+
+impl Handler<ForwardMessage> for SessionActor {
+    type Result = ResponseFuture<Result<SentReply, SessionError>>;
+    fn handle(&mut self, msg: ForwardMessage, ctx: &mut Context<Self>) -> Self::Result {
+        match self.sender(ctx) {
+            Ok(sender) => Box::pin(sender.forward(msg)),
+            Err(e) => Box::pin(async { Err(e) }),
+        }
+    }
+}
+
+impl Handler<ActOnMessage> for SessionActor {
+    type Result = ResponseFuture<Result<(), SessionError>>;
+    fn handle(&mut self, msg: ActOnMessage, ctx: &mut Context<Self>) -> Self::Result {
+        match self.sender(ctx) {
+            Ok(sender) => Box::pin(sender.act(msg)),
+            Err(e) => Box::pin(async { Err(e) }),
+        }
     }
 }
 

@@ -8,6 +8,9 @@ pub enum SessionError {
     NotFound(String),
     #[error("session {0} is not ready")]
     NotReady(String),
+    /// No stored message of this session has this id.
+    #[error("message {0} not found")]
+    MessageNotFound(String),
     /// The session's state does not allow the command; the text says what to do.
     #[error("{0}")]
     Precondition(String),

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::SessionError;
 use crate::engine::sandbox::SandboxCommand;
+use crate::engine::Outgoing;
 use crate::store::models::SessionRow;
 
 /// Start the engine: `created|disconnected|failed -> initializing`.
@@ -62,16 +63,45 @@ pub struct UpdateConfig {
 #[rtype(result = "Result<(), SessionError>")]
 pub struct Delete;
 
-/// Send a text; the row is stored (`pending`) before the engine is called.
+/// Send a message; the row is stored (`pending`) before the engine is called.
 #[derive(Message)]
 #[rtype(result = "Result<SentReply, SessionError>")]
-pub struct SendText {
+pub struct SendMessage {
     /// Canonical chat id.
     pub chat_id: String,
-    /// 1-4096 characters.
-    pub text: String,
-    /// Chat ids mentioned, kept in the message's metadata.
-    pub mentions: Vec<String>,
+    /// Validated, media in hand.
+    pub message: Outgoing,
+    /// A stored message of the same chat to quote (its `waMessageId` or row `id`).
+    pub reply_to: Option<String>,
+}
+
+/// Send a stored message's content again, to another chat, marked as forwarded.
+#[derive(Message)]
+#[rtype(result = "Result<SentReply, SessionError>")]
+pub struct ForwardMessage {
+    pub from_chat_id: String,
+    pub to_chat_id: String,
+    pub message_id: String,
+}
+
+/// React to, delete or edit a stored message of `chat_id`.
+#[derive(Message)]
+#[rtype(result = "Result<(), SessionError>")]
+pub struct ActOnMessage {
+    pub chat_id: String,
+    pub message_id: String,
+    pub action: MessageAction,
+}
+
+#[derive(Debug, Clone)]
+pub enum MessageAction {
+    /// `""` removes this account's reaction.
+    React(String),
+    /// For everyone (a revoke), or from this account's devices only.
+    Delete {
+        for_everyone: bool,
+    },
+    Edit(String),
 }
 
 /// What a send answers.

@@ -99,29 +99,126 @@ pub fn apply_ack(
     Ok(exists > 0)
 }
 
-/// A page of a session's history, newest first, and the total matching.
+/// What a history page is narrowed to.
+#[derive(Debug, Default, Clone)]
+pub struct HistoryFilter {
+    pub chat_id: Option<String>,
+    /// `incoming` or `outgoing`.
+    pub direction: Option<String>,
+    pub kind: Option<String>,
+    /// Epoch seconds, inclusive.
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    /// Continue after this message (row id or `waMessageId`), newest first.
+    pub after: Option<String>,
+}
+
+/// One page of history.
+pub struct HistoryPage {
+    pub rows: Vec<MessageRow>,
+    /// Messages matching the filter (without `after`).
+    pub total: i64,
+    /// The row id to pass as `after` for the next page, when the page was full.
+    pub cursor: Option<String>,
+}
+
+/// A page of a session's history, newest first; `Err(after)` when the cursor names no message
+/// of the session.
 pub fn list_messages(
     conn: &mut DbConnection,
     session_id: &str,
-    chat_id: Option<&str>,
+    filter: &HistoryFilter,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<MessageRow>, i64), StoreError> {
+) -> Result<Result<HistoryPage, String>, StoreError> {
+    let before_seq = match &filter.after {
+        Some(after) => match find_message(conn, session_id, after)? {
+            Some(row) => Some(row.seq),
+            None => return Ok(Err(after.clone())),
+        },
+        None => None,
+    };
     let filtered = || {
         let mut q = messages::table
             .filter(messages::session_id.eq(session_id.to_string()))
             .into_boxed();
-        if let Some(chat) = chat_id {
-            q = q.filter(messages::chat_id.eq(chat.to_string()));
+        if let Some(chat) = &filter.chat_id {
+            q = q.filter(messages::chat_id.eq(chat.clone()));
+        }
+        if let Some(direction) = &filter.direction {
+            q = q.filter(messages::direction.eq(direction.clone()));
+        }
+        if let Some(kind) = &filter.kind {
+            q = q.filter(messages::msg_type.eq(kind.clone()));
+        }
+        if let Some(since) = filter.since {
+            q = q.filter(messages::timestamp.ge(since));
+        }
+        if let Some(until) = filter.until {
+            q = q.filter(messages::timestamp.le(until));
         }
         q
     };
     let total = filtered().count().get_result(conn)?;
-    let rows = filtered()
+    let mut page = filtered();
+    if let Some(seq) = before_seq {
+        page = page.filter(messages::seq.lt(seq));
+    }
+    let rows: Vec<MessageRow> = page
         .select(MessageRow::as_select())
         .order(messages::seq.desc())
         .limit(limit)
         .offset(offset)
         .load(conn)?;
-    Ok((rows, total))
+    let cursor = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| r.id.clone()))
+        .flatten();
+    Ok(Ok(HistoryPage {
+        rows,
+        total,
+        cursor,
+    }))
+}
+
+/// A message of `session_id` by its WhatsApp message id (`true_<chat>_<id>`) or its row id.
+pub fn find_message(
+    conn: &mut DbConnection,
+    session_id: &str,
+    message_id: &str,
+) -> Result<Option<MessageRow>, StoreError> {
+    Ok(messages::table
+        .filter(messages::session_id.eq(session_id))
+        .filter(
+            messages::wa_message_id
+                .eq(message_id)
+                .or(messages::id.eq(message_id)),
+        )
+        .select(MessageRow::as_select())
+        .order(messages::seq.desc())
+        .first(conn)
+        .optional()?)
+}
+
+/// Rewrites what a message says after an edit, a revoke or a reaction.
+pub fn update_message_content(
+    conn: &mut DbConnection,
+    id: &str,
+    body: Option<&str>,
+    msg_type: &str,
+    metadata: Option<&str>,
+) -> Result<(), StoreError> {
+    diesel::update(messages::table.filter(messages::id.eq(id)))
+        .set((
+            messages::body.eq(body),
+            messages::msg_type.eq(msg_type),
+            messages::metadata.eq(metadata),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Removes one message from the history ("delete for me").
+pub fn delete_message(conn: &mut DbConnection, id: &str) -> Result<(), StoreError> {
+    diesel::delete(messages::table.filter(messages::id.eq(id))).execute(conn)?;
+    Ok(())
 }

@@ -123,7 +123,7 @@ impl SsrfGuard {
         let ip = crate::net::canonical(ip);
         match blocked(ip) {
             Some(why) if self.applies_to(host) => Err(format!(
-                "{host} is {why} ({ip}); webhooks may only reach public addresses \
+                "{host} is {why} ({ip}); only public addresses may be reached \
                  (WEBHOOK_SSRF_PROTECT, SSRF_ALLOWED_HOSTS)"
             )),
             _ => Ok(()),

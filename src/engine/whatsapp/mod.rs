@@ -22,6 +22,7 @@
 pub mod dial;
 pub mod events;
 pub mod jid;
+pub mod send;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -37,11 +38,15 @@ use whatsapp_rust::pair_code::PairCodeOptions;
 use whatsapp_rust::store::SqliteStore;
 use whatsapp_rust::types::events::InboundMessage;
 use whatsapp_rust::types::events::{Event, EventHandler, Subscription};
+use whatsapp_rust::upload::UploadOptions;
 use whatsapp_rust::wacore::proto_helpers::MessageBuilderExt;
 use whatsapp_rust::waproto::whatsapp as wa;
-use whatsapp_rust::{Client, InboundDurabilityHook, TokioRuntime};
+use whatsapp_rust::{Client, InboundDurabilityHook, RevokeType, TokioRuntime};
 
-use super::{Engine, EngineError, EngineEvent, FromEngine, LinkedAccount, Received, Sent};
+use super::{
+    Content, Engine, EngineError, EngineEvent, FromEngine, LinkedAccount, MessageRef, Outgoing,
+    Received, Sent,
+};
 use crate::time;
 use dial::{Dialer, Http, Proxy, Reporter};
 
@@ -49,6 +54,8 @@ use dial::{Dialer, Http, Proxy, Reporter};
 const STOP_GRACE: Duration = Duration::from_millis(1500);
 /// Longest wait for a send, a pairing code or a logout.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest wait for a media send: the upload of up to MEDIA_DOWNLOAD_MAX_BYTES comes first.
+const MEDIA_CALL_TIMEOUT: Duration = Duration::from_secs(300);
 /// Longest wait for the session to store a received batch; past it the batch stays unacknowledged.
 const STORE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a pairing-code request waits for the socket to come up.
@@ -210,6 +217,13 @@ impl Inner {
 
     async fn current_client(&self) -> Option<Arc<Client>> {
         self.client.lock().await.as_ref().map(|r| r.client.clone())
+    }
+
+    /// The running client, or why there is none.
+    async fn connected_client(&self) -> Result<Arc<Client>, EngineError> {
+        self.current_client()
+            .await
+            .ok_or_else(|| EngineError("the WhatsApp connection is closed".into()))
     }
 }
 
@@ -380,15 +394,24 @@ impl WhatsAppEngine {
         &self,
         work: impl std::future::Future<Output = Result<T, EngineError>> + Send + 'static,
     ) -> LocalBoxFuture<'static, Result<T, EngineError>> {
+        self.call_within(CALL_TIMEOUT, work)
+    }
+
+    /// [`Self::call`] with its own time limit.
+    fn call_within<T: Send + 'static>(
+        &self,
+        limit: Duration,
+        work: impl std::future::Future<Output = Result<T, EngineError>> + Send + 'static,
+    ) -> LocalBoxFuture<'static, Result<T, EngineError>> {
         let task = self
             .runtime
-            .spawn(async move { tokio::time::timeout(CALL_TIMEOUT, work).await });
+            .spawn(async move { tokio::time::timeout(limit, work).await });
         async move {
             match task.await {
                 Ok(Ok(result)) => result,
                 Ok(Err(_)) => Err(EngineError(format!(
                     "WhatsApp did not answer within {} s",
-                    CALL_TIMEOUT.as_secs()
+                    limit.as_secs()
                 ))),
                 Err(e) => Err(EngineError(format!("engine task failed: {e}"))),
             }
@@ -455,43 +478,121 @@ impl Engine for WhatsAppEngine {
         })
     }
 
-    fn send_text(
+    fn send(
         &self,
         chat_id: &str,
-        text: &str,
-        mentions: &[String],
+        message: Outgoing,
     ) -> LocalBoxFuture<'static, Result<Sent, EngineError>> {
         let inner = self.inner.clone();
-        let (chat_id, text) = (chat_id.to_string(), text.to_string());
-        let mentioned: Vec<String> = mentions
-            .iter()
-            .filter_map(|m| jid::to_jid(m))
-            .map(|j| j.to_non_ad_string())
-            .collect();
-        self.call(async move {
-            let client = inner
-                .current_client()
-                .await
-                .ok_or_else(|| EngineError("the WhatsApp connection is closed".into()))?;
+        let chat_id = chat_id.to_string();
+        let timeout = match &message.content {
+            Content::Media(_) => MEDIA_CALL_TIMEOUT,
+            _ => CALL_TIMEOUT,
+        };
+        self.call_within(timeout, async move {
+            let client = inner.connected_client().await?;
             let to = jid::to_jid(&chat_id)
                 .ok_or_else(|| EngineError(format!("'{chat_id}' is not a chat id")))?;
-            let message = if mentioned.is_empty() {
-                wa::Message::text(text)
-            } else {
-                let context = wa::ContextInfo {
-                    mentioned_jid: mentioned,
-                    ..Default::default()
-                };
-                wa::Message::text_with_context(text, context)
+            let upload = match &message.content {
+                Content::Media(media) => Some(
+                    client
+                        .upload(
+                            media.data.clone(),
+                            send::media_type(media.kind),
+                            UploadOptions::new(),
+                        )
+                        .await
+                        .map_err(|e| EngineError(format!("media upload failed: {e}")))?,
+                ),
+                _ => None,
             };
+            let own = client.pn();
+            let body = send::build(&message, &to, upload, own.as_ref())?;
             let sent = client
-                .send_message(to, message)
+                .send_message(to, body)
                 .await
                 .map_err(|e| EngineError(e.to_string()))?;
             Ok(Sent {
                 wa_id: sent.message_id,
                 timestamp: time::now_secs(),
             })
+        })
+    }
+
+    fn react(
+        &self,
+        target: &MessageRef,
+        emoji: &str,
+    ) -> LocalBoxFuture<'static, Result<(), EngineError>> {
+        let inner = self.inner.clone();
+        let (target, emoji) = (target.clone(), emoji.to_string());
+        self.call(async move {
+            let client = inner.connected_client().await?;
+            let (chat, key) = send::key_of(&target)?;
+            client
+                .send_reaction(chat, key, &emoji)
+                .await
+                .map_err(|e| EngineError(e.to_string()))?;
+            Ok(())
+        })
+    }
+
+    fn revoke(&self, target: &MessageRef) -> LocalBoxFuture<'static, Result<(), EngineError>> {
+        let inner = self.inner.clone();
+        let target = target.clone();
+        self.call(async move {
+            let client = inner.connected_client().await?;
+            let (chat, _) = send::key_of(&target)?;
+            client
+                .revoke_message(chat, target.wa_id.clone(), RevokeType::Sender)
+                .await
+                .map_err(|e| EngineError(e.to_string()))
+        })
+    }
+
+    fn delete_for_me(
+        &self,
+        target: &MessageRef,
+    ) -> LocalBoxFuture<'static, Result<(), EngineError>> {
+        let inner = self.inner.clone();
+        let target = target.clone();
+        self.call(async move {
+            let client = inner.connected_client().await?;
+            let (chat, key) = send::key_of(&target)?;
+            let author = key
+                .participant
+                .as_deref()
+                .and_then(|p| p.parse::<whatsapp_rust::Jid>().ok());
+            client
+                .chat_actions()
+                .delete_message_for_me(
+                    &chat,
+                    author.as_ref(),
+                    &target.wa_id,
+                    target.from_me,
+                    true,
+                    None,
+                )
+                .await
+                .map_err(|e| EngineError(e.to_string()))
+        })
+    }
+
+    fn edit(
+        &self,
+        target: &MessageRef,
+        text: &str,
+    ) -> LocalBoxFuture<'static, Result<(), EngineError>> {
+        let inner = self.inner.clone();
+        let (target, text) = (target.clone(), text.to_string());
+        self.call(async move {
+            let client = inner.connected_client().await?;
+            let (chat, _) = send::key_of(&target)?;
+            client
+                .edit_message(chat, target.wa_id.clone(), wa::Message::text(text))
+                .await
+                .map_err(|e| EngineError(e.to_string()))?;
+            Ok(())
         })
     }
 
