@@ -146,7 +146,7 @@ impl MediaLoader {
             .path_segments()
             .and_then(|mut s| s.next_back())
             .filter(|s| !s.is_empty())
-            .map(|s| percent_decode(s));
+            .map(percent_decode);
         Ok(MediaBytes {
             data,
             mimetype,
