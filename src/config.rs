@@ -101,6 +101,7 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
         "media.download_timeout_ms",
         Kind::Int,
     ),
+    ("BULK_MIN_DELAY_MS", "bulk.min_delay_ms", Kind::Int),
     ("SANDBOX_QR_ROTATE_MS", "sandbox.qr_rotate_ms", Kind::Int),
     ("SANDBOX_QR_ROTATIONS", "sandbox.qr_rotations", Kind::Int),
     ("SANDBOX_AUTO_LINK_MS", "sandbox.auto_link_ms", Kind::Int),
@@ -119,6 +120,7 @@ pub struct Settings {
     pub engine: EngineSettings,
     pub webhooks: WebhookSettings,
     pub media: MediaSettings,
+    pub bulk: BulkSettings,
     pub sandbox: SandboxSettings,
 }
 
@@ -239,6 +241,12 @@ pub struct WebhookSettings {
 pub struct MediaSettings {
     pub download_max_bytes: u64,
     pub download_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkSettings {
+    pub min_delay_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -450,6 +458,9 @@ impl Settings {
         }
         if self.media.download_timeout_ms == 0 {
             return fail("media.download_timeout_ms", "milliseconds, at least 1");
+        }
+        if self.bulk.min_delay_ms > 60_000 {
+            return fail("bulk.min_delay_ms", "milliseconds, at most 60000");
         }
         if self.sandbox.qr_rotate_ms == 0 {
             return fail("sandbox.qr_rotate_ms", "milliseconds, at least 1");

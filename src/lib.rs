@@ -18,6 +18,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod bulk;
 pub mod config;
 pub mod engine;
 pub mod error;

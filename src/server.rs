@@ -12,6 +12,7 @@ use actix_web::dev::ServerHandle;
 use actix_web::{web, HttpServer};
 
 use crate::auth::{self, AuthService};
+use crate::bulk::BulkRunner;
 use crate::config::Settings;
 use crate::engine::EngineFactory;
 use crate::events::bus::EventBus;
@@ -119,19 +120,24 @@ impl Server {
             .map_err(|e| StartError::Bind(addr.clone(), e))?
             .port();
 
+        let sessions = SessionsHandle {
+            manager,
+            directory,
+            store: store.clone(),
+        };
+        let media =
+            MediaLoader::new(&settings.media, &settings.webhooks).map_err(StartError::Media)?;
+        // After the sessions are restored, so resumed batches find their sessions.
+        let bulk = BulkRunner::new(store.clone(), sessions.clone(), media.clone()).start();
         let state = AppState {
             settings: settings.clone(),
-            store: store.clone(),
+            store,
             auth,
-            sessions: SessionsHandle {
-                manager,
-                directory,
-                store,
-            },
+            sessions,
             bus,
             webhooks,
-            media: MediaLoader::new(&settings.media, &settings.webhooks)
-                .map_err(StartError::Media)?,
+            media,
+            bulk,
             trusted_proxies: trusted.clone(),
             draining: draining.clone(),
         };

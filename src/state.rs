@@ -10,6 +10,7 @@ use actix_web::HttpRequest;
 use ipnet::IpNet;
 
 use crate::auth::AuthService;
+use crate::bulk::BulkRunner;
 use crate::config::Settings;
 use crate::events::bus::EventBus;
 use crate::media::MediaLoader;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub webhooks: Webhooks,
     /// Fetches and decodes the media of sends, within the media cap.
     pub media: MediaLoader,
+    /// Works through bulk sends; woken when one is stored or cancelled.
+    pub bulk: Addr<BulkRunner>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<Vec<IpNet>>,
     /// Set when a shutdown signal arrives; readiness reports it at once.

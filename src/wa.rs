@@ -40,6 +40,17 @@ pub fn serialize_message_id(from_me: bool, chat_id: &str, wa_id: &str) -> String
     format!("{from_me}_{chat_id}_{wa_id}")
 }
 
+/// A new WhatsApp message id in the form WhatsApp Web uses: `3EB0` and 20 uppercase hex digits.
+pub fn new_message_id() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    format!(
+        "3EB0{:08X}{:012X}",
+        rng.gen::<u32>(),
+        rng.gen::<u64>() & 0xFFFF_FFFF_FFFF
+    )
+}
+
 /// The inverse of [`serialize_message_id`].
 pub fn parse_message_id(id: &str) -> Option<(bool, String, String)> {
     let (from_me, rest) = if let Some(r) = id.strip_prefix("true_") {

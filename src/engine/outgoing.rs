@@ -145,6 +145,9 @@ pub struct Outgoing {
     pub quoted: Option<MessageRef>,
     /// Marked as forwarded.
     pub forwarded: bool,
+    /// The WhatsApp id to send it under, chosen beforehand so that a resend after a crash reuses
+    /// it (WhatsApp delivers one message per id); `None` lets the engine choose.
+    pub wa_id: Option<String>,
 }
 
 impl Outgoing {
@@ -153,6 +156,7 @@ impl Outgoing {
             content,
             quoted: None,
             forwarded: false,
+            wa_id: None,
         }
     }
 

@@ -5,6 +5,7 @@
 //! Each engine is a `SandboxPhone` actor. Timers carry the phase epoch they were set in, so a timer
 //! from an earlier phase (before a stop, a scan or a drop) does nothing when it fires.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -88,6 +89,8 @@ pub struct SandboxPhone {
     pairing: Option<(String, String)>,
     /// Reconnect attempts still to fail after a `drop`.
     fail_reconnects: u32,
+    /// Ids of the messages this phone accepted (from the sent log, across restarts).
+    delivered: HashSet<String>,
 }
 
 impl Actor for SandboxPhone {
@@ -250,9 +253,8 @@ impl SandboxPhone {
     }
 }
 
-/// WhatsApp-style message id: `3EB0` + 16 uppercase hex digits.
 fn new_wa_id() -> String {
-    format!("3EB0{:016X}", rand::thread_rng().gen::<u64>())
+    wa::new_message_id()
 }
 
 #[derive(Message)]
@@ -267,10 +269,10 @@ struct Disconnect;
 #[rtype(result = "()")]
 struct Forget;
 
-/// A send, described as the phone's log records it.
+/// A send, described as the phone's log records it, under the id the sender chose (if any).
 #[derive(Message)]
 #[rtype(result = "Result<Sent, EngineError>")]
-struct SendOut(Value);
+struct SendOut(Value, Option<String>);
 
 /// A react, revoke, delete or edit, described as the phone's log records it.
 #[derive(Message)]
@@ -347,17 +349,39 @@ impl SandboxPhone {
     }
 }
 
+impl SandboxPhone {
+    /// The ids of this session's sends in the sent log. Read once per engine start, on the
+    /// sandbox only (a test and demo file, small).
+    fn logged_ids(&self) -> HashSet<String> {
+        let Some(path) = self.settings.sent_log.as_deref().filter(|p| !p.is_empty()) else {
+            return HashSet::new();
+        };
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|e| e["sessionId"] == self.session_id.as_str() && e["action"] == "send")
+            .filter_map(|e| e["waId"].as_str().map(str::to_string))
+            .collect()
+    }
+}
+
 impl Handler<SendOut> for SandboxPhone {
     type Result = Result<Sent, EngineError>;
     /// Accepts the message when online.
-    fn handle(&mut self, SendOut(mut entry): SendOut, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, SendOut(mut entry, id): SendOut, _: &mut Context<Self>) -> Self::Result {
         if self.phase != Phase::Ready {
             return Err(Self::not_ready());
         }
         let sent = Sent {
-            wa_id: new_wa_id(),
+            wa_id: id.unwrap_or_else(new_wa_id),
             timestamp: time::now_secs(),
         };
+        // WhatsApp delivers one message per id: a repeat (a resend after a crash) is accepted and
+        // not delivered again.
+        if !self.delivered.insert(sent.wa_id.clone()) {
+            return Ok(sent);
+        }
         entry["waId"] = json!(sent.wa_id);
         self.record(entry)?;
         Ok(sent)
@@ -455,7 +479,7 @@ pub struct SandboxEngine {
 
 impl SandboxEngine {
     pub fn start(setup: EngineSetup, settings: SandboxSettings) -> Self {
-        let phone = SandboxPhone {
+        let mut phone = SandboxPhone {
             session_id: setup.session_id,
             events: setup.events,
             received: setup.received,
@@ -466,7 +490,9 @@ impl SandboxEngine {
             epoch: 0,
             pairing: None,
             fail_reconnects: 0,
+            delivered: HashSet::new(),
         };
+        phone.delivered = phone.logged_ids();
         log::debug!("session {}: sandbox phone started", phone.session_id);
         Self {
             handle: SandboxHandle(phone.start()),
@@ -514,7 +540,7 @@ impl Engine for SandboxEngine {
                 &media.data
             )));
         }
-        let req = self.handle.0.send(SendOut(entry));
+        let req = self.handle.0.send(SendOut(entry, message.wa_id.clone()));
         async move { req.await.map_err(mailbox)? }.boxed_local()
     }
     fn react(

@@ -2,6 +2,7 @@
 //! validate, authorize, send one message or call one store function, and map the result.
 
 pub mod auth_keys;
+pub mod bulk;
 pub mod dashboard;
 pub mod extract;
 pub mod health;
@@ -91,6 +92,12 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
                     post().to(messages::act::<messages::Delete>),
                 )
                 .route("/messages/edit", post().to(messages::act::<messages::Edit>))
+                .route("/messages/send-bulk", post().to(bulk::send_bulk))
+                .route("/messages/batch/{batch_id}", get().to(bulk::get_batch))
+                .route(
+                    "/messages/batch/{batch_id}/cancel",
+                    post().to(bulk::cancel_batch),
+                )
                 .route("/webhooks", get().to(webhooks::list_session_webhooks))
                 .route("/webhooks", post().to(webhooks::create_webhook))
                 .route("/webhooks/{webhook_id}", get().to(webhooks::get_webhook))

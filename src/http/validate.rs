@@ -283,6 +283,83 @@ impl Fields {
         }
     }
 
+    /// An array of `min..=max` objects, each validated by `f` (given its index) with its own
+    /// undeclared-property check; problems are named `field.<index>.<name>`.
+    pub fn objects<T>(
+        &mut self,
+        field: &str,
+        min: usize,
+        max: usize,
+        mut f: impl FnMut(&mut Fields, usize) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let name = self.name(field);
+        let items = match self.take(field) {
+            None => {
+                self.errors.push(format!("{name} should not be empty"));
+                return None;
+            }
+            Some(Value::Array(items)) => items,
+            Some(_) => {
+                self.errors.push(format!("{name} must be an array"));
+                return None;
+            }
+        };
+        if items.len() < min {
+            self.errors
+                .push(format!("{name} must contain at least {min} elements"));
+            return None;
+        }
+        if items.len() > max {
+            self.errors
+                .push(format!("{name} must contain no more than {max} elements"));
+            return None;
+        }
+        let mut out = Vec::with_capacity(items.len());
+        let mut complete = true;
+        for (i, item) in items.into_iter().enumerate() {
+            let Value::Object(obj) = item else {
+                self.errors.push(format!("{name}.{i} must be an object"));
+                complete = false;
+                continue;
+            };
+            let mut nested = Fields {
+                obj,
+                path: format!("{name}.{i}."),
+                coerce: self.coerce,
+                errors: Vec::new(),
+            };
+            let parsed = f(&mut nested, i);
+            nested.reject_rest();
+            self.errors.append(&mut nested.errors);
+            match parsed {
+                Some(v) => out.push(v),
+                None => complete = false,
+            }
+        }
+        complete.then_some(out)
+    }
+
+    /// The full name of `field` here (`messages.0.chatId` inside nested objects), for messages
+    /// written with [`Fields::error`].
+    pub fn named(&self, field: &str) -> String {
+        self.name(field)
+    }
+
+    /// The names of the fields not taken yet.
+    pub fn keys(&self) -> Vec<String> {
+        self.obj.keys().cloned().collect()
+    }
+
+    /// Takes a field as it is, whatever its type (`null` counts as absent).
+    pub fn take_raw(&mut self, field: &str) -> Option<Value> {
+        self.take(field)
+    }
+
+    /// Whether problems were recorded so far.
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
     fn reject_rest(&mut self) {
         let rest: Vec<String> = std::mem::take(&mut self.obj)
             .into_iter()

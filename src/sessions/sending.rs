@@ -96,11 +96,29 @@ impl Sender {
     /// Stores the message as `pending`, hands it to the engine, then marks it `sent` (with its
     /// `message.sent` event queued in the same transaction) or `failed`.
     async fn deliver(self, chat_id: String, message: Outgoing) -> Result<SentReply, SessionError> {
-        let id = uuid::Uuid::new_v4().to_string();
+        // A message sent under an id chosen beforehand may have been stored by an attempt that
+        // a crash interrupted: that row is reused, so the history holds it once.
+        let preset = message
+            .wa_id
+            .as_ref()
+            .map(|w| wa::serialize_message_id(true, &chat_id, w));
+        let earlier = match &preset {
+            Some(mid) => {
+                let (sid, mid) = (self.session_id.clone(), mid.clone());
+                self.store
+                    .run(move |c| store::messages::find_message(c, &sid, &mid))
+                    .await?
+            }
+            None => None,
+        };
+        let id = earlier
+            .as_ref()
+            .map(|row| row.id.clone())
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let new = NewMessage {
             id: id.clone(),
             session_id: self.session_id.clone(),
-            wa_message_id: None,
+            wa_message_id: preset,
             chat_id: chat_id.clone(),
             from_jid: self.own.clone(),
             to_jid: chat_id.clone(),
@@ -121,9 +139,11 @@ impl Sender {
         data.insert("fromMe".into(), json!(true));
         data.insert("isGroup".into(), json!(wa::is_group(&chat_id)));
         message.event_fields(&mut data);
-        self.store
-            .write(move |c| store::messages::insert_message(c, &new))
-            .await?;
+        if earlier.is_none() {
+            self.store
+                .write(move |c| store::messages::insert_message(c, &new))
+                .await?;
+        }
         match self.engine.send(&chat_id, message).await {
             Ok(sent) => {
                 let message_id = wa::serialize_message_id(true, &chat_id, &sent.wa_id);

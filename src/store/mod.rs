@@ -4,6 +4,7 @@
 //! and runs through [`Store::run`], which moves it off the actix worker onto the blocking pool.
 
 pub mod api_keys;
+pub mod batches;
 pub mod conn;
 pub mod deliveries;
 pub mod messages;

@@ -2,7 +2,9 @@
 
 use diesel::prelude::*;
 
-use super::schema::{api_keys, messages, sessions, webhook_deliveries, webhooks};
+use super::schema::{
+    api_keys, batch_items, batches, messages, sessions, webhook_deliveries, webhooks,
+};
 
 /// A `sessions` row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -199,4 +201,37 @@ pub struct NewDelivery {
     pub next_attempt_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// A `batches` row: one bulk send.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = batches)]
+pub struct BatchRow {
+    pub id: String,
+    pub session_id: String,
+    pub status: String,
+    pub delay_ms: i64,
+    pub randomize_delay: bool,
+    pub stop_on_error: bool,
+    pub total: i32,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub completed_at: Option<i64>,
+}
+
+/// A `batch_items` row: one message of a bulk send.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = batch_items)]
+pub struct BatchItemRow {
+    pub batch_id: String,
+    pub idx: i32,
+    pub chat_id: String,
+    pub msg_type: String,
+    pub content: String,
+    pub status: String,
+    pub wa_id: Option<String>,
+    pub message_id: Option<String>,
+    pub sent_at: Option<i64>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
 }

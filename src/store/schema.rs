@@ -94,10 +94,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    batches (id) {
+        id -> Text,
+        session_id -> Text,
+        status -> Text,
+        delay_ms -> BigInt,
+        randomize_delay -> Bool,
+        stop_on_error -> Bool,
+        total -> Integer,
+        created_at -> BigInt,
+        started_at -> Nullable<BigInt>,
+        completed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    batch_items (batch_id, idx) {
+        batch_id -> Text,
+        idx -> Integer,
+        chat_id -> Text,
+        msg_type -> Text,
+        content -> Text,
+        status -> Text,
+        wa_id -> Nullable<Text>,
+        message_id -> Nullable<Text>,
+        sent_at -> Nullable<BigInt>,
+        error_code -> Nullable<Text>,
+        error_message -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(messages -> sessions (session_id));
+diesel::joinable!(batches -> sessions (session_id));
+diesel::joinable!(batch_items -> batches (batch_id));
 diesel::joinable!(webhooks -> sessions (session_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::allow_tables_to_appear_in_same_query!(
+    batches,
+    batch_items,
     sessions,
     api_keys,
     messages,

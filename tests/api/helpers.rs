@@ -70,6 +70,24 @@ impl TestDb {
         self.dir.path()
     }
 
+    /// Runs `sql` on this test's database directly, to set up what only a crash leaves behind.
+    pub fn execute(&self, sql: &str) {
+        let env = test_env(self);
+        let settings =
+            Settings::load_with(None, |name| env.get(name).cloned()).expect("test settings");
+        match settings.database_target() {
+            openwa::config::DatabaseTarget::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(&path.display().to_string())
+                    .expect("open the SQLite file");
+                conn.batch_execute(sql).expect("sql runs");
+            }
+            openwa::config::DatabaseTarget::Postgres(url) => {
+                let mut conn = diesel::PgConnection::establish(&url).expect("connect");
+                conn.batch_execute(sql).expect("sql runs");
+            }
+        }
+    }
+
     /// The environment that points a server at this database.
     pub fn env(&self) -> HashMap<String, String> {
         let mut env = HashMap::new();

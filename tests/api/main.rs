@@ -7,6 +7,7 @@
 
 mod auth;
 mod browser;
+mod bulk;
 mod dashboard;
 mod engine;
 mod files;

@@ -303,3 +303,113 @@ async fn kill_9_with_webhook_deliveries_pending_loses_no_event() {
         "every event arrives at least once, none is lost"
     );
 }
+
+#[actix_web::test]
+async fn kill_9_mid_batch_then_restart_sends_every_message_exactly_once() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("sent.jsonl");
+    let log_path = log.to_str().expect("path").to_string();
+    let env = [
+        ("SANDBOX_SENT_LOG", log_path.as_str()),
+        ("BULK_MIN_DELAY_MS", "0"),
+    ];
+    let sent_texts = || -> Vec<String> {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|e| e["body"].as_str().map(str::to_string))
+            .collect()
+    };
+    let daemon = Daemon::start(&db, &env);
+    let r = daemon
+        .call(
+            reqwest::Method::POST,
+            "/api/sessions",
+            Some(json!({"name": "bulky"})),
+        )
+        .await;
+    let id = r.body["id"].as_str().expect("id").to_string();
+    daemon
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/sessions/{id}/start"),
+            Some(json!({})),
+        )
+        .await;
+    wait_for("qr_ready", || async {
+        (daemon.status_of(&id).await == "qr_ready").then_some(())
+    })
+    .await;
+    daemon
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/sandbox/sessions/{id}/scan"),
+            Some(json!({"phone": "628555000222"})),
+        )
+        .await;
+    wait_for("ready", || async {
+        (daemon.status_of(&id).await == "ready").then_some(())
+    })
+    .await;
+    let messages: Vec<_> = (0..100)
+        .map(|n| {
+            json!({ "chatId": format!("62855510{n:04}@c.us"), "type": "text",
+                    "content": { "text": "Order {{n}} is ready" }, "variables": { "n": n } })
+        })
+        .collect();
+    let r = daemon
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/sessions/{id}/messages/send-bulk"),
+            Some(json!({ "messages": messages,
+                         "options": { "delayBetweenMessages": 0, "randomizeDelay": false } })),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{r:?}");
+    let status_url = r.body["statusUrl"].as_str().expect("statusUrl").to_string();
+    // Killed while the batch runs flat out.
+    wait_for("a third of the batch to be sent", || async {
+        (sent_texts().len() >= 30).then_some(())
+    })
+    .await;
+    daemon.signal("KILL");
+    drop(daemon);
+    assert!(
+        sent_texts().len() < 100,
+        "the batch finished before the kill"
+    );
+
+    let daemon = Daemon::start(&db, &env);
+    let batch = wait_for("the batch to complete after the restart", || async {
+        let b = daemon
+            .call(reqwest::Method::GET, &status_url, None)
+            .await
+            .body;
+        (b["status"] == "completed").then_some(b)
+    })
+    .await;
+    assert_eq!(batch["progress"]["sent"], 100, "{batch}");
+    let expected: Vec<String> = (0..100).map(|n| format!("Order {n} is ready")).collect();
+    assert_eq!(
+        sent_texts(),
+        expected,
+        "each message reached the phone once, in order"
+    );
+    let h = daemon
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/sessions/{id}/messages?direction=outgoing&limit=100"),
+            None,
+        )
+        .await;
+    assert_eq!(h.body["total"], 100, "the history holds each message once");
+    let ids: HashSet<&str> = h.body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["waMessageId"].as_str())
+        .collect();
+    assert_eq!(ids.len(), 100);
+}

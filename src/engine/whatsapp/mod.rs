@@ -41,7 +41,7 @@ use whatsapp_rust::types::events::{Event, EventHandler, Subscription};
 use whatsapp_rust::upload::UploadOptions;
 use whatsapp_rust::wacore::proto_helpers::MessageBuilderExt;
 use whatsapp_rust::waproto::whatsapp as wa;
-use whatsapp_rust::{Client, InboundDurabilityHook, RevokeType, TokioRuntime};
+use whatsapp_rust::{Client, InboundDurabilityHook, RevokeType, SendOptions, TokioRuntime};
 
 use super::{
     Content, Engine, EngineError, EngineEvent, FromEngine, LinkedAccount, MessageRef, Outgoing,
@@ -508,8 +508,12 @@ impl Engine for WhatsAppEngine {
             };
             let own = client.pn();
             let body = send::build(&message, &to, upload, own.as_ref())?;
+            let mut options = SendOptions::default();
+            if let Some(id) = message.wa_id.clone() {
+                options = options.with_message_id(id);
+            }
             let sent = client
-                .send_message(to, body)
+                .send_message_with_options(to, body, options)
                 .await
                 .map_err(|e| EngineError(e.to_string()))?;
             Ok(Sent {
