@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod dashboard;
 pub mod extract;
 pub mod health;
+pub mod idempotency;
 pub mod messages;
 pub mod sandbox;
 pub mod sessions;
@@ -44,6 +45,7 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::scope("/sessions/{session_id}")
+                .wrap(actix_web::middleware::from_fn(idempotency::guard))
                 .route("", get().to(sessions::get_session))
                 .route("", delete().to(sessions::delete_session))
                 .route("/start", post().to(sessions::start_session))

@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod batches;
 pub mod conn;
 pub mod deliveries;
+pub mod idempotency;
 pub mod messages;
 pub mod migrate;
 pub mod models;

@@ -125,6 +125,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    idempotency_keys (session_id, idem_key) {
+        session_id -> Text,
+        idem_key -> Text,
+        fingerprint -> Text,
+        status_code -> Nullable<Integer>,
+        response -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(messages -> sessions (session_id));
 diesel::joinable!(batches -> sessions (session_id));
 diesel::joinable!(batch_items -> batches (batch_id));
@@ -133,6 +144,7 @@ diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::allow_tables_to_appear_in_same_query!(
     batches,
     batch_items,
+    idempotency_keys,
     sessions,
     api_keys,
     messages,

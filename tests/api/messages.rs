@@ -1,5 +1,6 @@
 //! Sending text and the history (API.md §5).
 
+use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::*;
@@ -177,4 +178,76 @@ async fn history_is_newest_first_filtered_and_paged() {
     app.get(&format!("/api/sessions/{id}/messages?chatId=nope"))
         .await
         .assert_envelope(400);
+}
+
+#[actix_web::test]
+async fn an_idempotency_key_sends_once_and_replays_the_first_answer() {
+    let app = spawn_app().await;
+    let id = app.ready_session("idem", "628111000601").await;
+    let path = format!("/api/sessions/{id}/messages/send-text");
+    let body = json!({ "chatId": "628123456789@c.us", "text": "Your code is 4411" });
+    let send = |key: &'static str, body: serde_json::Value| {
+        let req = app
+            .req(Method::POST, &path)
+            .header("X-API-Key", &app.key)
+            .header("Idempotency-Key", key)
+            .json(&body);
+        app.exec(req)
+    };
+    let first = send("otp-4411", body.clone()).await;
+    assert_eq!(first.status, 201, "{first:?}");
+    let again = send("otp-4411", body.clone()).await;
+    assert_eq!(again.status, 201, "{again:?}");
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(app.messages(&id, "").await["total"], 1, "sent once");
+
+    // The same key for another request is refused; another key sends again.
+    send(
+        "otp-4411",
+        json!({ "chatId": "628123456789@c.us", "text": "other" }),
+    )
+    .await
+    .assert_error(
+        409,
+        "This Idempotency-Key was already used for a different request; use a new key",
+    );
+    let other = send("otp-4412", body.clone()).await;
+    assert_eq!(other.status, 201);
+    assert_ne!(other.body["messageId"], first.body["messageId"]);
+    // A failed request keeps nothing: fixed, the same key goes through.
+    send("otp-4413", json!({ "chatId": "nobody", "text": "x" }))
+        .await
+        .assert_envelope(400);
+    assert_eq!(send("otp-4413", body.clone()).await.status, 201);
+    send("bad key", body.clone()).await.assert_error(
+        400,
+        "Idempotency-Key must be 1 to 255 visible ASCII characters (no spaces)",
+    );
+    // A replay needs the right to send: no key, no answer.
+    let anonymous = app
+        .exec(
+            app.client
+                .post(app.url(&path))
+                .header("Idempotency-Key", "otp-4411")
+                .json(&body),
+        )
+        .await;
+    anonymous.assert_error(401, "API key is required");
+    // Keys are per session.
+    let other_session = app.ready_session("idem-2", "628111000602").await;
+    let r = app
+        .exec(
+            app.req(
+                Method::POST,
+                &format!("/api/sessions/{other_session}/messages/send-text"),
+            )
+            .header("X-API-Key", &app.key)
+            .header("Idempotency-Key", "otp-4411")
+            .json(&body),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    assert_ne!(r.body["messageId"], first.body["messageId"]);
+    assert_eq!(app.messages(&id, "").await["total"], 3);
 }
