@@ -109,6 +109,8 @@ impl Server {
             draining: draining.clone(),
             directory: directory.clone(),
             webhooks: webhooks.clone(),
+            media_dir: settings.server.data_dir.join("media"),
+            media_max_bytes: settings.media.download_max_bytes,
         };
         let manager = SessionManager::new(deps).start();
         restore_sessions(&store, &manager, settings.sessions.auto_start).await?;

@@ -46,6 +46,27 @@ pub struct Incoming {
     pub kind: String,
     pub timestamp: i64,
     pub quoted_message_id: Option<String>,
+    pub media: Option<IncomingMedia>,
+}
+
+/// The file an incoming message carries; the session fetches it through [`Engine::download`]
+/// once the message is stored.
+#[derive(Debug, Clone)]
+pub struct IncomingMedia {
+    pub mimetype: String,
+    pub filename: Option<String>,
+    /// As the sender declared it.
+    pub size_bytes: Option<u64>,
+    pub source: MediaHandle,
+}
+
+/// Where an engine finds an incoming file.
+#[derive(Debug, Clone)]
+pub enum MediaHandle {
+    /// Bytes the engine already holds (the sandbox).
+    Inline(Arc<Vec<u8>>),
+    /// WhatsApp's encrypted copy, described by the message body that announced it (protobuf).
+    WhatsApp(Arc<Vec<u8>>),
 }
 
 /// What an engine reports; the session actor turns these into status changes and events.
@@ -135,6 +156,19 @@ pub trait Engine {
         &self,
         target: &MessageRef,
     ) -> LocalBoxFuture<'static, Result<(), EngineError>>;
+    /// The bytes of an incoming message's file.
+    fn download(
+        &self,
+        media: &IncomingMedia,
+    ) -> LocalBoxFuture<'static, Result<Vec<u8>, EngineError>> {
+        let found = match &media.source {
+            MediaHandle::Inline(data) => Ok(data.as_ref().clone()),
+            MediaHandle::WhatsApp(_) => Err(EngineError(
+                "this engine cannot download WhatsApp media".into(),
+            )),
+        };
+        Box::pin(async move { found })
+    }
     /// Replaces the text of one of this account's messages.
     fn edit(
         &self,

@@ -15,8 +15,8 @@ use rand::Rng;
 use serde_json::{json, Value};
 
 use super::{
-    Content, Engine, EngineError, EngineEvent, EngineSetup, FromEngine, Incoming, LinkedAccount,
-    MessageRef, Outgoing, Received, Sent,
+    Content, Engine, EngineError, EngineEvent, EngineSetup, FromEngine, Incoming, IncomingMedia,
+    LinkedAccount, MediaHandle, MessageRef, Outgoing, Received, Sent,
 };
 use crate::config::SandboxSettings;
 use crate::time;
@@ -47,6 +47,8 @@ pub enum SandboxCommand {
         kind: Option<String>,
         chat_id: Option<String>,
         quoted_message_id: Option<String>,
+        /// A file the message carries: bytes, mimetype, file name.
+        media: Option<(Vec<u8>, String, Option<String>)>,
     },
     Ack {
         message_id: String,
@@ -427,6 +429,7 @@ impl Handler<Control> for SandboxPhone {
             kind,
             chat_id,
             quoted_message_id,
+            media,
         } = msg.0
         else {
             let now = self.control(msg.0, ctx);
@@ -448,6 +451,12 @@ impl Handler<Control> for SandboxPhone {
                 kind: kind.unwrap_or_else(|| "text".into()),
                 timestamp: time::now_secs(),
                 quoted_message_id,
+                media: media.map(|(data, mimetype, filename)| IncomingMedia {
+                    mimetype,
+                    filename,
+                    size_bytes: Some(data.len() as u64),
+                    source: MediaHandle::Inline(std::sync::Arc::new(data)),
+                }),
             }],
         });
         Box::pin(async move {

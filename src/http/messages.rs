@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 use url::Url;
 
@@ -607,4 +607,88 @@ pub async fn list_messages(
         body["nextCursor"] = json!(next);
     }
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// `GET /api/sessions/:sessionId/messages/:messageId/media` **(beyond)**: the file of an incoming
+/// message, once fetched.
+pub async fn get_media(
+    _: Authed<Viewer>,
+    SessionPath(id): SessionPath,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let message_id = req.match_info().query("message_id").to_string();
+    let (sid, mid) = (id.clone(), message_id.clone());
+    let row = state
+        .store
+        .run(move |c| {
+            if store::sessions::find_session(c, &sid)?.is_none() {
+                return Ok(Err(SessionError::NotFound(sid)));
+            }
+            Ok(store::messages::find_message(c, &sid, &mid)?
+                .ok_or(SessionError::MessageNotFound(mid)))
+        })
+        .await??;
+    let metadata: Value = row
+        .metadata
+        .as_deref()
+        .and_then(|m| serde_json::from_str(m).ok())
+        .unwrap_or_default();
+    let media = &metadata["media"];
+    if !media.is_object() || row.direction != "incoming" {
+        return Err(ApiError::not_found(format!(
+            "Message '{message_id}' has no stored media (only incoming media is kept)"
+        )));
+    }
+    if media["stored"] != true {
+        let why = media["error"]
+            .as_str()
+            .unwrap_or("it is still being downloaded");
+        return Err(ApiError::not_found(format!(
+            "The media of message '{message_id}' is not stored: {why}"
+        )));
+    }
+    let path = state
+        .settings
+        .server
+        .data_dir
+        .join("media")
+        .join(&id)
+        .join(&row.id);
+    // Files are capped at MEDIA_DOWNLOAD_MAX_BYTES, so reading one whole is bounded.
+    let data = tokio::fs::read(&path).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            ApiError::not_found(format!(
+                "The media of message '{message_id}' is not stored: the file is gone"
+            ))
+        } else {
+            ApiError::internal(format!("cannot read {}: {e}", path.display()))
+        }
+    })?;
+    let mimetype = media["mimetype"]
+        .as_str()
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    let mut response = HttpResponse::Ok();
+    response
+        .content_type(mimetype)
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Cache-Control", "private, max-age=3600"));
+    if let Some(name) = media["filename"].as_str() {
+        let safe: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        response.insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{safe}\""),
+        ));
+    }
+    Ok(response.body(data))
 }

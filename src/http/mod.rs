@@ -100,6 +100,10 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
                     "/messages/batch/{batch_id}/cancel",
                     post().to(bulk::cancel_batch),
                 )
+                .route(
+                    "/messages/{message_id}/media",
+                    get().to(messages::get_media),
+                )
                 .route("/webhooks", get().to(webhooks::list_session_webhooks))
                 .route("/webhooks", post().to(webhooks::create_webhook))
                 .route("/webhooks/{webhook_id}", get().to(webhooks::get_webhook))

@@ -10,6 +10,7 @@ use crate::error::ApiResult;
 use crate::sessions::messages::Sandbox;
 use crate::state::AppState;
 use crate::wa;
+use base64::Engine as _;
 
 fn digits(f: &mut Fields, field: &str) -> Option<String> {
     let v = f.string(field, false, 1, 32)?;
@@ -67,12 +68,30 @@ command_body!(IncomingBody, |f| {
     );
     let chat_id = chat(f, "chatId", false);
     let quoted_message_id = f.string("quotedMessageId", false, 1, 256);
+    // (beyond) the file of a media message, as the phone would send it.
+    let media = f
+        .object("media", |m| {
+            let data = m.string("base64", true, 1, usize::MAX).and_then(|b| {
+                match base64::engine::general_purpose::STANDARD.decode(b.trim()) {
+                    Ok(data) => Some(data),
+                    Err(_) => {
+                        m.error("media.base64 must be valid base64 data");
+                        None
+                    }
+                }
+            });
+            let mimetype = m.string("mimetype", true, 3, 255);
+            let filename = m.string("filename", false, 1, 255);
+            Some((data?, mimetype?, filename))
+        })
+        .flatten();
     Some(Cmd(SandboxCommand::Incoming {
         from: from?,
         text,
         kind,
         chat_id,
         quoted_message_id,
+        media,
     }))
 });
 command_body!(AckBody, |f| {

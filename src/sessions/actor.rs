@@ -5,6 +5,7 @@
 //! `AtomicResponse`, so writes land in the order they were made and a command's reply is sent only
 //! once its change is stored. Nothing else writes a session row after it was created.
 
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -22,7 +23,7 @@ use super::sending::Sender;
 use super::{SessionConfig, SessionError, SessionStatus};
 use crate::engine::{
     Engine, EngineEvent, EngineFactory, EngineKind, EngineSetup, FromEngine, Incoming,
-    LinkedAccount, Received,
+    IncomingMedia, LinkedAccount, Received,
 };
 use crate::events::bus::{EventBus, Publish};
 use crate::events::SessionEvent;
@@ -48,6 +49,10 @@ pub struct SessionDeps {
     pub directory: SessionDirectory,
     /// Message events queue their webhook deliveries in the transaction that stores the message.
     pub webhooks: Webhooks,
+    /// `DATA_DIR/media`: incoming files, one folder per session, one file per message row.
+    pub media_dir: PathBuf,
+    /// Incoming files larger than this are not kept.
+    pub media_max_bytes: u64,
 }
 
 /// Tells the manager an actor's session no longer exists.
@@ -478,7 +483,11 @@ impl SessionActor {
 
     /// The message row and the event payload of an incoming message; `None` (logged) when its chat
     /// id is unusable.
-    fn incoming_row(&self, own: &str, msg: Incoming) -> Option<(NewMessage, serde_json::Value)> {
+    fn incoming_row(
+        &self,
+        own: &str,
+        mut msg: Incoming,
+    ) -> Option<(NewMessage, serde_json::Value, Option<IncomingMedia>)> {
         let Some(chat_id) = wa::normalize_chat_id(&msg.chat_id) else {
             log::warn!(
                 "session {}: dropped a message with an unusable chat id",
@@ -488,17 +497,23 @@ impl SessionActor {
         };
         let from = wa::normalize_chat_id(&msg.from).unwrap_or_else(|| msg.from.clone());
         let message_id = wa::serialize_message_id(false, &chat_id, &msg.wa_id);
-        let metadata = msg
-            .quoted_message_id
-            .as_ref()
-            .map(|q| json!({ "quotedMessageId": q }).to_string());
+        let media = msg.media.take();
+        let mut metadata = Map::new();
         let mut data = json!({
             "id": message_id, "from": from, "to": own, "chatId": chat_id, "body": msg.body,
             "type": msg.kind, "timestamp": msg.timestamp, "fromMe": false, "isGroup": wa::is_group(&chat_id),
         });
         if let Some(q) = &msg.quoted_message_id {
             data["quotedMessage"] = json!({ "id": q });
+            metadata.insert("quotedMessageId".into(), json!(q));
         }
+        if let Some(m) = &media {
+            let facts = json!({ "mimetype": m.mimetype, "filename": m.filename, "sizeBytes": m.size_bytes });
+            data["hasMedia"] = json!(true);
+            data["media"] = facts.clone();
+            metadata.insert("media".into(), facts);
+        }
+        let metadata = (!metadata.is_empty()).then(|| Value::Object(metadata).to_string());
         let row = NewMessage {
             id: uuid::Uuid::new_v4().to_string(),
             session_id: self.id.clone(),
@@ -514,7 +529,59 @@ impl SessionActor {
             status: "received".into(),
             created_at: time::now_micros(),
         };
-        Some((row, data))
+        Some((row, data, media))
+    }
+
+    /// Fetches an incoming message's file through the engine and keeps it under
+    /// `DATA_DIR/media/<session>/<row id>`; the row's `metadata.media` then says whether it is
+    /// stored, or why not. Runs beside the actor's other work: WhatsApp was acknowledged already.
+    fn fetch_media(&self, ctx: &mut Context<Self>, row_id: String, media: IncomingMedia) {
+        let Some(engine) = self.engine.clone() else {
+            return;
+        };
+        let store = self.deps.store.clone();
+        let dir = self.deps.media_dir.join(&self.id);
+        let max = self.deps.media_max_bytes;
+        let session = self.id.clone();
+        let fetch = async move {
+            let outcome = if media.size_bytes.is_some_and(|n| n > max) {
+                Err(format!(
+                    "larger than MEDIA_DOWNLOAD_MAX_BYTES ({max} bytes)"
+                ))
+            } else {
+                match engine.download(&media).await {
+                    Ok(data) if data.len() as u64 > max => Err(format!(
+                        "larger than MEDIA_DOWNLOAD_MAX_BYTES ({max} bytes)"
+                    )),
+                    Ok(data) => {
+                        let path = dir.join(&row_id);
+                        let written = async {
+                            tokio::fs::create_dir_all(&dir).await?;
+                            tokio::fs::write(&path, &data).await
+                        };
+                        match written.await {
+                            Ok(()) => Ok(data.len() as u64),
+                            Err(e) => {
+                                log::error!("session {session}: cannot keep a media file: {e}");
+                                Err("could not be written to the data folder".to_string())
+                            }
+                        }
+                    }
+                    Err(e) => Err(e.0),
+                }
+            };
+            let result = match outcome {
+                Ok(size) => json!({ "stored": true, "sizeBytes": size }),
+                Err(why) => json!({ "stored": false, "error": why }),
+            };
+            if let Err(e) = store
+                .write(move |c| store::messages::set_media_result(c, &row_id, &result))
+                .await
+            {
+                log::error!("session {session}: cannot record a media download: {e}");
+            }
+        };
+        ctx.spawn(fetch.into_actor(self));
     }
 
     /// Stores incoming messages (skipping ones stored before), then announces the new ones: stored
@@ -530,10 +597,17 @@ impl SessionActor {
             .and_then(|r| r.phone.as_ref())
             .map(|p| format!("{p}@c.us"))
             .unwrap_or_default();
-        let (rows, events): (Vec<_>, Vec<_>) = messages
+        let mut rows = Vec::with_capacity(messages.len());
+        let mut events = Vec::with_capacity(messages.len());
+        let mut files = Vec::with_capacity(messages.len());
+        for (row, data, media) in messages
             .into_iter()
             .filter_map(|m| self.incoming_row(&own, m))
-            .unzip();
+        {
+            files.push(media.map(|m| (row.id.clone(), m)));
+            rows.push(row);
+            events.push(data);
+        }
         let events: Vec<SessionEvent> = events
             .into_iter()
             .map(|data| SessionEvent::new("message.received", &self.id, data))
@@ -552,14 +626,19 @@ impl SessionActor {
                         .map(|(e, _)| e)
                         .collect();
                     webhooks.queue_in(c, &mut new)?;
-                    Ok(new)
+                    Ok((new, fresh))
                 })
                 .await
         };
-        Box::pin(stored.into_actor(self).map(move |res, act, _| match res {
-            Ok(new) => {
+        Box::pin(stored.into_actor(self).map(move |res, act, ctx| match res {
+            Ok((new, fresh)) => {
                 for event in new {
                     act.deps.bus.do_send(Publish(event));
+                }
+                for (file, new) in files.into_iter().zip(fresh) {
+                    if let (Some((row_id, media)), true) = (file, new) {
+                        act.fetch_media(ctx, row_id, media);
+                    }
                 }
                 Ok(())
             }
@@ -877,6 +956,7 @@ impl SessionActor {
             store: self.deps.store.clone(),
             bus: self.deps.bus.clone(),
             webhooks: self.deps.webhooks.clone(),
+            media_dir: self.deps.media_dir.join(&self.id),
         })
     }
 }

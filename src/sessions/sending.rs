@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::messages::{ActOnMessage, ForwardMessage, MessageAction, SendMessage, SentReply};
 use super::SessionError;
-use crate::engine::{Content, Engine, MessageRef, Outgoing};
+use crate::engine::{Content, Engine, MediaKind, MessageRef, Outgoing, OutgoingMedia};
 use crate::events::bus::{EventBus, Publish};
 use crate::events::SessionEvent;
 use crate::store::models::{MessageRow, NewMessage};
@@ -30,6 +30,8 @@ pub struct Sender {
     pub store: Store,
     pub bus: Addr<EventBus>,
     pub webhooks: Webhooks,
+    /// This session's incoming files (`DATA_DIR/media/<session>`).
+    pub media_dir: std::path::PathBuf,
 }
 
 impl Sender {
@@ -82,15 +84,42 @@ impl Sender {
         let (row, _) = self
             .find_in(&msg.from_chat_id, &msg.message_id, "messageId")
             .await?;
-        let mut message = Outgoing::new(content_of(&row).ok_or_else(|| {
+        let content = match content_of(&row) {
+            Some(content) => Some(content),
+            None => self.stored_media(&row).await,
+        };
+        let mut message = Outgoing::new(content.ok_or_else(|| {
             SessionError::Precondition(format!(
-                "Message '{}' is of type {}: only text, location and contact messages can be \
-                 forwarded; send the media again with send-{}",
+                "Message '{}' is of type {} and its file is not stored here: only text, location, \
+                 contact and kept incoming media can be forwarded; send it again with send-{}",
                 msg.message_id, row.msg_type, row.msg_type
             ))
         })?);
         message.forwarded = true;
         self.deliver(msg.to_chat_id, message).await
+    }
+
+    /// A kept incoming file as media to send again.
+    async fn stored_media(&self, row: &MessageRow) -> Option<Content> {
+        let kind = MediaKind::parse(&row.msg_type)?;
+        let metadata: Value = serde_json::from_str(row.metadata.as_deref()?).ok()?;
+        let media = &metadata["media"];
+        if media["stored"] != true {
+            return None;
+        }
+        let data = tokio::fs::read(self.media_dir.join(&row.id)).await.ok()?;
+        let mimetype = media["mimetype"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| kind.default_mimetype(false).to_string());
+        Some(Content::Media(OutgoingMedia {
+            kind,
+            data,
+            mimetype,
+            filename: media["filename"].as_str().map(str::to_string),
+            caption: row.body.clone().filter(|_| kind.takes_caption()),
+            ptt: false,
+        }))
     }
 
     /// Stores the message as `pending`, hands it to the engine, then marks it `sent` (with its
@@ -253,6 +282,11 @@ impl Sender {
                 self.store
                     .write(move |c| store::messages::delete_message(c, &row_id))
                     .await?;
+                if let Err(e) = tokio::fs::remove_file(self.media_dir.join(&row.id)).await {
+                    if e.kind() != std::io::ErrorKind::NotFound {
+                        log::warn!("session {}: media file not removed: {e}", self.session_id);
+                    }
+                }
                 return Ok(());
             }
             MessageAction::Edit(text) => {

@@ -222,3 +222,39 @@ pub fn delete_message(conn: &mut DbConnection, id: &str) -> Result<(), StoreErro
     diesel::delete(messages::table.filter(messages::id.eq(id))).execute(conn)?;
     Ok(())
 }
+
+/// Records how fetching a message's file went, in `metadata.media` (`stored`, `sizeBytes`,
+/// `error`).
+pub fn set_media_result(
+    conn: &mut DbConnection,
+    id: &str,
+    result: &serde_json::Value,
+) -> Result<(), StoreError> {
+    conn.transaction(|c| {
+        let current: Option<Option<String>> = messages::table
+            .filter(messages::id.eq(id))
+            .select(messages::metadata)
+            .first(c)
+            .optional()?;
+        // Deleted meanwhile ("delete for me"): nothing to record.
+        let Some(current) = current else {
+            return Ok(());
+        };
+        let mut metadata: serde_json::Map<String, serde_json::Value> = current
+            .as_deref()
+            .and_then(|m| serde_json::from_str(m).ok())
+            .unwrap_or_default();
+        let media = metadata
+            .entry("media")
+            .or_insert_with(|| serde_json::json!({}));
+        if let (Some(media), Some(result)) = (media.as_object_mut(), result.as_object()) {
+            for (k, v) in result {
+                media.insert(k.clone(), v.clone());
+            }
+        }
+        diesel::update(messages::table.filter(messages::id.eq(id)))
+            .set(messages::metadata.eq(Some(serde_json::Value::Object(metadata).to_string())))
+            .execute(c)?;
+        Ok(())
+    })
+}

@@ -4,6 +4,7 @@
 use std::sync::atomic::Ordering;
 
 use base64::Engine as _;
+use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -362,4 +363,138 @@ async fn media_urls_must_be_public_and_downloadable() {
         )
         .await;
     assert_eq!(r.status, 201, "{r:?}");
+}
+
+#[actix_web::test]
+async fn incoming_media_is_kept_and_served_within_the_cap() {
+    let app = spawn_app_with(&[("MEDIA_DOWNLOAD_MAX_BYTES", "10000")]).await;
+    let id = app.ready_session("media-in", "628111000306").await;
+    let incoming = |body: Value| {
+        let path = format!("/api/sandbox/sessions/{id}/incoming");
+        let app = &app;
+        async move {
+            let r = app.post(&path, body).await;
+            assert_eq!(r.status, 201, "{r:?}");
+            r.body["messageId"].as_str().expect("messageId").to_string()
+        }
+    };
+    let pdf = bytes(6000, 4);
+    let doc = incoming(
+        json!({ "from": PHONE, "type": "document", "text": "the contract",
+        "media": { "base64": base64::engine::general_purpose::STANDARD.encode(&pdf),
+                   "mimetype": "application/pdf", "filename": "contract \"v2\".pdf" } }),
+    )
+    .await;
+    let big = incoming(json!({ "from": PHONE, "type": "video",
+        "media": { "base64": base64::engine::general_purpose::STANDARD.encode(bytes(20000, 1)),
+                   "mimetype": "video/mp4" } }))
+    .await;
+    let media_of = |mid: String| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            app.messages(&id, "?direction=incoming").await["messages"]
+                .as_array()
+                .expect("messages")
+                .iter()
+                .find(|m| m["waMessageId"] == mid)
+                .map(|m| m["metadata"]["media"].clone())
+                .expect("the row")
+        }
+    };
+    let kept = wait_for("the document to be kept", || async {
+        let m = media_of(doc.clone()).await;
+        (m["stored"] == true).then_some(m)
+    })
+    .await;
+    assert_eq!(kept["mimetype"], "application/pdf");
+    assert_eq!(kept["sizeBytes"], pdf.len());
+    let r = app
+        .exec(
+            app.req(
+                Method::GET,
+                &format!("/api/sessions/{id}/messages/{doc}/media"),
+            )
+            .header("X-API-Key", &app.key),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.headers["content-type"], "application/pdf");
+    assert_eq!(
+        r.headers["content-disposition"],
+        "attachment; filename=\"contract _v2_.pdf\""
+    );
+    let got = app
+        .req(
+            Method::GET,
+            &format!("/api/sessions/{id}/messages/{doc}/media"),
+        )
+        .header("X-API-Key", &app.key)
+        .send()
+        .await
+        .expect("media")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert_eq!(sha256(&got), sha256(&pdf));
+
+    // A kept file can be forwarded: the same bytes go out again.
+    let r = app
+        .post(
+            &format!("/api/sessions/{id}/messages/forward"),
+            json!({ "fromChatId": PHONE, "toChatId": "628123450098@c.us", "messageId": doc }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let fwd = &app.messages(&id, "?direction=outgoing").await["messages"][0];
+    assert_eq!(fwd["type"], "document");
+    assert_eq!(fwd["metadata"]["forwarded"], true);
+    assert_eq!(fwd["metadata"]["media"]["sizeBytes"], pdf.len());
+
+    // Over the cap: announced, not kept, and the reason is given.
+    let refused = wait_for("the video to be refused", || async {
+        let m = media_of(big.clone()).await;
+        (m["stored"] == false).then_some(m)
+    })
+    .await;
+    assert_eq!(
+        refused["error"],
+        "larger than MEDIA_DOWNLOAD_MAX_BYTES (10000 bytes)"
+    );
+    app.get(&format!("/api/sessions/{id}/messages/{big}/media"))
+        .await
+        .assert_error(
+            404,
+            &format!("The media of message '{big}' is not stored: larger than MEDIA_DOWNLOAD_MAX_BYTES (10000 bytes)"),
+        );
+    let text = app.send_text(&id, PHONE, "thanks").await.body["messageId"]
+        .as_str()
+        .expect("messageId")
+        .to_string();
+    app.get(&format!("/api/sessions/{id}/messages/{text}/media"))
+        .await
+        .assert_error(
+            404,
+            &format!("Message '{text}' has no stored media (only incoming media is kept)"),
+        );
+    // Deleted for me: the file goes with the message.
+    let r = app
+        .post(
+            &format!("/api/sessions/{id}/messages/delete"),
+            json!({ "chatId": PHONE, "messageId": doc, "forEveryone": false }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    app.get(&format!("/api/sessions/{id}/messages/{doc}/media"))
+        .await
+        .assert_error(404, &format!("Message with id '{doc}' not found"));
+    let folder = app.db.path().join("media").join(&id);
+    let left: Vec<_> = std::fs::read_dir(&folder)
+        .map(|d| d.filter_map(Result::ok).collect())
+        .unwrap_or_default();
+    assert!(
+        left.is_empty(),
+        "files left in {}: {left:?}",
+        folder.display()
+    );
 }

@@ -190,7 +190,11 @@ async fn replies_and_forwards_point_at_stored_messages() {
         )
         .await;
     assert_eq!(r.status, 400, "{r:?}");
-    assert!(r.messages()[0].contains("only text, location and contact messages can be forwarded"));
+    assert!(
+        r.messages()[0].contains("its file is not stored here"),
+        "{:?}",
+        r.messages()
+    );
 }
 
 #[actix_web::test]

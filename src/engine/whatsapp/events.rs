@@ -7,7 +7,7 @@ use whatsapp_rust::wacore::proto_helpers::MessageExt;
 use whatsapp_rust::waproto::whatsapp as wa;
 
 use super::jid;
-use crate::engine::{EngineEvent, Incoming, LinkedAccount};
+use crate::engine::{EngineEvent, Incoming, IncomingMedia, LinkedAccount, MediaHandle};
 
 pub const QR_EXHAUSTED: &str =
     "QR code was not scanned: every code WhatsApp issued has expired. Start the session again to get a new one.";
@@ -167,6 +167,34 @@ pub fn incoming(msg: &InboundMessage) -> Option<Incoming> {
         kind: kind.into(),
         timestamp: info.timestamp.timestamp(),
         quoted_message_id,
+        media: media_of(base),
+    })
+}
+
+/// The file a message carries: its facts now, and what [`super::download`] needs to fetch and
+/// decrypt it later (the message body, re-encoded), since downloading inside the durability hook
+/// would hold up the acknowledgement.
+pub fn media_of(m: &wa::Message) -> Option<IncomingMedia> {
+    let (mimetype, filename, size) = if let Some(i) = m.image_message.as_option() {
+        (i.mimetype.clone(), None, i.file_length)
+    } else if let Some(v) = m.video_message.as_option() {
+        (v.mimetype.clone(), None, v.file_length)
+    } else if let Some(a) = m.audio_message.as_option() {
+        (a.mimetype.clone(), None, a.file_length)
+    } else if let Some(d) = m.document_message.as_option() {
+        (d.mimetype.clone(), d.file_name.clone(), d.file_length)
+    } else if let Some(s) = m.sticker_message.as_option() {
+        (s.mimetype.clone(), None, s.file_length)
+    } else {
+        return None;
+    };
+    Some(IncomingMedia {
+        mimetype: mimetype.unwrap_or_else(|| "application/octet-stream".into()),
+        filename,
+        size_bytes: size,
+        source: MediaHandle::WhatsApp(std::sync::Arc::new(
+            whatsapp_rust::waproto::codec::message_to_vec(m),
+        )),
     })
 }
 

@@ -34,6 +34,7 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 use tokio::runtime::Handle;
 use whatsapp_rust::bot::{Bot, BotHandle};
+use whatsapp_rust::download::Downloadable;
 use whatsapp_rust::pair_code::PairCodeOptions;
 use whatsapp_rust::store::SqliteStore;
 use whatsapp_rust::types::events::InboundMessage;
@@ -44,8 +45,8 @@ use whatsapp_rust::waproto::whatsapp as wa;
 use whatsapp_rust::{Client, InboundDurabilityHook, RevokeType, SendOptions, TokioRuntime};
 
 use super::{
-    Content, Engine, EngineError, EngineEvent, FromEngine, LinkedAccount, MessageRef, Outgoing,
-    Received, Sent,
+    Content, Engine, EngineError, EngineEvent, FromEngine, IncomingMedia, LinkedAccount,
+    MediaHandle, MessageRef, Outgoing, Received, Sent,
 };
 use crate::time;
 use dial::{Dialer, Http, Proxy, Reporter};
@@ -520,6 +521,38 @@ impl Engine for WhatsAppEngine {
                 wa_id: sent.message_id,
                 timestamp: time::now_secs(),
             })
+        })
+    }
+
+    fn download(
+        &self,
+        media: &IncomingMedia,
+    ) -> LocalBoxFuture<'static, Result<Vec<u8>, EngineError>> {
+        let MediaHandle::WhatsApp(body) = &media.source else {
+            return Box::pin(async { Err(EngineError("not a WhatsApp file".into())) });
+        };
+        let (inner, body) = (self.inner.clone(), body.clone());
+        self.call_within(MEDIA_CALL_TIMEOUT, async move {
+            let client = inner.connected_client().await?;
+            let m = whatsapp_rust::waproto::codec::message_decode(&body)
+                .map_err(|e| EngineError(format!("unreadable media message: {e}")))?;
+            let file: &dyn Downloadable = if let Some(i) = m.image_message.as_option() {
+                i
+            } else if let Some(v) = m.video_message.as_option() {
+                v
+            } else if let Some(a) = m.audio_message.as_option() {
+                a
+            } else if let Some(d) = m.document_message.as_option() {
+                d
+            } else if let Some(s) = m.sticker_message.as_option() {
+                s
+            } else {
+                return Err(EngineError("the message carries no file".into()));
+            };
+            client
+                .download(file)
+                .await
+                .map_err(|e| EngineError(format!("media download failed: {e}")))
         })
     }
 
