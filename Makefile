@@ -54,6 +54,7 @@ bench: release
 	bench/run.sh $(CARGO_TARGET_DIR)/release/openwa
 	bench/webhooks.sh $(CARGO_TARGET_DIR)/release/openwa
 	bench/ws.sh $(CARGO_TARGET_DIR)/release/openwa
+	bench/messaging.sh $(CARGO_TARGET_DIR)/release/openwa
 
 clean-data:
 	rm -rf ./data

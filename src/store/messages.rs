@@ -159,7 +159,11 @@ pub fn list_messages(
         }
         q
     };
-    let total = filtered().count().get_result(conn)?;
+    let total = if filter.since.is_none() && filter.until.is_none() {
+        counted(conn, session_id, filter)?
+    } else {
+        filtered().count().get_result(conn)?
+    };
     let mut page = filtered();
     if let Some(seq) = before_seq {
         page = page.filter(messages::seq.lt(seq));
@@ -178,6 +182,31 @@ pub fn list_messages(
         total,
         cursor,
     }))
+}
+
+/// How many messages match `filter` (without a time range), from the counters the database keeps
+/// per session, chat, direction and type: a few rows read, however long the history.
+fn counted(
+    conn: &mut DbConnection,
+    session_id: &str,
+    filter: &HistoryFilter,
+) -> Result<i64, StoreError> {
+    use super::schema::message_counts as counts;
+    let mut q = counts::table
+        .filter(counts::session_id.eq(session_id.to_string()))
+        .select(counts::n)
+        .into_boxed();
+    if let Some(chat) = &filter.chat_id {
+        q = q.filter(counts::chat_id.eq(chat.clone()));
+    }
+    if let Some(direction) = &filter.direction {
+        q = q.filter(counts::direction.eq(direction.clone()));
+    }
+    if let Some(kind) = &filter.kind {
+        q = q.filter(counts::msg_type.eq(kind.clone()));
+    }
+    // Summed here: few rows, and SUM's type differs between the two backends.
+    Ok(q.load::<i64>(conn)?.into_iter().sum())
 }
 
 /// A message of `session_id` by its WhatsApp message id (`true_<chat>_<id>`) or its row id.

@@ -136,6 +136,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    message_counts (session_id, chat_id, direction, msg_type) {
+        session_id -> Text,
+        chat_id -> Text,
+        direction -> Text,
+        msg_type -> Text,
+        n -> BigInt,
+    }
+}
+
 diesel::joinable!(messages -> sessions (session_id));
 diesel::joinable!(batches -> sessions (session_id));
 diesel::joinable!(batch_items -> batches (batch_id));
@@ -145,6 +155,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     batches,
     batch_items,
     idempotency_keys,
+    message_counts,
     sessions,
     api_keys,
     messages,

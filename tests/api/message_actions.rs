@@ -411,6 +411,36 @@ async fn history_filters_and_the_cursor_page_through_everything_once() {
     assert_eq!(seen, expected);
     assert_eq!(app.messages(&id, "").await["total"], 15);
 
+    // Totals follow revokes (the type changes) and deletes.
+    let newest_out = app.messages(&id, "?direction=outgoing&limit=1").await["messages"][0]
+        ["waMessageId"]
+        .as_str()
+        .expect("waMessageId")
+        .to_string();
+    let r = app
+        .post(
+            &format!("/api/sessions/{id}/messages/delete"),
+            json!({ "chatId": ANN, "messageId": newest_out }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(app.messages(&id, "?type=revoked").await["total"], 1);
+    assert_eq!(app.messages(&id, "?type=text").await["total"], 14);
+    let newest_in = app.messages(&id, "?direction=incoming&limit=1").await["messages"][0]
+        ["waMessageId"]
+        .as_str()
+        .expect("waMessageId")
+        .to_string();
+    let r = app
+        .post(
+            &format!("/api/sessions/{id}/messages/delete"),
+            json!({ "chatId": ANN, "messageId": newest_in, "forEveryone": false }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(app.messages(&id, "").await["total"], 14);
+    assert_eq!(app.messages(&id, "?direction=incoming").await["total"], 7);
+
     for (query, expected) in [
         (
             "?direction=sideways",

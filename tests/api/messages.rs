@@ -251,3 +251,36 @@ async fn an_idempotency_key_sends_once_and_replays_the_first_answer() {
     assert_ne!(r.body["messageId"], first.body["messageId"]);
     assert_eq!(app.messages(&id, "").await["total"], 3);
 }
+
+#[actix_web::test]
+async fn a_refused_message_is_failed_with_an_ack_and_a_message_failed_event() {
+    let app = spawn_app().await;
+    let id = app.ready_session("acks", "628111000701").await;
+    let (mut ws, _) = crate::wsclient::Ws::signed_in(&app, &app.key).await;
+    ws.subscribe(&id, &["message.ack", "message.failed"]).await;
+    let sent = app.send_text(&id, "628123456789@c.us", "will bounce").await;
+    let message_id = sent.body["messageId"]
+        .as_str()
+        .expect("messageId")
+        .to_string();
+    let r = app
+        .post(
+            &format!("/api/sandbox/sessions/{id}/ack"),
+            json!({ "messageId": message_id, "status": "failed" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let ack = ws.event("message.ack", &id).await;
+    assert_eq!(ack["messageId"], message_id);
+    assert_eq!(
+        (&ack["status"], &ack["ack"]),
+        (&json!("failed"), &json!(-1))
+    );
+    let failed = ws.event("message.failed", &id).await;
+    assert_eq!(failed["messageId"], message_id);
+    assert_eq!(failed["chatId"], "628123456789@c.us");
+    assert_eq!(
+        app.messages(&id, "").await["messages"][0]["status"],
+        "failed"
+    );
+}
