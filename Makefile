@@ -12,7 +12,10 @@ CARGO ?= cargo
 SHELL := /bin/bash
 PG_DEFAULT_URL := postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run build release test test-sqlite test-pg lint fmt bench clean-data
+.PHONY: run build release test test-sqlite test-pg lint fmt bench clean-data install
+
+PREFIX ?= /usr/local
+SYSTEMD_DIR ?= /etc/systemd/system
 
 run: release
 	$(CARGO_TARGET_DIR)/release/openwa serve
@@ -55,6 +58,18 @@ bench: release
 	bench/webhooks.sh $(CARGO_TARGET_DIR)/release/openwa
 	bench/ws.sh $(CARGO_TARGET_DIR)/release/openwa
 	bench/messaging.sh $(CARGO_TARGET_DIR)/release/openwa
+
+# As root, on the server: the binary, the systemd unit, the openwa system user and an env file
+# (kept if it exists). Then: systemctl daemon-reload && systemctl enable --now openwa
+install: release
+	install -D -m 0755 $(CARGO_TARGET_DIR)/release/openwa $(DESTDIR)$(PREFIX)/bin/openwa
+	install -D -m 0644 config/openwa.service $(DESTDIR)$(SYSTEMD_DIR)/openwa.service
+	@if [ -z "$(DESTDIR)" ] && ! id -u openwa >/dev/null 2>&1; then \
+		useradd --system --home-dir /var/lib/openwa --no-create-home --shell /usr/sbin/nologin openwa; fi
+	@if [ ! -e $(DESTDIR)/etc/openwa/openwa.env ]; then \
+		install -D -m 0640 config/openwa.env.example $(DESTDIR)/etc/openwa/openwa.env; \
+		if [ -z "$(DESTDIR)" ]; then chgrp openwa /etc/openwa/openwa.env; fi; fi
+	@echo "installed; now: systemctl daemon-reload && systemctl enable --now openwa"
 
 clean-data:
 	rm -rf ./data

@@ -6,14 +6,16 @@ use actix_governor::Governor;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
-use actix_web::middleware::{from_fn, ErrorHandlerResponse, ErrorHandlers};
+use actix_web::middleware::{from_fn, Condition, ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, App, HttpRequest, HttpResponse, ResponseError};
 
 use crate::auth::guard::resolve_key;
 use crate::error::ApiError;
 use crate::http;
+use crate::http::security;
 use crate::rate_limit::Limit;
 use crate::state::AppState;
+use crate::{audit, metrics, request_id};
 
 /// Builds the app for one worker; `state` and `limits` are shared by all workers.
 pub fn build(
@@ -29,15 +31,27 @@ pub fn build(
         InitError = (),
     >,
 > {
+    let origins = &state.settings.server.cors_origins;
+    let cors = Condition::new(!origins.is_empty(), security::cors(origins));
     App::new()
-        .app_data(state)
         .app_data(web::PayloadConfig::new(body_limit))
+        // Last wrapped runs first: the request id (so every later log line has it), metrics,
+        // security headers, the error envelope (which also dresses CORS refusals), CORS.
+        .wrap(cors)
         .wrap(ErrorHandlers::new().default_handler(envelope))
+        .wrap(from_fn(security::headers))
+        .wrap(from_fn(metrics::track_http))
+        .wrap(from_fn(request_id::assign))
+        .app_data(state)
         .service(web::scope("/api/health").configure(http::health_routes))
+        // Its own bearer token, no API key, no rate limit (API.md §1.1, §1.2).
+        .service(web::resource("/api/metrics").route(web::get().to(http::operations::metrics)))
         .service(
             web::scope("/api")
-                // Last wrapped runs first: rate limits, then the key lookup, then the handler.
+                // Last wrapped runs first: rate limits, then the audit log (which sees every answer,
+                // refused keys included), then the key lookup, then the handler.
                 .wrap(from_fn(resolve_key))
+                .wrap(from_fn(audit::record))
                 .wrap(Governor::new(&limits[2]))
                 .wrap(Governor::new(&limits[1]))
                 .wrap(Governor::new(&limits[0]))

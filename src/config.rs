@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use config::{Config, File, FileFormat};
 use ipnet::IpNet;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The embedded defaults, also shipped as `config/default.toml`.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -42,6 +42,10 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
     ("DASHBOARD_ENABLED", "server.dashboard_enabled", Kind::Bool),
     ("DASHBOARD_DIR", "server.dashboard_dir", Kind::Str),
     ("HTTP_WORKERS", "server.workers", Kind::Int),
+    ("LOG_FORMAT", "server.log_format", Kind::Str),
+    ("CORS_ORIGINS", "server.cors_origins", Kind::List),
+    ("METRICS_TOKEN", "metrics.token", Kind::Str),
+    ("AUDIT_RETENTION_DAYS", "audit.retention_days", Kind::Int),
     ("DATABASE_TYPE", "database.type", Kind::Str),
     ("DATABASE_NAME", "database.name", Kind::Str),
     ("DATABASE_HOST", "database.host", Kind::Str),
@@ -109,7 +113,7 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
 ];
 
 /// Every setting of the daemon.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -122,9 +126,11 @@ pub struct Settings {
     pub media: MediaSettings,
     pub bulk: BulkSettings,
     pub sandbox: SandboxSettings,
+    pub metrics: MetricsSettings,
+    pub audit: AuditSettings,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub port: u16,
@@ -135,11 +141,13 @@ pub struct ServerSettings {
     pub trusted_proxies: Vec<String>,
     pub workers: usize,
     pub log_level: String,
+    pub log_format: String,
+    pub cors_origins: Vec<String>,
     pub dashboard_enabled: bool,
     pub dashboard_dir: String,
 }
 
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     #[serde(rename = "type")]
@@ -153,14 +161,14 @@ pub struct DatabaseSettings {
     pub pool_size: u32,
 }
 
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     pub master_key: String,
     pub pepper: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitSettings {
     pub short_ttl: u64,
@@ -171,14 +179,14 @@ pub struct RateLimitSettings {
     pub long_limit: u32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionSettings {
     pub engine_type: String,
     pub auto_start: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EngineSettings {
     pub connect_timeout_ms: u64,
@@ -224,7 +232,7 @@ fn invalid(key: &str, accepts: &str) -> ConfigError {
     ConfigError(format!("invalid setting {env} ({key}): expected {accepts}"))
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookSettings {
     pub timeout_ms: u64,
@@ -236,20 +244,20 @@ pub struct WebhookSettings {
     pub retention_days: u32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MediaSettings {
     pub download_max_bytes: u64,
     pub download_timeout_ms: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BulkSettings {
     pub min_delay_ms: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SandboxSettings {
     pub qr_rotate_ms: u64,
@@ -258,6 +266,36 @@ pub struct SandboxSettings {
     pub sent_log: Option<String>,
     pub qr_rotations: u32,
     pub auto_link_ms: u64,
+}
+
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Bearer token of `GET /api/metrics`; empty = the route answers 404.
+    pub token: String,
+}
+
+impl fmt::Debug for MetricsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MetricsSettings")
+            .field("token", &mask(&self.token))
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    pub retention_days: u32,
+}
+
+/// A secret as shown to people: `***` when set, empty when not (so "unset" stays visible).
+fn mask(secret: &str) -> &'static str {
+    if secret.is_empty() {
+        ""
+    } else {
+        "***"
+    }
 }
 
 /// Where the store lives, decided from the settings (never guessed from the URL by diesel).
@@ -293,12 +331,20 @@ impl fmt::Debug for DatabaseSettings {
 
 impl fmt::Debug for AuthSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mask = |s: &str| if s.is_empty() { "" } else { "***" };
         f.debug_struct("AuthSettings")
             .field("master_key", &mask(&self.master_key))
             .field("pepper", &mask(&self.pepper))
             .finish()
     }
+}
+
+/// `scheme://host[:port]` with nothing after it, as browsers send in `Origin`.
+fn is_origin(s: &str) -> bool {
+    url::Url::parse(s).is_ok_and(|u| {
+        matches!(u.scheme(), "http" | "https")
+            && u.host_str().is_some()
+            && u.origin().ascii_serialization() == s
+    })
 }
 
 /// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`.
@@ -475,10 +521,41 @@ impl Settings {
                 "empty, or a folder holding the dashboard's index.html",
             );
         }
+        if !matches!(self.server.log_format.as_str(), "pretty" | "json") {
+            return fail("server.log_format", "\"pretty\" or \"json\"");
+        }
+        for origin in &self.server.cors_origins {
+            if origin != "*" && !is_origin(origin) {
+                return fail(
+                    "server.cors_origins",
+                    &format!("\"*\" or origins such as https://app.example.com, got {origin:?}"),
+                );
+            }
+        }
+        if self.audit.retention_days == 0 {
+            return fail("audit.retention_days", "days, at least 1");
+        }
         if self.server.log_level.trim().is_empty() {
             return fail("server.log_level", "error, warn, info, debug or trace");
         }
         Ok(())
+    }
+
+    /// The effective settings as JSON, every secret masked (for `GET /api/settings` and
+    /// `openwa config check`).
+    pub fn masked(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        let mut put = |section: &str, key: &str, value: String| {
+            if let Some(slot) = v.get_mut(section).and_then(|s| s.get_mut(key)) {
+                *slot = serde_json::Value::String(value);
+            }
+        };
+        put("auth", "master_key", mask(&self.auth.master_key).into());
+        put("auth", "pepper", mask(&self.auth.pepper).into());
+        put("database", "password", mask(&self.database.password).into());
+        put("database", "url", redact_url(&self.database.url));
+        put("metrics", "token", mask(&self.metrics.token).into());
+        v
     }
 
     /// The request body cap in bytes.

@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::engine::EngineFactory;
 use crate::events::bus::EventBus;
 use crate::media::MediaLoader;
+use crate::metrics::{MessageCounter, Metrics};
 use crate::sessions::actor::SessionDeps;
 use crate::sessions::directory::SessionDirectory;
 use crate::sessions::manager::{Restore, ShutdownAll};
@@ -24,7 +25,7 @@ use crate::sessions::{SessionManager, SessionStatus, SessionsHandle};
 use crate::state::AppState;
 use crate::store::{self, Store};
 use crate::webhooks::{dispatcher, Webhooks};
-use crate::{app, rate_limit, time};
+use crate::{app, audit, rate_limit, time};
 
 /// Why the daemon could not start; printed as one line.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +40,8 @@ pub enum StartError {
     Webhooks(String),
     #[error("{0}")]
     Media(String),
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
 }
@@ -51,6 +54,8 @@ pub struct Server {
     shutdown: ShutdownHandle,
     /// The webhook dispatcher; dropping it stops its thread.
     dispatcher: dispatcher::Running,
+    /// Held because the bus keeps its subscribers weakly.
+    _message_counter: Addr<MessageCounter>,
 }
 
 /// Drains and stops a running server: readiness turns 503 at once, requests keep being served for
@@ -97,10 +102,13 @@ impl Server {
         let draining = Arc::new(AtomicBool::new(false));
         let directory = SessionDirectory::default();
         let bus = EventBus::default().start();
+        let metrics = Metrics::new()?;
+        let message_counter = MessageCounter::start(metrics.clone(), &bus);
         // Subscribed before any session starts, so the boot's own events reach the webhooks.
-        let webhooks = Webhooks::load(store.clone(), &settings.webhooks)
+        let webhooks = Webhooks::load(store.clone(), &settings.webhooks, metrics.clone())
             .await
             .map_err(StartError::Webhooks)?;
+        audit::purge_forever(store.clone(), settings.audit.retention_days);
         let dispatcher = dispatcher::start(webhooks.clone(), &bus);
         let deps = SessionDeps {
             store: store.clone(),
@@ -140,6 +148,7 @@ impl Server {
             webhooks,
             media,
             bulk,
+            metrics,
             trusted_proxies: trusted.clone(),
             draining: draining.clone(),
         };
@@ -172,6 +181,7 @@ impl Server {
             state,
             shutdown,
             dispatcher,
+            _message_counter: message_counter,
         })
     }
 

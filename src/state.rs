@@ -14,6 +14,7 @@ use crate::bulk::BulkRunner;
 use crate::config::Settings;
 use crate::events::bus::EventBus;
 use crate::media::MediaLoader;
+use crate::metrics::Metrics;
 use crate::net;
 use crate::sessions::SessionsHandle;
 use crate::store::Store;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub media: MediaLoader,
     /// Works through bulk sends; woken when one is stored or cancelled.
     pub bulk: Addr<BulkRunner>,
+    /// Counters and gauges of `GET /api/metrics`.
+    pub metrics: Arc<Metrics>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<Vec<IpNet>>,
     /// Set when a shutdown signal arrives; readiness reports it at once.

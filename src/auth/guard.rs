@@ -19,6 +19,8 @@ use crate::state::AppState;
 #[derive(Debug, Clone)]
 pub struct AuthContext {
     pub key_id: String,
+    /// For the audit log.
+    pub key_name: String,
     pub role: Role,
     /// `Some` for a key scoped to these session ids.
     pub allowed_sessions: Option<Vec<String>>,

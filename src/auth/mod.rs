@@ -95,6 +95,30 @@ pub struct AuthService {
     changes: Arc<watch::Sender<u64>>,
 }
 
+/// What a new key is: everything but its secret.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub name: String,
+    pub role: Role,
+    /// JSON array of IPs/CIDRs, or `None` for any.
+    pub allowed_ips: Option<String>,
+    /// JSON array of session ids, or `None` for all.
+    pub allowed_sessions: Option<String>,
+    pub expires_at: Option<i64>,
+}
+
+impl Default for NewKey {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            role: Role::Operator,
+            allowed_ips: None,
+            allowed_sessions: None,
+            expires_at: None,
+        }
+    }
+}
+
 /// How long a key read from the database is trusted without reading it again.
 const KEY_CACHE_TTL: Duration = Duration::from_secs(10);
 
@@ -111,6 +135,29 @@ impl AuthService {
 
     pub fn hash(&self, key: &str) -> String {
         keys::hash_key(key, &self.pepper)
+    }
+
+    /// A new key's row and its secret (`secret` when given, else random): the only moment the
+    /// secret exists outside its holder's hands. Lists are stored as JSON arrays, `None` for none.
+    pub fn mint(&self, new: NewKey, secret: Option<String>) -> (String, ApiKeyRow) {
+        let secret = secret.unwrap_or_else(keys::generate_key);
+        let now = time::now_micros();
+        let row = ApiKeyRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            name: new.name,
+            key_hash: self.hash(&secret),
+            key_prefix: keys::key_prefix(&secret),
+            role: new.role.as_str().into(),
+            allowed_ips: new.allowed_ips,
+            allowed_sessions: new.allowed_sessions,
+            is_active: true,
+            expires_at: new.expires_at,
+            last_used_at: None,
+            usage_count: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        (secret, row)
     }
 
     /// Resolves a presented key into who is calling, applying the checks of API.md §1.1 in order
@@ -172,6 +219,7 @@ impl AuthService {
         let sessions = parse_list(row.allowed_sessions.as_deref());
         Ok(AuthContext {
             key_id: row.id,
+            key_name: row.name,
             role,
             allowed_sessions: (!sessions.is_empty()).then_some(sessions),
         })
@@ -286,33 +334,30 @@ pub async fn ensure_admin_key(
         }
         return Ok(());
     }
-    let key = if settings.auth.master_key.is_empty() {
-        keys::generate_key()
-    } else {
-        settings.auth.master_key.clone()
-    };
-    let now = time::now_micros();
-    let row = ApiKeyRow {
-        id: uuid::Uuid::new_v4().to_string(),
-        name: "Default Admin Key".into(),
-        key_hash: auth.hash(&key),
-        key_prefix: keys::key_prefix(&key),
-        role: Role::Admin.as_str().into(),
-        allowed_ips: None,
-        allowed_sessions: None,
-        is_active: true,
-        expires_at: None,
-        last_used_at: None,
-        usage_count: 0,
-        created_at: now,
-        updated_at: now,
-    };
+    let master = Some(settings.auth.master_key.clone()).filter(|k| !k.is_empty());
+    let from_master = master.is_some();
+    let (key, row) = auth.mint(
+        NewKey {
+            name: "Default Admin Key".into(),
+            role: Role::Admin,
+            ..NewKey::default()
+        },
+        master,
+    );
     store
         .write(move |c| store::api_keys::insert_api_key(c, &row))
         .await
         .map_err(|e| e.to_string())?;
     write_secret_file(&path, &key).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    log::info!("admin API key created: {key}");
+    if from_master {
+        // The operator chose it: no need to put their secret in the journal.
+        log::info!(
+            "admin API key created from API_MASTER_KEY: {}",
+            keys::mask(&key)
+        );
+    } else {
+        log::info!("admin API key created: {key}");
+    }
     log::info!(
         "it is also in {}; it will not be shown in full again",
         path.display()

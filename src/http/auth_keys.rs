@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::extract::{Body, KeyPath, NoFields};
 use super::validate::{Fields, FromFields};
-use crate::auth::{self, key_view, keys, Admin, Authed, Role};
+use crate::auth::{self, key_view, Admin, Authed, NewKey, Role};
 use crate::config::parse_ip_or_cidr;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -123,23 +123,20 @@ pub async fn create_key(
     state: web::Data<AppState>,
     Body(CreateKey(k)): Body<CreateKey>,
 ) -> ApiResult<HttpResponse> {
-    let secret = keys::generate_key();
-    let now = time::now_micros();
-    let row = ApiKeyRow {
-        id: uuid::Uuid::new_v4().to_string(),
-        name: k.name.unwrap_or_default(),
-        key_hash: state.auth.hash(&secret),
-        key_prefix: keys::key_prefix(&secret),
-        role: k.role.unwrap_or_else(|| Role::Operator.as_str().into()),
-        allowed_ips: list_json(k.allowed_ips).flatten(),
-        allowed_sessions: list_json(k.allowed_sessions).flatten(),
-        is_active: true,
-        expires_at: k.expires_at.flatten(),
-        last_used_at: None,
-        usage_count: 0,
-        created_at: now,
-        updated_at: now,
-    };
+    let (secret, row) = state.auth.mint(
+        NewKey {
+            name: k.name.unwrap_or_default(),
+            role: k
+                .role
+                .as_deref()
+                .and_then(Role::parse)
+                .unwrap_or(Role::Operator),
+            allowed_ips: list_json(k.allowed_ips).flatten(),
+            allowed_sessions: list_json(k.allowed_sessions).flatten(),
+            expires_at: k.expires_at.flatten(),
+        },
+        None,
+    );
     let stored = row.clone();
     state
         .store

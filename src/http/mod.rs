@@ -8,7 +8,9 @@ pub mod extract;
 pub mod health;
 pub mod idempotency;
 pub mod messages;
+pub mod operations;
 pub mod sandbox;
+pub mod security;
 pub mod sessions;
 pub mod validate;
 pub mod webhooks;
@@ -117,6 +119,10 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
                     post().to(webhooks::test_webhook),
                 ),
         )
+        .route("/audit", get().to(operations::list_audit))
+        .route("/settings", get().to(operations::settings))
+        .route("/stats/overview", get().to(operations::overview))
+        .route("/stats/messages", get().to(operations::messages))
         .route("/webhooks", get().to(webhooks::list_all_webhooks))
         .route(
             "/webhooks/delivery-failures",

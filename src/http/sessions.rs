@@ -112,7 +112,10 @@ pub async fn create_session(
         .write(move |c| store::sessions::insert_session(c, &stored))
         .await?;
     log::info!("session {}: created ({} engine)", row.id, row.engine);
-    Ok(HttpResponse::Created().json(session_view(&row)))
+    Ok(crate::audit::with_subject(
+        HttpResponse::Created().json(session_view(&row)),
+        &row.id,
+    ))
 }
 
 pub struct ListSessions {

@@ -4,6 +4,7 @@
 //! and runs through [`Store::run`], which moves it off the actix worker onto the blocking pool.
 
 pub mod api_keys;
+pub mod audit;
 pub mod batches;
 pub mod conn;
 pub mod deliveries;
@@ -13,6 +14,7 @@ pub mod migrate;
 pub mod models;
 pub mod schema;
 pub mod sessions;
+pub mod stats;
 pub mod webhooks;
 pub mod writer;
 

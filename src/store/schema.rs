@@ -146,6 +146,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_logs (id) {
+        id -> Text,
+        created_at -> BigInt,
+        action -> Text,
+        severity -> Text,
+        api_key_id -> Nullable<Text>,
+        api_key_name -> Nullable<Text>,
+        session_id -> Nullable<Text>,
+        ip_address -> Nullable<Text>,
+        method -> Text,
+        path -> Text,
+        status_code -> Integer,
+    }
+}
+
 diesel::joinable!(messages -> sessions (session_id));
 diesel::joinable!(batches -> sessions (session_id));
 diesel::joinable!(batch_items -> batches (batch_id));
@@ -158,6 +174,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     message_counts,
     sessions,
     api_keys,
+    audit_logs,
     messages,
     webhooks,
     webhook_deliveries

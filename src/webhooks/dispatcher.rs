@@ -370,6 +370,11 @@ async fn attempt(
             (status, next, Some(f.error.clone()), f.status.map(i32::from))
         }
     };
+    webhooks.metrics().webhook_delivery(match status {
+        DELIVERED => "delivered",
+        FAILED => "failed",
+        _ => "retry",
+    });
     let (id, hook_id) = (delivery.id.clone(), hook.id.clone());
     let recorded = webhooks
         .store()

@@ -23,6 +23,7 @@ use tokio::sync::Notify;
 
 use crate::config::WebhookSettings;
 use crate::events::SessionEvent;
+use crate::metrics::Metrics;
 use crate::store::models::{NewDelivery, WebhookChanges, WebhookRow};
 use crate::store::{self, deliveries, Store, StoreError};
 use crate::time;
@@ -96,11 +97,16 @@ struct Inner {
     /// cannot refresh in the opposite order of their writes.
     changing: tokio::sync::Mutex<()>,
     settings: WebhookSettings,
+    metrics: Arc<Metrics>,
 }
 
 impl Webhooks {
     /// Builds the delivery client and loads every registration.
-    pub async fn load(store: Store, settings: &WebhookSettings) -> Result<Self, String> {
+    pub async fn load(
+        store: Store,
+        settings: &WebhookSettings,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, String> {
         let guard = Arc::new(SsrfGuard::new(
             settings.ssrf_protect,
             &settings.ssrf_allowed_hosts,
@@ -129,6 +135,7 @@ impl Webhooks {
         }
         Ok(Self {
             inner: Arc::new(Inner {
+                metrics,
                 store,
                 hooks: RwLock::new(hooks),
                 guard,
@@ -143,6 +150,10 @@ impl Webhooks {
 
     pub fn settings(&self) -> &WebhookSettings {
         &self.inner.settings
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
     }
 
     pub(crate) fn store(&self) -> &Store {

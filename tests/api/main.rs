@@ -8,6 +8,7 @@
 mod auth;
 mod browser;
 mod bulk;
+mod cli;
 mod dashboard;
 mod engine;
 mod files;
@@ -18,6 +19,7 @@ mod lifecycle;
 mod media;
 mod message_actions;
 mod messages;
+mod operations;
 mod process;
 mod rate_limit;
 mod receiver;

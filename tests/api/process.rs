@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -11,15 +11,17 @@ use serde_json::json;
 use crate::helpers::*;
 use crate::receiver::Receiver;
 
-struct Daemon {
+pub struct Daemon {
     child: Child,
-    base: String,
+    pub base: String,
     client: reqwest::Client,
+    /// Every line the daemon wrote to stderr so far.
+    pub lines: Arc<Mutex<Vec<String>>>,
 }
 
 impl Daemon {
     /// Starts the binary on a free port and waits for its "listening" log line.
-    fn start(db: &TestDb, extra: &[(&str, &str)]) -> Daemon {
+    pub fn start(db: &TestDb, extra: &[(&str, &str)]) -> Daemon {
         let mut cmd = Command::new(binary());
         cmd.arg("serve")
             .envs(test_env(db))
@@ -32,14 +34,21 @@ impl Daemon {
         let mut child = cmd.spawn().expect("spawn openwa");
         let stderr = child.stderr.take().expect("stderr");
         let (tx, rx) = mpsc::channel();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let kept = lines.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                kept.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(line.clone());
                 // Warnings and errors show in the output of a failing test.
                 if line.contains(" WARN ") || line.contains(" ERROR ") {
                     eprintln!("daemon: {line}");
                 }
-                if let Some(url) = line.split("listening on ").nth(1) {
-                    let _ = tx.send(url.trim().to_string());
+                if let Some(rest) = line.split("listening on ").nth(1) {
+                    // Pretty lines end with the URL; JSON ones close the string after it.
+                    let url = rest.split(['"', ' ']).next().unwrap_or_default();
+                    let _ = tx.send(url.to_string());
                 }
             }
         });
@@ -50,10 +59,11 @@ impl Daemon {
             child,
             base,
             client: reqwest::Client::new(),
+            lines,
         }
     }
 
-    async fn call(
+    pub async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -66,6 +76,23 @@ impl Daemon {
         if let Some(b) = body {
             req = req.json(&b);
         }
+        read(req.send().await.expect("request")).await
+    }
+
+    /// A POST as the admin, with a request id of the caller's.
+    pub async fn call_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+        request_id: &str,
+    ) -> Resp {
+        let req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("X-API-Key", ADMIN_KEY)
+            .header("X-Request-ID", request_id)
+            .json(&body);
         read(req.send().await.expect("request")).await
     }
 

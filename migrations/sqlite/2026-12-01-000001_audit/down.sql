@@ -1,0 +1,2 @@
+DROP INDEX messages_timestamp;
+DROP TABLE audit_logs;

@@ -1,0 +1,53 @@
+//! Log lines on stderr, as journald and log shippers keep them well: `LOG_FORMAT=pretty` (one
+//! readable line) or `json` (one object per line). Every line written while a request is handled
+//! carries that request's id ([`crate::request_id`]).
+
+use std::io::Write;
+
+use crate::request_id;
+
+/// Installs the global logger. `level` is an env_logger filter (`info`, `openwa=debug,...`).
+pub fn init(level: &str, format: &str) {
+    let mut builder = env_logger::Builder::new();
+    // The engine crate logs every failed connection attempt as an error; sessions report those
+    // through their status and `lastError` instead. A LOG_LEVEL naming these modules still wins.
+    builder
+        .parse_filters("whatsapp_rust=warn,whatsapp_rust::client=off,wacore=warn")
+        .parse_filters(level);
+    if format == "json" {
+        builder.format(|buf, record| {
+            let mut line = serde_json::json!({
+                "time": crate::time::iso_now(),
+                "level": record.level().as_str(),
+                "target": record.target(),
+                "message": record.args().to_string(),
+            });
+            if let Some(id) = request_id::current() {
+                line["requestId"] = serde_json::Value::String(id);
+            }
+            writeln!(buf, "{line}")
+        });
+    } else {
+        builder.format(|buf, record| {
+            let time = buf.timestamp_millis();
+            match request_id::current() {
+                Some(id) => writeln!(
+                    buf,
+                    "[{time} {} {} req={id}] {}",
+                    record.level(),
+                    record.target(),
+                    record.args()
+                ),
+                None => writeln!(
+                    buf,
+                    "[{time} {} {}] {}",
+                    record.level(),
+                    record.target(),
+                    record.args()
+                ),
+            }
+        });
+    }
+    // A second init (tests start many servers in one process) keeps the first logger.
+    let _ = builder.try_init();
+}

@@ -1,0 +1,77 @@
+//! Request ids: `X-Request-ID` taken from the caller when it is a sane token, else a new UUID;
+//! returned on every response, and attached to every log line written while the request is handled
+//! (a task-local, so concurrent requests on one worker thread never mix their ids).
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage};
+
+use crate::state::AppState;
+
+pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    static CURRENT: String;
+}
+
+/// The id of the request being handled on this task, if any.
+pub fn current() -> Option<String> {
+    CURRENT.try_with(Clone::clone).ok()
+}
+
+/// The id a request was given, from its extensions (for handlers and other middleware).
+#[derive(Clone)]
+pub struct RequestId(pub String);
+
+/// A caller's id is kept only if it is short and plain, so it cannot forge log lines.
+fn acceptable(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// Middleware (outermost): assigns the id, logs one access line per request (method, path without
+/// its query, status, time, client IP), and returns the id in `X-Request-ID`.
+pub async fn assign(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = req
+        .headers()
+        .get(&HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| acceptable(v))
+        .map(String::from)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let started = Instant::now();
+    let method = req.method().clone();
+    // The path only: a query string is the caller's and may hold a secret.
+    let path = req.path().to_string();
+    let ip = req
+        .app_data::<web::Data<AppState>>()
+        .and_then(|s| s.client_ip(req.request()));
+    let mut res = CURRENT.scope(id.clone(), next.call(req)).await?;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(HEADER, value);
+    }
+    let status = res.status();
+    let took = started.elapsed().as_secs_f64() * 1000.0;
+    let ip = ip.map_or_else(|| "-".to_string(), |ip| ip.to_string());
+    CURRENT.sync_scope(id, || {
+        // Reads that worked, health probes and the dashboard's files would drown the lines that
+        // matter: changes and failures.
+        let routine = method == actix_web::http::Method::GET && status.as_u16() < 400;
+        if routine || !path.starts_with("/api") {
+            log::debug!("{method} {path} {} {took:.1}ms {ip}", status.as_u16());
+        } else {
+            log::info!("{method} {path} {} {took:.1}ms {ip}", status.as_u16());
+        }
+    });
+    Ok(res)
+}
