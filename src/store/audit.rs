@@ -80,3 +80,49 @@ pub fn list(
 pub fn purge(conn: &mut DbConnection, before: i64) -> Result<usize, StoreError> {
     Ok(diesel::delete(audit::table.filter(audit::created_at.lt(before))).execute(conn)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DatabaseTarget;
+    use crate::store::Store;
+
+    fn row(id: &str, created_at: i64) -> AuditRow {
+        AuditRow {
+            id: id.into(),
+            created_at,
+            action: "session.start".into(),
+            severity: "info".into(),
+            api_key_id: None,
+            api_key_name: None,
+            session_id: Some("s1".into()),
+            ip_address: Some("127.0.0.1".into()),
+            method: "POST".into(),
+            path: "/api/sessions/s1/start".into(),
+            status_code: 200,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn retention_deletes_only_rows_older_than_the_cutoff() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(DatabaseTarget::Sqlite(dir.path().join("t.sqlite")), 2).unwrap();
+        store
+            .write(|c| {
+                for (id, at) in [("old-1", 100), ("old-2", 499), ("kept", 500), ("new", 900)] {
+                    insert(c, &row(id, at))?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.write(|c| purge(c, 500)).await.unwrap(), 2);
+        let (left, total) = store
+            .run(|c| list(c, &AuditFilter::default(), 10, 0))
+            .await
+            .unwrap();
+        assert_eq!(total, 2);
+        let ids: Vec<&str> = left.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["new", "kept"]);
+    }
+}
