@@ -15,7 +15,8 @@ command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get instal
 
 source "$here/daemon.sh"
 trap stop_daemon EXIT
-start_daemon "$bin" SANDBOX_AUTO_LINK_MS=50
+# DAEMON_ENV adds settings, e.g. DAEMON_ENV="LOG_LEVEL=info" to pay for the access log.
+start_daemon "$bin" SANDBOX_AUTO_LINK_MS=50 ${DAEMON_ENV:-}
 
 api() { curl -fsS -H "X-API-Key: $key" -H 'Content-Type: application/json' "$@"; }
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$pid/status"; }

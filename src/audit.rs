@@ -92,9 +92,13 @@ pub async fn record(
     let res = next.call(req).await?;
     let status = res.status();
     let request = res.request();
-    let refused = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
-        // Validation reports a bad key in its body; it is not a refused request.
-        && request.match_pattern().as_deref() != Some("/api/auth/validate");
+    let refused = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
+    // Reads are never audited unless refused: the common case leaves at once.
+    if !refused && request.method() == Method::GET {
+        return Ok(res);
+    }
+    // Validation reports a bad key in its body; it is not a refused request.
+    let refused = refused && request.match_pattern().as_deref() != Some("/api/auth/validate");
     let action = if refused {
         Some("auth.failed")
     } else {

@@ -8,7 +8,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpMessage};
+use actix_web::web;
 
 use crate::state::AppState;
 
@@ -22,10 +22,6 @@ tokio::task_local! {
 pub fn current() -> Option<String> {
     CURRENT.try_with(Clone::clone).ok()
 }
-
-/// The id a request was given, from its extensions (for handlers and other middleware).
-#[derive(Clone)]
-pub struct RequestId(pub String);
 
 /// A caller's id is kept only if it is short and plain, so it cannot forge log lines.
 fn acceptable(id: &str) -> bool {
@@ -48,30 +44,40 @@ pub async fn assign(
         .filter(|v| acceptable(v))
         .map(String::from)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    req.extensions_mut().insert(RequestId(id.clone()));
     let started = Instant::now();
     let method = req.method().clone();
-    // The path only: a query string is the caller's and may hold a secret.
-    let path = req.path().to_string();
-    let ip = req
-        .app_data::<web::Data<AppState>>()
-        .and_then(|s| s.client_ip(req.request()));
+    // Read before the request moves on; everything else of the access line is built only when
+    // the line is logged.
+    let api = req.path().starts_with("/api");
     let mut res = CURRENT.scope(id.clone(), next.call(req)).await?;
+    let status = res.status();
+    // Reads that worked, health probes and the dashboard's files would drown the lines that
+    // matter: changes and failures.
+    let routine = method == actix_web::http::Method::GET && status.as_u16() < 400;
+    let level = if routine || !api {
+        log::Level::Debug
+    } else {
+        log::Level::Info
+    };
+    if log::log_enabled!(level) {
+        let took = started.elapsed().as_secs_f64() * 1000.0;
+        let seen = res.request();
+        let ip = seen
+            .app_data::<web::Data<AppState>>()
+            .and_then(|s| s.client_ip(seen))
+            .map_or_else(|| "-".to_string(), |ip| ip.to_string());
+        // The path only: a query string is the caller's and may hold a secret.
+        let path = seen.path();
+        CURRENT.sync_scope(id.clone(), || {
+            log::log!(
+                level,
+                "{method} {path} {} {took:.1}ms {ip}",
+                status.as_u16()
+            );
+        });
+    }
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HEADER, value);
     }
-    let status = res.status();
-    let took = started.elapsed().as_secs_f64() * 1000.0;
-    let ip = ip.map_or_else(|| "-".to_string(), |ip| ip.to_string());
-    CURRENT.sync_scope(id, || {
-        // Reads that worked, health probes and the dashboard's files would drown the lines that
-        // matter: changes and failures.
-        let routine = method == actix_web::http::Method::GET && status.as_u16() < 400;
-        if routine || !path.starts_with("/api") {
-            log::debug!("{method} {path} {} {took:.1}ms {ip}", status.as_u16());
-        } else {
-            log::info!("{method} {path} {} {took:.1}ms {ip}", status.as_u16());
-        }
-    });
     Ok(res)
 }

@@ -39,26 +39,22 @@ pub async fn headers(
     Ok(res)
 }
 
-/// TLS ends at a reverse proxy in front of us: believed only from a trusted proxy's
-/// `X-Forwarded-Proto`.
+/// TLS ends at a reverse proxy in front of us (the daemon speaks plain HTTP): believed only from a
+/// trusted proxy's `X-Forwarded-Proto`.
 fn came_over_tls(req: &ServiceRequest) -> bool {
-    if req.connection_info().scheme() == "https" && req.headers().get("x-forwarded-proto").is_none()
-    {
-        return true;
-    }
-    let Some(state) = req.app_data::<web::Data<AppState>>() else {
-        return false;
-    };
-    let from_trusted = req.peer_addr().is_some_and(|peer| {
-        let ip = crate::net::canonical(peer.ip());
-        state.trusted_proxies.iter().any(|n| n.contains(&ip))
-    });
-    from_trusted
+    let https = req
+        .headers()
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').next().map(str::trim) == Some("https"));
+    https
         && req
-            .headers()
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(',').next().map(str::trim) == Some("https"))
+            .app_data::<web::Data<AppState>>()
+            .zip(req.peer_addr())
+            .is_some_and(|(state, peer)| {
+                let ip = crate::net::canonical(peer.ip());
+                state.trusted_proxies.iter().any(|n| n.contains(&ip))
+            })
 }
 
 /// The CORS policy of `CORS_ORIGINS`: none (same origin only) when empty; any origin without
