@@ -462,7 +462,13 @@ async fn a_phone_links_receives_stays_linked_across_a_restart_and_unlinks() {
     assert_eq!(s["pushName"], PUSH_NAME, "{s}");
     assert!(s["connectedAt"].is_string(), "{s}");
     assert_eq!(s["lastError"], Value::Null, "{s}");
-    assert_eq!((standin.paired(), standin.logins()), (1, 1));
+    // Paired once. Under a loaded machine the engine has been seen to log in a second time right
+    // after the first (a reconnect the session rides out), so logins are counted from here.
+    assert_eq!(standin.paired(), 1);
+    wait_for("a login at the stand-in", || async {
+        (standin.logins() >= 1).then_some(())
+    })
+    .await;
 
     // A contact's Signal-encrypted text becomes an incoming message row.
     standin.send_text(
@@ -507,10 +513,15 @@ async fn a_phone_links_receives_stays_linked_across_a_restart_and_unlinks() {
 
     // A restart logs back in with the stored device keys: ready again, no QR, no new pairing.
     let db = app.stop().await;
+    let logins = standin.logins();
     let app = spawn_on(db, &engine_env(&standin.url)).await;
     let s = app.wait_status_within(LINK_DEADLINE, &id, "ready").await;
     assert_eq!(s["phone"], PHONE, "{s}");
-    assert_eq!((standin.paired(), standin.logins()), (1, 2));
+    assert_eq!(standin.paired(), 1, "no new pairing after a restart");
+    wait_for("the restart's login at the stand-in", || async {
+        (standin.logins() > logins).then_some(())
+    })
+    .await;
 
     // The phone unlinks the device: disconnected, no phone, keys gone, and lastError says why.
     standin.remove_device();
