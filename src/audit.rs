@@ -97,14 +97,13 @@ pub async fn record(
     if !refused && request.method() == Method::GET {
         return Ok(res);
     }
+    let pattern = request.match_pattern();
     // Validation reports a bad key in its body; it is not a refused request.
-    let refused = refused && request.match_pattern().as_deref() != Some("/api/auth/validate");
+    let refused = refused && pattern.as_deref() != Some("/api/auth/validate");
     let action = if refused {
         Some("auth.failed")
     } else {
-        request
-            .match_pattern()
-            .and_then(|p| action_of(request.method(), &p))
+        pattern.and_then(|p| action_of(request.method(), &p))
     };
     let (Some(action), Some(state)) = (action, request.app_data::<web::Data<AppState>>()) else {
         return Ok(res);

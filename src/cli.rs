@@ -19,8 +19,9 @@ pub async fn keys_create(
 ) -> Result<(), String> {
     let store = open(settings)?;
     let auth = AuthService::new(store.clone(), settings.auth.pepper.clone());
-    if name.trim().is_empty() || name.chars().count() > 100 {
-        return Err("--name must be 1 to 100 characters".into());
+    let (min, max) = crate::auth::KEY_NAME_CHARS;
+    if !(min..=max).contains(&name.chars().count()) {
+        return Err(format!("--name must be {min} to {max} characters"));
     }
     for id in &sessions {
         if uuid::Uuid::parse_str(id).is_err() {
@@ -92,12 +93,8 @@ pub async fn keys_revoke(settings: &Settings, which: &str) -> Result<(), String>
         _ => return Err(format!("{which:?} names several keys; give the id")),
     };
     let id = row.id.clone();
-    let changes = store::models::ApiKeyChanges {
-        is_active: Some(false),
-        updated_at: Some(time::now_micros()),
-        ..Default::default()
-    };
     let now = time::now_micros();
+    let changes = store::models::ApiKeyChanges::revoke(now);
     store
         .write(move |c| store::api_keys::update_api_key(c, &id, &changes, now))
         .await

@@ -30,22 +30,16 @@ pub fn init(level: &str, format: &str) {
     } else {
         builder.format(|buf, record| {
             let time = buf.timestamp_millis();
-            match request_id::current() {
-                Some(id) => writeln!(
-                    buf,
-                    "[{time} {} {} req={id}] {}",
-                    record.level(),
-                    record.target(),
-                    record.args()
-                ),
-                None => writeln!(
-                    buf,
-                    "[{time} {} {}] {}",
-                    record.level(),
-                    record.target(),
-                    record.args()
-                ),
-            }
+            let request = request_id::current()
+                .map(|id| format!(" req={id}"))
+                .unwrap_or_default();
+            writeln!(
+                buf,
+                "[{time} {} {}{request}] {}",
+                record.level(),
+                record.target(),
+                record.args()
+            )
         });
     }
     // A second init (tests start many servers in one process) keeps the first logger.

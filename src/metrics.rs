@@ -17,6 +17,7 @@ use prometheus::{
 };
 
 use crate::events::bus::{Deliver, EventBus, Subscribe};
+use crate::sessions::SessionStatus;
 
 /// Latency buckets (seconds): a cached read takes well under a millisecond, a media send seconds.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -139,14 +140,10 @@ impl Metrics {
         if let Some(rss) = resident_memory_bytes() {
             self.resident_memory.set(rss);
         }
-        // Statuses no session has any more must read 0, not keep their last count.
-        self.sessions.reset();
-        for status in crate::sessions::SessionStatus::ALL {
-            self.sessions.with_label_values(&[status.as_str()]).set(0);
-        }
+        // Every status is set, so one no session has any more reads 0, not its last count.
         let mut total = 0;
-        for (status, n) in sessions_by_status {
-            self.sessions.with_label_values(&[status.as_str()]).set(*n);
+        for (status, n) in SessionStatus::count_each(sessions_by_status) {
+            self.sessions.with_label_values(&[status.as_str()]).set(n);
             total += n;
         }
         self.sessions_total.set(total);

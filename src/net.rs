@@ -13,7 +13,7 @@ pub fn client_ip(
     trusted: &[IpNet],
 ) -> Option<IpAddr> {
     let peer = canonical(peer?.ip());
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    let is_trusted = |ip: &IpAddr| is_trusted(*ip, trusted);
     if !is_trusted(&peer) {
         return Some(peer);
     }
@@ -31,6 +31,11 @@ pub fn client_ip(
         .or(hops.first())
         .copied()
         .or(Some(peer))
+}
+
+/// Whether `ip` (canonical, see [`canonical`]) is one of the trusted proxies.
+pub fn is_trusted(ip: IpAddr, trusted: &[IpNet]) -> bool {
+    trusted.iter().any(|n| n.contains(&ip))
 }
 
 /// IPv4-mapped IPv6 (`::ffff:1.2.3.4`) as plain IPv4, so allow lists written in IPv4 match.

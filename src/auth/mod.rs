@@ -95,6 +95,9 @@ pub struct AuthService {
     changes: Arc<watch::Sender<u64>>,
 }
 
+/// A key's name, in characters: the same rule for the API and the command line.
+pub const KEY_NAME_CHARS: (usize, usize) = (3, 100);
+
 /// What a new key is: everything but its secret.
 #[derive(Debug, Clone)]
 pub struct NewKey {

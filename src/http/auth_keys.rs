@@ -42,7 +42,8 @@ struct KeyFields {
 
 impl KeyFields {
     fn read(f: &mut Fields, name_required: bool) -> Self {
-        let name = f.string("name", name_required, 3, 100);
+        let (min, max) = auth::KEY_NAME_CHARS;
+        let name = f.string("name", name_required, min, max);
         let role = f.one_of("role", &["admin", "operator", "viewer"]);
         let allowed_ips = f.string_array("allowedIps", 100, check_ip);
         let allowed_sessions = f.string_array("allowedSessions", 1000, check_uuid);
@@ -189,12 +190,7 @@ pub async fn revoke_key(
     state: web::Data<AppState>,
     _: Body<NoFields>,
 ) -> ApiResult<HttpResponse> {
-    let changes = ApiKeyChanges {
-        is_active: Some(false),
-        updated_at: Some(time::now_micros()),
-        ..Default::default()
-    };
-    let row = change_key(&state, id, changes).await?;
+    let row = change_key(&state, id, ApiKeyChanges::revoke(time::now_micros())).await?;
     log::info!("API key {} revoked", row.id);
     Ok(HttpResponse::Ok().json(key_view(&row)))
 }

@@ -14,9 +14,10 @@ use crate::audit;
 use crate::auth::guard::{Admin, Authed};
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::CONTENT_TYPE;
+use crate::sessions::SessionStatus;
 use crate::state::AppState;
+use crate::store;
 use crate::store::audit::{AuditFilter, AuditRow};
-use crate::store::{self};
 use crate::time;
 
 /// `GET /api/metrics`: its own bearer token (`METRICS_TOKEN`), no API key; 404 while unset.
@@ -131,15 +132,9 @@ pub async fn overview(
             ))
         })
         .await?;
-    let by_status: BTreeMap<&str, i64> = crate::sessions::SessionStatus::ALL
-        .iter()
-        .map(|s| {
-            let n = sessions
-                .iter()
-                .find(|(name, _)| name == s.as_str())
-                .map_or(0, |(_, n)| *n);
-            (s.as_str(), n)
-        })
+    let by_status: BTreeMap<&str, i64> = SessionStatus::count_each(&sessions)
+        .into_iter()
+        .map(|(status, n)| (status.as_str(), n))
         .collect();
     let direction = |d: &str| {
         o.messages_by_direction

@@ -9,6 +9,7 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::web;
 
+use crate::net;
 use crate::state::AppState;
 
 /// API answers are data, never a page: nothing in them may load or run.
@@ -52,8 +53,7 @@ fn came_over_tls(req: &ServiceRequest) -> bool {
             .app_data::<web::Data<AppState>>()
             .zip(req.peer_addr())
             .is_some_and(|(state, peer)| {
-                let ip = crate::net::canonical(peer.ip());
-                state.trusted_proxies.iter().any(|n| n.contains(&ip))
+                net::is_trusted(net::canonical(peer.ip()), &state.trusted_proxies)
             })
 }
 

@@ -291,16 +291,13 @@ pub async fn stats_overview(
         .run(move |c| store::sessions::count_sessions_by_status(c, only.as_deref()))
         .await?;
     let mut by_status = Map::new();
-    for st in SessionStatus::ALL {
-        by_status.insert(st.as_str().into(), json!(0));
-    }
     let (mut total, mut active) = (0, 0);
-    for (status, n) in &counts {
+    for (status, n) in SessionStatus::count_each(&counts) {
         total += n;
-        if SessionStatus::parse(status).is_some_and(SessionStatus::is_live) {
+        if status.is_live() {
             active += n;
         }
-        by_status.insert(status.clone(), json!(n));
+        by_status.insert(status.as_str().into(), json!(n));
     }
     Ok(HttpResponse::Ok().json(json!({
         "total": total,

@@ -49,6 +49,19 @@ impl SessionStatus {
         Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
+    /// Every status with its count among `rows` (`(status, count)` as the store groups them),
+    /// 0 where a status has no row.
+    pub fn count_each(rows: &[(String, i64)]) -> [(SessionStatus, i64); 7] {
+        Self::ALL.map(|st| {
+            let n = rows
+                .iter()
+                .filter(|(s, _)| s == st.as_str())
+                .map(|(_, n)| n)
+                .sum();
+            (st, n)
+        })
+    }
+
     pub fn is_live(self) -> bool {
         Self::LIVE.contains(&self)
     }

@@ -99,6 +99,17 @@ pub struct ApiKeyChanges {
     pub updated_at: Option<i64>,
 }
 
+impl ApiKeyChanges {
+    /// What revoking a key changes, at `now` (epoch micros).
+    pub fn revoke(now: i64) -> Self {
+        Self {
+            is_active: Some(false),
+            updated_at: Some(now),
+            ..Self::default()
+        }
+    }
+}
+
 /// A `messages` row.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = messages)]

@@ -94,6 +94,12 @@ async fn a_key_created_on_the_command_line_works_over_http_until_revoked() {
     let (code, _, stderr) = openwa(&db, &["keys", "revoke", "owa_k1_00000000"], &[]);
     assert_eq!(code, Some(1));
     assert!(stderr.contains("no key has the id or prefix"), "{stderr}");
+    let (code, _, stderr) = openwa(&db, &["keys", "create", "--name", "ab"], &[]);
+    assert_eq!(code, Some(1), "the API's name rule: {stderr}");
+    assert!(
+        stderr.contains("--name must be 3 to 100 characters"),
+        "{stderr}"
+    );
     let (code, _, stderr) = openwa(
         &db,
         &["keys", "create", "--name", "x", "--role", "root"],
