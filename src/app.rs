@@ -12,7 +12,7 @@ use actix_web::{web, App, HttpRequest, HttpResponse, ResponseError};
 use crate::auth::guard::resolve_key;
 use crate::error::ApiError;
 use crate::http;
-use crate::http::security;
+use crate::http::{edge, security};
 use crate::rate_limit::Limit;
 use crate::state::AppState;
 use crate::{audit, metrics, request_id};
@@ -35,12 +35,14 @@ pub fn build(
     let cors = Condition::new(!origins.is_empty(), security::cors(origins));
     App::new()
         .app_data(web::PayloadConfig::new(body_limit))
-        // Last wrapped runs first: the request id (so every later log line has it), metrics,
-        // security headers, the error envelope (which also dresses CORS refusals), CORS.
+        // Last wrapped runs first: the request id (so every later log line has it), the
+        // connection edge (connection cap, body deadline, HEAD), metrics, security headers, the
+        // error envelope (which also dresses CORS refusals), CORS.
         .wrap(cors)
         .wrap(ErrorHandlers::new().default_handler(envelope))
         .wrap(from_fn(security::headers))
         .wrap(from_fn(metrics::track_http))
+        .wrap(from_fn(edge::guard))
         .wrap(from_fn(request_id::assign))
         .app_data(state)
         .service(web::scope("/api/health").configure(http::health_routes))

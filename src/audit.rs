@@ -85,6 +85,15 @@ fn severity_of(status: StatusCode) -> &'static str {
 
 /// Middleware (inside the rate limits, outside the key lookup): writes the row of an audited
 /// action or a refused key before the answer leaves, so a client that reads the log next sees it.
+/// What the caller put in a path, made storable on every backend: PostgreSQL refuses NUL in text,
+/// and a refused request's row must be written whatever its path held.
+fn storable(raw: &str) -> String {
+    raw.chars()
+        .take(128.max(raw.len().min(512)))
+        .map(|c| if c == '\0' { '\u{fffd}' } else { c })
+        .collect()
+}
+
 pub async fn record(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -112,7 +121,7 @@ pub async fn record(
     let session_id = request
         .match_info()
         .get("session_id")
-        .map(String::from)
+        .map(storable)
         .or_else(|| {
             res.response()
                 .extensions()
@@ -134,7 +143,7 @@ pub async fn record(
         ip_address: state.client_ip(request).map(|ip| ip.to_string()),
         method: request.method().to_string(),
         // The path only: a query string is the caller's and may hold anything.
-        path: request.path().chars().take(512).collect(),
+        path: storable(&request.path().chars().take(512).collect::<String>()),
         status_code: i32::from(status.as_u16()),
     };
     if let Err(e) = state

@@ -37,6 +37,16 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
     ("DATA_DIR", "server.data_dir", Kind::Str),
     ("BODY_SIZE_LIMIT", "server.body_size_limit", Kind::Str),
     ("SHUTDOWN_DELAY_MS", "server.shutdown_delay_ms", Kind::Int),
+    (
+        "BODY_READ_TIMEOUT_MS",
+        "server.body_read_timeout_ms",
+        Kind::Int,
+    ),
+    (
+        "MAX_CONNECTIONS_PER_IP",
+        "server.max_connections_per_ip",
+        Kind::Int,
+    ),
     ("TRUSTED_PROXIES", "server.trusted_proxies", Kind::List),
     ("LOG_LEVEL", "server.log_level", Kind::Str),
     ("DASHBOARD_ENABLED", "server.dashboard_enabled", Kind::Bool),
@@ -72,6 +82,7 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
     ("RATE_LIMIT_LONG_LIMIT", "rate_limit.long_limit", Kind::Int),
     ("ENGINE_TYPE", "sessions.engine_type", Kind::Str),
     ("AUTO_START_SESSIONS", "sessions.auto_start", Kind::Bool),
+    ("RESEND_TIMEOUT_MS", "sessions.resend_timeout_ms", Kind::Int),
     (
         "ENGINE_CONNECT_TIMEOUT_MS",
         "engine.connect_timeout_ms",
@@ -138,6 +149,10 @@ pub struct ServerSettings {
     pub data_dir: PathBuf,
     pub body_size_limit: String,
     pub shutdown_delay_ms: u64,
+    /// How long a request's body may take to arrive, from its first read.
+    pub body_read_timeout_ms: u64,
+    /// Open connections one client IP may hold at once.
+    pub max_connections_per_ip: usize,
     pub trusted_proxies: Vec<String>,
     pub workers: usize,
     pub log_level: String,
@@ -184,6 +199,9 @@ pub struct RateLimitSettings {
 pub struct SessionSettings {
     pub engine_type: String,
     pub auto_start: bool,
+    /// After a restart, how long a send the crash interrupted waits for its session to be ready
+    /// before it is marked failed.
+    pub resend_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -466,6 +484,15 @@ impl Settings {
             if limit == 0 {
                 return fail(&format!("{key}_limit"), "a request count, at least 1");
             }
+        }
+        if self.server.body_read_timeout_ms < 100 {
+            return fail("server.body_read_timeout_ms", "milliseconds, at least 100");
+        }
+        if self.server.max_connections_per_ip == 0 {
+            return fail("server.max_connections_per_ip", "a count, at least 1");
+        }
+        if self.sessions.resend_timeout_ms < 100 {
+            return fail("sessions.resend_timeout_ms", "milliseconds, at least 100");
         }
         if self.engine.connect_timeout_ms < 1000 {
             return fail("engine.connect_timeout_ms", "milliseconds, at least 1000");

@@ -117,6 +117,9 @@ impl From<AuthError> for ApiError {
                 StatusCode::FORBIDDEN,
                 format!("Insufficient permissions. Required: {role}"),
             ),
+            AuthError::Scoped | AuthError::BeyondScope(_) => {
+                Self::new(StatusCode::FORBIDDEN, e.to_string())
+            }
             AuthError::Store(e) => e.into(),
             other => Self::unauthorized(other.to_string()),
         }

@@ -23,6 +23,7 @@ pub mod auth;
 pub mod bulk;
 pub mod cli;
 pub mod config;
+pub mod data_dir;
 pub mod engine;
 pub mod error;
 pub mod events;

@@ -125,7 +125,7 @@ impl MediaLoader {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
             .map(|v| v.trim().to_ascii_lowercase())
-            .filter(|v| !v.is_empty() && v != "application/octet-stream");
+            .filter(|v| crate::engine::is_media_type(v) && v != "application/octet-stream");
         let capacity = response.content_length().unwrap_or(64 * 1024) as usize;
         let mut data = Vec::with_capacity(capacity);
         while let Some(chunk) = response

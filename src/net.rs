@@ -38,6 +38,20 @@ pub fn is_trusted(ip: IpAddr, trusted: &[IpNet]) -> bool {
     trusted.iter().any(|n| n.contains(&ip))
 }
 
+/// The unit one client holds, for budgets kept per client (rate limits, open connections): an
+/// IPv4 address, or an IPv6 /64, since a single IPv6 client holds a whole /64 and per-address keys
+/// would let it multiply its budget (and the budget's memory) at will.
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match canonical(ip) {
+        IpAddr::V6(v6) => {
+            let mut segments = v6.segments();
+            segments[4..].fill(0);
+            IpAddr::V6(segments.into())
+        }
+        v4 => v4,
+    }
+}
+
 /// IPv4-mapped IPv6 (`::ffff:1.2.3.4`) as plain IPv4, so allow lists written in IPv4 match.
 pub fn canonical(ip: IpAddr) -> IpAddr {
     match ip {

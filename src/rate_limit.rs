@@ -36,7 +36,7 @@ impl KeyExtractor for ClientIpKey {
             .and_then(|v| v.to_str().ok());
         let ip = net::client_ip(req.peer_addr(), xff, &self.trusted)
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        Ok(limit_key(ip))
+        Ok(crate::net::client_key(ip))
     }
 
     fn exceed_rate_limit_response(
@@ -55,19 +55,6 @@ impl KeyExtractor for ClientIpKey {
         response
             .insert_header(("retry-after", secs.max(1).to_string()))
             .json(body)
-    }
-}
-
-/// One budget per IPv4 address, and per IPv6 /64: a single IPv6 client holds a whole /64, so
-/// per-address keys would let it multiply its budget (and the limiter's memory) at will.
-fn limit_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => {
-            let mut segments = v6.segments();
-            segments[4..].fill(0);
-            IpAddr::V6(segments.into())
-        }
-        v4 => v4,
     }
 }
 
@@ -112,9 +99,9 @@ mod tests {
         let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
         let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
         let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert_eq!(limit_key(a), limit_key(b));
-        assert_ne!(limit_key(a), limit_key(other));
+        assert_eq!(crate::net::client_key(a), crate::net::client_key(b));
+        assert_ne!(crate::net::client_key(a), crate::net::client_key(other));
         let v4: IpAddr = "192.0.2.7".parse().unwrap();
-        assert_eq!(limit_key(v4), v4);
+        assert_eq!(crate::net::client_key(v4), v4);
     }
 }

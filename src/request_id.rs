@@ -66,8 +66,10 @@ pub async fn assign(
             .app_data::<web::Data<AppState>>()
             .and_then(|s| s.client_ip(seen))
             .map_or_else(|| "-".to_string(), |ip| ip.to_string());
-        // The path only: a query string is the caller's and may hold a secret.
-        let path = seen.path();
+        // The path only: a query string is the caller's and may hold a secret. A key pasted into
+        // the path is masked.
+        let presented = crate::auth::guard::presented_key(seen);
+        let path = crate::auth::keys::mask_keys(seen.path(), presented.as_deref());
         CURRENT.sync_scope(id.clone(), || {
             log::log!(
                 level,

@@ -21,6 +21,7 @@ use crate::metrics::{MessageCounter, Metrics};
 use crate::sessions::actor::SessionDeps;
 use crate::sessions::directory::SessionDirectory;
 use crate::sessions::manager::{Restore, ShutdownAll};
+use crate::sessions::resend::Resend;
 use crate::sessions::{SessionManager, SessionStatus, SessionsHandle};
 use crate::state::AppState;
 use crate::store::{self, Store};
@@ -42,6 +43,8 @@ pub enum StartError {
     Media(String),
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+    #[error("data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
 }
@@ -89,6 +92,26 @@ impl Server {
         let body_limit = settings.body_limit()?;
         let trusted = Arc::new(settings.trusted_proxies()?);
         let target = settings.database_target();
+        // An absolute SQLite path may lie outside the data directory: it is kept private too.
+        let sqlite_files: Vec<std::path::PathBuf> = match &target {
+            crate::config::DatabaseTarget::Sqlite(path) => ["", "-wal", "-shm"]
+                .iter()
+                .map(|suffix| {
+                    let mut name = path.clone().into_os_string();
+                    name.push(suffix);
+                    name.into()
+                })
+                .collect(),
+            crate::config::DatabaseTarget::Postgres(_) => Vec::new(),
+        };
+        let data_dir = settings.server.data_dir.clone();
+        tokio::task::spawn_blocking(move || {
+            let extra: Vec<&std::path::Path> = sqlite_files.iter().map(|p| p.as_path()).collect();
+            crate::data_dir::secure(&data_dir, &extra)
+        })
+        .await
+        .map_err(|e| store::StoreError::Join(e.to_string()))?
+        .map_err(|e| StartError::DataDir(settings.server.data_dir.display().to_string(), e))?;
         log::info!("database: {target:?}");
         let pool_size = settings.database.pool_size;
         let store = tokio::task::spawn_blocking(move || Store::open(target, pool_size))
@@ -121,6 +144,8 @@ impl Server {
             media_max_bytes: settings.media.download_max_bytes,
         };
         let manager = SessionManager::new(deps).start();
+        // Everything stored before this instant was written by an earlier run.
+        let boot = crate::time::now_micros();
         restore_sessions(&store, &manager, settings.sessions.auto_start).await?;
 
         let addr = format!("{}:{}", settings.server.host, settings.server.port);
@@ -139,6 +164,14 @@ impl Server {
             MediaLoader::new(&settings.media, &settings.webhooks).map_err(StartError::Media)?;
         // After the sessions are restored, so resumed batches find their sessions.
         let bulk = BulkRunner::new(store.clone(), sessions.clone(), media.clone()).start();
+        Resend {
+            store: store.clone(),
+            sessions: sessions.clone(),
+            bus: bus.clone(),
+            webhooks: webhooks.clone(),
+            timeout: Duration::from_millis(settings.sessions.resend_timeout_ms),
+        }
+        .start(boot);
         let state = AppState {
             settings: settings.clone(),
             store,
@@ -152,10 +185,15 @@ impl Server {
             trusted_proxies: trusted.clone(),
             draining: draining.clone(),
         };
-        let limits = rate_limit::limits(&settings.rate_limit, trusted)?;
+        let limits = rate_limit::limits(&settings.rate_limit, trusted.clone())?;
         let data = web::Data::new(state.clone());
         let delay = Duration::from_millis(settings.server.shutdown_delay_ms);
-        let mut http = HttpServer::new(move || app::build(data.clone(), &limits, body_limit));
+        let connections = crate::http::edge::ConnectionLimits::new(
+            settings.server.max_connections_per_ip,
+            trusted.clone(),
+        );
+        let mut http = HttpServer::new(move || app::build(data.clone(), &limits, body_limit))
+            .on_connect(move |conn, data| connections.on_connect(conn, data));
         if settings.server.workers > 0 {
             http = http.workers(settings.server.workers);
         }

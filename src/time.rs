@@ -25,6 +25,9 @@ pub fn iso_now() -> String {
     iso(now_micros())
 }
 
+/// 9999-12-31T23:59:59.999999Z: the last instant ISO-8601's four-digit years can write.
+pub const LATEST_MICROS: i64 = 253_402_300_799_999_999;
+
 /// Parses an ISO-8601 / RFC 3339 date-time into epoch microseconds.
 pub fn parse_iso(s: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(s)

@@ -36,6 +36,15 @@ impl AuthContext {
     pub fn session_filter(&self) -> Option<Vec<String>> {
         self.allowed_sessions.clone()
     }
+
+    /// Whether a key scoped to `sessions` (empty: unscoped) grants no more than this caller holds:
+    /// an unscoped caller may grant anything, a scoped one only a non-empty subset of its own.
+    pub fn covers(&self, sessions: &[String]) -> bool {
+        match &self.allowed_sessions {
+            None => true,
+            Some(own) => !sessions.is_empty() && sessions.iter().all(|s| own.contains(s)),
+        }
+    }
 }
 
 /// The outcome of the key lookup, left in the request's extensions for [`Authed`].
@@ -54,13 +63,17 @@ pub fn presented_key(req: &HttpRequest) -> Option<String> {
         return Some(key.to_string());
     }
     header("authorization")
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(bearer_token)
         .map(str::trim)
         .filter(|k| !k.is_empty())
         .map(String::from)
+}
+
+/// The credentials of an `Authorization: Bearer <token>` value; the scheme is case-insensitive
+/// (RFC 9110 §11.1).
+pub fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token)
 }
 
 /// Middleware: authenticates the presented key (if any) before routing reaches a handler.
@@ -75,7 +88,11 @@ pub async fn resolve_key(
                 let ip = state.client_ip(req.request());
                 state.auth.authenticate(&key, ip).await.map_err(|e| {
                     if !matches!(e, AuthError::Store(_)) {
-                        log::debug!("auth refused for {} {}: {e}", req.method(), req.path());
+                        log::debug!(
+                            "auth refused for {} {}: {e}",
+                            req.method(),
+                            super::keys::mask_keys(req.path(), Some(&key))
+                        );
                     }
                     ApiError::from(e)
                 })
@@ -96,6 +113,9 @@ pub fn resolved(req: &HttpRequest) -> Option<Result<AuthContext, ApiError>> {
 /// A route's minimum role, as a type: `Authed<Operator>`.
 pub trait MinRole {
     const ROLE: Role;
+    /// The route is about the whole daemon (settings, global stats, the audit log): a key scoped
+    /// to some sessions may not use it, whatever its role.
+    const UNSCOPED: bool = false;
 }
 /// Reads.
 pub struct Viewer;
@@ -111,6 +131,12 @@ impl MinRole for Operator {
 }
 impl MinRole for Admin {
     const ROLE: Role = Role::Admin;
+}
+/// An admin key not limited to sessions.
+pub struct GlobalAdmin;
+impl MinRole for GlobalAdmin {
+    const ROLE: Role = Role::Admin;
+    const UNSCOPED: bool = true;
 }
 
 /// An authenticated caller with at least role `R`, allowed on the route's `{session_id}` if any.
@@ -145,6 +171,9 @@ fn check<R: MinRole>(req: &HttpRequest) -> Result<AuthContext, ApiError> {
     }
     if ctx.role < R::ROLE {
         return Err(AuthError::Forbidden(R::ROLE).into());
+    }
+    if R::UNSCOPED && ctx.allowed_sessions.is_some() {
+        return Err(AuthError::Scoped.into());
     }
     Ok(ctx)
 }

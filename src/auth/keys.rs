@@ -45,9 +45,58 @@ pub fn mask(key: &str) -> String {
     format!("{}…", key_prefix(key))
 }
 
+/// `text` (a request path, say) with every API key in it masked: anything shaped like a key this
+/// daemon makes, and the caller's own key whatever its shape (a master key can be any string).
+pub fn mask_keys<'a>(text: &'a str, presented: Option<&str>) -> std::borrow::Cow<'a, str> {
+    let own = presented.filter(|k| k.len() >= 8 && text.contains(*k));
+    if !text.contains(KEY_PREFIX) && own.is_none() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = match own {
+        Some(key) if key.starts_with(KEY_PREFIX) => text.replace(key, &mask(key)),
+        // A key of another shape has no public prefix to show.
+        Some(key) => text.replace(key, "***"),
+        None => text.to_string(),
+    };
+    let mut from = 0;
+    while let Some(at) = out[from..].find(KEY_PREFIX).map(|i| i + from) {
+        let body = at + KEY_PREFIX.len();
+        let hex = out[body..]
+            .bytes()
+            .take_while(u8::is_ascii_hexdigit)
+            .count();
+        if hex > 5 {
+            let masked = mask(&out[at..body + hex]);
+            out.replace_range(at..body + hex, &masked);
+            from = at + masked.len();
+        } else {
+            from = body;
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_in_paths_are_masked() {
+        let key = generate_key();
+        let path = format!("/api/sessions/{key}/messages");
+        let masked = mask_keys(&path, None);
+        assert!(!masked.contains(&key), "{masked}");
+        assert!(masked.starts_with(&format!("/api/sessions/{}…", &key[..12])));
+        assert!(masked.ends_with("/messages"));
+        assert_eq!(
+            mask_keys("/api/sessions/x/mysecretvalue", Some("mysecretvalue")),
+            "/api/sessions/x/***"
+        );
+        assert_eq!(
+            mask_keys("/api/sessions", Some("owa_k1_ab")),
+            "/api/sessions"
+        );
+    }
 
     #[test]
     fn generated_keys_have_the_documented_shape() {

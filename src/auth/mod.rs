@@ -21,7 +21,7 @@ use crate::store::models::ApiKeyRow;
 use crate::store::{self, Store, StoreError};
 use crate::time;
 
-pub use guard::{Admin, AuthContext, Authed, Operator, Viewer};
+pub use guard::{Admin, AuthContext, Authed, GlobalAdmin, Operator, Viewer};
 
 /// Roles rank `viewer` < `operator` < `admin`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -73,6 +73,12 @@ pub enum AuthError {
     SessionNotAllowed,
     #[error("Insufficient permissions. Required: {0}")]
     Forbidden(Role),
+    /// A session-scoped key on a route about the whole daemon.
+    #[error("API key is limited to sessions; this route needs an unscoped key")]
+    Scoped,
+    /// A session-scoped key granting more than it holds.
+    #[error("{0}")]
+    BeyondScope(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

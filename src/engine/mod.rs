@@ -15,7 +15,9 @@ use actix::prelude::*;
 use futures_util::future::LocalBoxFuture;
 
 use crate::config::{ConfigError, SandboxSettings, Settings};
-pub use outgoing::{Content, MediaKind, MessageRef, Outgoing, OutgoingMedia};
+pub use outgoing::{
+    is_media_type, Content, MediaKind, MessageRef, Outgoing, OutgoingMedia, MEDIA_TYPE_RULE,
+};
 use runtime::EngineRuntime;
 use whatsapp::WhatsAppConfig;
 

@@ -55,6 +55,9 @@ impl MediaKind {
 
     /// Whether `mimetype` fits this kind; the refusal says what would.
     pub fn check_mimetype(self, mimetype: &str) -> Result<(), String> {
+        if !is_media_type(mimetype) {
+            return Err(MEDIA_TYPE_RULE.into());
+        }
         let essence = mimetype
             .split(';')
             .next()
@@ -85,6 +88,29 @@ impl MediaKind {
             Self::Document => format!("mimetype must look like type/subtype, not {essence}"),
         })
     }
+}
+
+/// What [`is_media_type`] asks for, as a refusal.
+pub const MEDIA_TYPE_RULE: &str =
+    "mimetype must be a media type such as image/png or audio/ogg; codecs=opus (printable ASCII)";
+
+/// Whether `s` is a media type that can be stored and served back as a `Content-Type`:
+/// `type/subtype` of RFC 6838 tokens, optional `; parameters`, printable ASCII only. Control
+/// characters (a header injection, or a value PostgreSQL cannot store) never pass.
+pub fn is_media_type(s: &str) -> bool {
+    let token = |t: &str| {
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    let essence = s.split(';').next().unwrap_or_default().trim();
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    s.len() <= 255
+        && token(kind)
+        && token(subtype)
+        && s.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
 }
 
 /// A media file to upload and send.

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::extract::{Body, KeyPath, NoFields};
 use super::validate::{Fields, FromFields};
-use crate::auth::{self, key_view, Admin, Authed, NewKey, Role};
+use crate::auth::{self, key_view, Admin, AuthContext, AuthError, Authed, NewKey, Role};
 use crate::config::parse_ip_or_cidr;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -46,12 +46,19 @@ impl KeyFields {
         let name = f.string("name", name_required, min, max);
         let role = f.one_of("role", &["admin", "operator", "viewer"]);
         let allowed_ips = f.string_array("allowedIps", 100, check_ip);
-        let allowed_sessions = f.string_array("allowedSessions", 1000, check_uuid);
+        // Session ids are compared as stored, and stored as the API prints them: lower case.
+        let allowed_sessions = f
+            .string_array("allowedSessions", 1000, check_uuid)
+            .map(|ids| ids.into_iter().map(|id| id.to_ascii_lowercase()).collect());
         let expires_at = match f.take_nullable("expiresAt") {
             None => None,
             Some(None) => Some(None),
             Some(Some(Value::String(s))) if s.is_empty() => Some(None),
             Some(Some(Value::String(s))) => match time::parse_iso(&s) {
+                Some(t) if t > time::LATEST_MICROS => {
+                    f.error("expiresAt must be a date before the year 10000");
+                    None
+                }
                 Some(t) if t > time::now_micros() => Some(Some(t)),
                 Some(_) => {
                     f.error("expiresAt must be in the future");
@@ -96,34 +103,83 @@ impl FromFields for UpdateKey {
     }
 }
 
-/// `GET /api/auth/api-keys`
-pub async fn list_keys(_: Authed<Admin>, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let rows = state.store.run(store::api_keys::list_api_keys).await?;
-    Ok(HttpResponse::Ok().json(rows.iter().map(key_view).collect::<Vec<_>>()))
+/// Whether the caller may see and manage this key: a session-scoped caller only sees keys scoped
+/// within its own sessions.
+fn within_scope(caller: &AuthContext, row: &ApiKeyRow) -> bool {
+    caller.covers(&auth::parse_list(row.allowed_sessions.as_deref()))
 }
 
-/// `GET /api/auth/api-keys/:id`
-pub async fn get_key(
-    _: Authed<Admin>,
-    KeyPath(id): KeyPath,
-    state: web::Data<AppState>,
-) -> ApiResult<HttpResponse> {
-    let lookup = id.clone();
+fn key_not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("API key with id '{id}' not found"))
+}
+
+/// A scoped caller grants no session it does not hold, and no role above its own.
+fn check_grant(
+    caller: &AuthContext,
+    sessions: Option<&[String]>,
+    role: Option<&str>,
+) -> Result<(), AuthError> {
+    if let Some(sessions) = sessions {
+        if !caller.covers(sessions) {
+            return Err(AuthError::BeyondScope(
+                "A session-scoped key can only create or change keys limited to its own sessions \
+                 (allowedSessions must be a non-empty subset of this key's)"
+                    .into(),
+            ));
+        }
+    }
+    if role.and_then(Role::parse).is_some_and(|r| r > caller.role) {
+        return Err(AuthError::BeyondScope(format!(
+            "A key can only grant its own role ({}) or a lower one",
+            caller.role
+        )));
+    }
+    Ok(())
+}
+
+/// The key `id`, if the caller may manage it (otherwise it does not exist for them).
+async fn scoped_key(state: &AppState, caller: &AuthContext, id: &str) -> ApiResult<ApiKeyRow> {
+    let lookup = id.to_string();
     let row = state
         .store
         .run(move |c| store::api_keys::find_api_key(c, &lookup))
         .await?;
-    let row =
-        row.ok_or_else(|| ApiError::not_found(format!("API key with id '{id}' not found")))?;
+    row.filter(|r| within_scope(caller, r))
+        .ok_or_else(|| key_not_found(id))
+}
+
+/// `GET /api/auth/api-keys`
+pub async fn list_keys(auth: Authed<Admin>, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let rows = state.store.run(store::api_keys::list_api_keys).await?;
+    Ok(HttpResponse::Ok().json(
+        rows.iter()
+            .filter(|r| within_scope(&auth.ctx, r))
+            .map(key_view)
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// `GET /api/auth/api-keys/:id`
+pub async fn get_key(
+    auth: Authed<Admin>,
+    KeyPath(id): KeyPath,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let row = scoped_key(&state, &auth.ctx, &id).await?;
     Ok(HttpResponse::Ok().json(key_view(&row)))
 }
 
 /// `POST /api/auth/api-keys`: the only answer that ever shows the key.
 pub async fn create_key(
-    _: Authed<Admin>,
+    auth: Authed<Admin>,
     state: web::Data<AppState>,
     Body(CreateKey(k)): Body<CreateKey>,
 ) -> ApiResult<HttpResponse> {
+    check_grant(
+        &auth.ctx,
+        Some(k.allowed_sessions.as_deref().unwrap_or_default()),
+        Some(k.role.as_deref().unwrap_or("operator")),
+    )?;
     let (secret, row) = state.auth.mint(
         NewKey {
             name: k.name.unwrap_or_default(),
@@ -165,11 +221,13 @@ async fn change_key(
 
 /// `PUT /api/auth/api-keys/:id`
 pub async fn update_key(
-    _: Authed<Admin>,
+    auth: Authed<Admin>,
     KeyPath(id): KeyPath,
     state: web::Data<AppState>,
     Body(UpdateKey(k)): Body<UpdateKey>,
 ) -> ApiResult<HttpResponse> {
+    scoped_key(&state, &auth.ctx, &id).await?;
+    check_grant(&auth.ctx, k.allowed_sessions.as_deref(), k.role.as_deref())?;
     let changes = ApiKeyChanges {
         name: k.name,
         role: k.role,
@@ -185,11 +243,12 @@ pub async fn update_key(
 
 /// `POST /api/auth/api-keys/:id/revoke`
 pub async fn revoke_key(
-    _: Authed<Admin>,
+    auth: Authed<Admin>,
     KeyPath(id): KeyPath,
     state: web::Data<AppState>,
     _: Body<NoFields>,
 ) -> ApiResult<HttpResponse> {
+    scoped_key(&state, &auth.ctx, &id).await?;
     let row = change_key(&state, id, ApiKeyChanges::revoke(time::now_micros())).await?;
     log::info!("API key {} revoked", row.id);
     Ok(HttpResponse::Ok().json(key_view(&row)))
@@ -197,10 +256,11 @@ pub async fn revoke_key(
 
 /// `DELETE /api/auth/api-keys/:id`
 pub async fn delete_key(
-    _: Authed<Admin>,
+    auth: Authed<Admin>,
     KeyPath(id): KeyPath,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
+    scoped_key(&state, &auth.ctx, &id).await?;
     let now = time::now_micros();
     let target = id.clone();
     state

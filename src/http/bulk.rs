@@ -18,6 +18,9 @@ use crate::{time, wa};
 
 const DEFAULT_DELAY_MS: i64 = 3000;
 const MAX_DELAY_MS: i64 = 60_000;
+/// The longest text and caption of a message, as send-text and the media routes allow.
+const TEXT_MAX_CHARS: usize = 4096;
+const CAPTION_MAX_CHARS: usize = 1024;
 
 /// One message of a batch, with its variables applied.
 struct BulkMessage {
@@ -34,9 +37,28 @@ pub struct SendBulkBody {
     stop_on_error: bool,
 }
 
-/// Replaces `{{key}}` in `text` from `vars`; a placeholder without a variable is a problem.
-fn apply_variables(text: &str, vars: &Map<String, Value>) -> Result<String, String> {
-    let mut out = String::with_capacity(text.len());
+/// Why a text's variables could not be filled in.
+#[derive(Debug, PartialEq)]
+enum Unfilled {
+    /// A placeholder without a variable.
+    Missing(String),
+    /// The result would be longer than the field allows (in characters).
+    TooLong,
+}
+
+/// Replaces `{{key}}` in `text` from `vars`, giving up as soon as the result passes `max`
+/// characters (a short request must not be able to build a huge text).
+fn apply_variables(text: &str, vars: &Map<String, Value>, max: usize) -> Result<String, Unfilled> {
+    let mut out = String::with_capacity(text.len().min(max * 4));
+    let mut chars = 0usize;
+    let mut push = |out: &mut String, piece: &str| {
+        chars += piece.chars().count();
+        if chars > max {
+            return Err(Unfilled::TooLong);
+        }
+        out.push_str(piece);
+        Ok(())
+    };
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
         let Some(len) = rest[start + 2..].find("}}") else {
@@ -46,13 +68,13 @@ fn apply_variables(text: &str, vars: &Map<String, Value>) -> Result<String, Stri
         let value = match vars.get(key) {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
-            _ => return Err(key.to_string()),
+            _ => return Err(Unfilled::Missing(key.to_string())),
         };
-        out.push_str(&rest[..start]);
-        out.push_str(&value);
+        push(&mut out, &rest[..start])?;
+        push(&mut out, &value)?;
         rest = &rest[start + 2 + len + 2..];
     }
-    out.push_str(rest);
+    push(&mut out, rest)?;
     Ok(out)
 }
 
@@ -89,8 +111,8 @@ fn bulk_message(f: &mut Fields) -> Option<BulkMessage> {
         .unwrap_or_default();
     let media_kind = kind.as_deref().and_then(MediaKind::parse);
     let content = f.object("content", |c| {
-        let text = c.string("text", kind.as_deref() == Some("text"), 1, 4096);
-        let caption = c.string("caption", false, 0, 1024);
+        let text = c.string("text", kind.as_deref() == Some("text"), 1, TEXT_MAX_CHARS);
+        let caption = c.string("caption", false, 0, CAPTION_MAX_CHARS);
         let mut media = None;
         for k in ["image", "video", "audio", "document"] {
             if Some(k) == kind.as_deref() {
@@ -134,16 +156,27 @@ fn bulk_message(f: &mut Fields) -> Option<BulkMessage> {
     let (text, caption, media) = content?;
     let kind = kind?;
     let mut content = Map::new();
-    for (key, value) in [("text", text), ("caption", caption)] {
+    for (key, value, max) in [
+        ("text", text, TEXT_MAX_CHARS),
+        ("caption", caption, CAPTION_MAX_CHARS),
+    ] {
         if let Some(value) = value {
-            match apply_variables(&value, &vars) {
+            match apply_variables(&value, &vars, max) {
                 Ok(v) => {
                     content.insert(key.into(), json!(v));
                 }
-                Err(missing) => {
+                Err(Unfilled::Missing(missing)) => {
                     let name = f.named("variables");
                     f.error(format!(
                         "{name} has no value for {{{{{missing}}}}} used in content.{key}"
+                    ));
+                    return None;
+                }
+                Err(Unfilled::TooLong) => {
+                    let name = f.named(&format!("content.{key}"));
+                    f.error(format!(
+                        "{name} must be shorter than or equal to {max} characters once its \
+                         variables are filled in"
                     ));
                     return None;
                 }

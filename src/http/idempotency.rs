@@ -83,6 +83,11 @@ pub async fn guard(
         Ok(r) => r,
         // Two first requests at once: the loser waits for the winner's answer.
         Err(e) if e.is_unique_violation() => Reservation::InFlight,
+        // No such session: nothing to keep; the handler gives its usual answer.
+        Err(e) if e.is_foreign_key_violation() => {
+            req.set_payload(Payload::from(bytes));
+            return next.call(req).await.map(|r| r.map_into_boxed_body());
+        }
         Err(e) => return Ok(respond(req, ApiError::from(e).error_response())),
     };
     match reserved {

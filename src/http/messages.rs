@@ -11,7 +11,7 @@ use url::Url;
 use super::extract::{Body, Query, SessionPath};
 use super::validate::{Fields, FromFields};
 use crate::auth::{Authed, Operator, Viewer};
-use crate::engine::{Content, MediaKind, Outgoing, OutgoingMedia};
+use crate::engine::{is_media_type, Content, MediaKind, Outgoing, OutgoingMedia};
 use crate::error::{ApiError, ApiResult};
 use crate::media::{MediaError, MediaSource};
 use crate::sessions::messages::{ActOnMessage, ForwardMessage, MessageAction, SendMessage};
@@ -665,8 +665,10 @@ pub async fn get_media(
             ApiError::internal(format!("cannot read {}: {e}", path.display()))
         }
     })?;
+    // Checked where it entered; a row stored before that check is served as opaque bytes.
     let mimetype = media["mimetype"]
         .as_str()
+        .filter(|m| is_media_type(m))
         .unwrap_or("application/octet-stream")
         .to_string();
     let mut response = HttpResponse::Ok();

@@ -4,6 +4,7 @@
 pub mod auth_keys;
 pub mod bulk;
 pub mod dashboard;
+pub mod edge;
 pub mod extract;
 pub mod health;
 pub mod idempotency;

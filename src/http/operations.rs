@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 use super::extract::{NoFields, Query};
 use super::validate::{Fields, FromFields};
 use crate::audit;
-use crate::auth::guard::{Admin, Authed};
+use crate::auth::guard::{bearer_token, Authed, GlobalAdmin};
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::CONTENT_TYPE;
 use crate::sessions::SessionStatus;
@@ -30,7 +30,7 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(bearer_token)
         .unwrap_or_default();
     if !bool::from(presented.as_bytes().ct_eq(token.as_bytes())) {
         return Err(ApiError::unauthorized("Invalid metrics token"));
@@ -92,7 +92,7 @@ fn audit_view(r: &AuditRow) -> Value {
 
 /// `GET /api/audit?action&severity&sessionId&apiKeyId&limit&offset` (admin): newest first.
 pub async fn list_audit(
-    auth: Authed<Admin>,
+    auth: Authed<GlobalAdmin>,
     state: web::Data<AppState>,
     Query(mut q): Query<ListAudit>,
 ) -> ApiResult<HttpResponse> {
@@ -109,7 +109,7 @@ pub async fn list_audit(
 
 /// `GET /api/settings` (admin): the effective settings, secrets masked.
 pub async fn settings(
-    _: Authed<Admin>,
+    _: Authed<GlobalAdmin>,
     state: web::Data<AppState>,
     _q: Query<NoFields>,
 ) -> HttpResponse {
@@ -118,7 +118,7 @@ pub async fn settings(
 
 /// `GET /api/stats/overview` (admin)
 pub async fn overview(
-    _: Authed<Admin>,
+    _: Authed<GlobalAdmin>,
     state: web::Data<AppState>,
     _q: Query<NoFields>,
 ) -> ApiResult<HttpResponse> {
@@ -183,7 +183,7 @@ impl FromFields for StatsPeriod {
 /// `GET /api/stats/messages?period=24h|7d|30d` (admin): messages per hour (24h) or per day, by
 /// direction, oldest bucket first, empty buckets included.
 pub async fn messages(
-    _: Authed<Admin>,
+    _: Authed<GlobalAdmin>,
     state: web::Data<AppState>,
     Query(q): Query<StatsPeriod>,
 ) -> ApiResult<HttpResponse> {

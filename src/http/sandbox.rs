@@ -6,6 +6,7 @@ use super::extract::{Body, SessionPath};
 use super::validate::{Fields, FromFields};
 use crate::auth::{Admin, Authed};
 use crate::engine::sandbox::SandboxCommand;
+use crate::engine::{is_media_type, MEDIA_TYPE_RULE};
 use crate::error::ApiResult;
 use crate::sessions::messages::Sandbox;
 use crate::state::AppState;
@@ -80,7 +81,15 @@ command_body!(IncomingBody, |f| {
                     }
                 }
             });
-            let mimetype = m.string("mimetype", true, 3, 255);
+            let mimetype = m.string("mimetype", true, 3, 255).and_then(|t| {
+                if is_media_type(&t) {
+                    Some(t)
+                } else {
+                    let name = m.named("mimetype");
+                    m.error(MEDIA_TYPE_RULE.replacen("mimetype", &name, 1));
+                    None
+                }
+            });
             let filename = m.string("filename", false, 1, 255);
             Some((data?, mimetype?, filename))
         })

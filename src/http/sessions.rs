@@ -1,13 +1,14 @@
 //! `/api/sessions`: create, list, read, delete, and the lifecycle actions.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
 
 use super::extract::{Body, NoFields, Query, SessionPath};
 use super::validate::{Fields, FromFields};
-use crate::auth::{Authed, Operator, Viewer};
+use crate::auth::{AuthContext, Authed, Operator, Role, Viewer};
 use crate::engine::EngineKind;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::sessions::messages::{
     Delete, GetQr, Logout, RequestPairingCode, Restart, Start, Stop, UpdateConfig,
 };
@@ -76,12 +77,45 @@ impl FromFields for CreateSession {
     }
 }
 
+/// A proxy is dialed by the daemon itself, so one inside the server's own networks would let an
+/// operator reach internal services through the engine: only an admin key may name one.
+async fn check_proxy(state: &AppState, caller: &AuthContext, url: &str) -> ApiResult<()> {
+    if caller.role >= Role::Admin {
+        return Ok(());
+    }
+    // `scheme://[user:pass@]host[:port][/...]`: the host alone, never the credentials.
+    let authority = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    match state.webhooks.guard().check_host(host).await {
+        Ok(()) => Ok(()),
+        Err(why) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "proxyUrl host {why}; only an admin key may set a proxy on a private or \
+                 loopback address"
+            ),
+        )),
+    }
+}
+
 /// `POST /api/sessions`
 pub async fn create_session(
-    _: Authed<Operator>,
+    auth: Authed<Operator>,
     state: web::Data<AppState>,
     Body(b): Body<CreateSession>,
 ) -> ApiResult<HttpResponse> {
+    if let Some(url) = &b.proxy_url {
+        check_proxy(&state, &auth.ctx, url).await?;
+    }
     let now = time::now_micros();
     let engine = b
         .engine

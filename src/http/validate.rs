@@ -16,8 +16,50 @@ pub struct Fields {
     errors: Vec<String>,
 }
 
+/// A NUL character anywhere in a request's strings (values or keys), named by its path as the
+/// validator names fields (`messages.0.content.text`). PostgreSQL cannot store one in text, and no
+/// field of the API has a use for it, so it is refused on every backend alike.
+fn nul_problems(value: &Value, path: &str, out: &mut Vec<String>) {
+    let named = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(s) if s.contains('\0') => out.push(nul_message(path)),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                nul_problems(item, &named(&i.to_string()), out);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                if key.contains('\0') {
+                    out.push(format!(
+                        "property names in {} must not contain NUL (\\u0000) characters",
+                        if path.is_empty() { "the body" } else { path }
+                    ));
+                }
+                nul_problems(item, &named(&key.replace('\0', "")), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn nul_message(name: &str) -> String {
+    format!("{name} must not contain NUL (\\u0000) characters")
+}
+
 impl Fields {
     pub fn from_body(body: Value) -> Result<Self, ApiError> {
+        let mut problems = Vec::new();
+        nul_problems(&body, "", &mut problems);
+        if !problems.is_empty() {
+            return Err(ApiError::validation(problems));
+        }
         match body {
             Value::Object(obj) => Ok(Self {
                 obj,
@@ -30,15 +72,22 @@ impl Fields {
     }
 
     pub fn from_query(pairs: Vec<(String, String)>) -> Self {
+        let mut errors = Vec::new();
         let obj = pairs
             .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
+            .filter_map(|(k, v)| {
+                if k.contains('\0') || v.contains('\0') {
+                    errors.push(nul_message(&k.replace('\0', "")));
+                    return None;
+                }
+                Some((k, Value::String(v)))
+            })
             .collect();
         Self {
             obj,
             path: String::new(),
             coerce: true,
-            errors: Vec::new(),
+            errors,
         }
     }
 

@@ -64,7 +64,7 @@ pub struct UpdateConfig {
 pub struct Delete;
 
 /// Send a message; the row is stored (`pending`) before the engine is called.
-#[derive(Message)]
+#[derive(Message, Clone)]
 #[rtype(result = "Result<SentReply, SessionError>")]
 pub struct SendMessage {
     /// Canonical chat id.

@@ -6,6 +6,7 @@ pub mod directory;
 pub mod error;
 pub mod manager;
 pub mod messages;
+pub mod resend;
 pub mod sending;
 pub mod status;
 

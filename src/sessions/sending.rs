@@ -122,24 +122,28 @@ impl Sender {
         }))
     }
 
-    /// Stores the message as `pending`, hands it to the engine, then marks it `sent` (with its
-    /// `message.sent` event queued in the same transaction) or `failed`.
-    async fn deliver(self, chat_id: String, message: Outgoing) -> Result<SentReply, SessionError> {
-        // A message sent under an id chosen beforehand may have been stored by an attempt that
-        // a crash interrupted: that row is reused, so the history holds it once.
-        let preset = message
-            .wa_id
-            .as_ref()
-            .map(|w| wa::serialize_message_id(true, &chat_id, w));
-        let earlier = match &preset {
-            Some(mid) => {
-                let (sid, mid) = (self.session_id.clone(), mid.clone());
+    /// Stores the message as `pending` under the WhatsApp id it will carry, hands it to the engine,
+    /// then marks it `sent` (with its `message.sent` event queued in the same transaction) or
+    /// `failed`. The id is chosen before the row is written, so a send that a crash interrupts can
+    /// be sent again under it, and the phone shows it once (see [`super::resend`]).
+    async fn deliver(
+        self,
+        chat_id: String,
+        mut message: Outgoing,
+    ) -> Result<SentReply, SessionError> {
+        // A message sent under an id chosen beforehand (a batch, a resend) may have been stored
+        // by an attempt that a crash interrupted: that row is reused, so the history holds it once.
+        let earlier = match &message.wa_id {
+            Some(w) => {
+                let mid = wa::serialize_message_id(true, &chat_id, w);
+                let sid = self.session_id.clone();
                 self.store
                     .run(move |c| store::messages::find_message(c, &sid, &mid))
                     .await?
             }
             None => None,
         };
+        let wa_id = message.wa_id.get_or_insert_with(wa::new_message_id).clone();
         let id = earlier
             .as_ref()
             .map(|row| row.id.clone())
@@ -147,7 +151,7 @@ impl Sender {
         let new = NewMessage {
             id: id.clone(),
             session_id: self.session_id.clone(),
-            wa_message_id: preset,
+            wa_message_id: Some(wa::serialize_message_id(true, &chat_id, &wa_id)),
             chat_id: chat_id.clone(),
             from_jid: self.own.clone(),
             to_jid: chat_id.clone(),
@@ -200,27 +204,19 @@ impl Sender {
                 })
             }
             Err(e) => {
-                let reason = e.0.clone();
-                let mut event = [SessionEvent::new(
-                    "message.failed",
-                    &self.session_id,
-                    json!({ "id": id, "chatId": chat_id, "type": data["type"], "error": reason }),
-                )];
-                let webhooks = self.webhooks.clone();
-                match self
-                    .store
-                    .write(move |c| {
-                        store::messages::mark_message_failed(c, &id, &reason)?;
-                        webhooks.queue_in(c, &mut event)?;
-                        Ok(event)
-                    })
-                    .await
+                let failed = Failed {
+                    session_id: &self.session_id,
+                    row_id: &id,
+                    chat_id: &chat_id,
+                    kind: data["type"].as_str().unwrap_or_default(),
+                    reason: &e.0,
+                };
+                if let Err(store_err) = failed.record(&self.store, &self.webhooks, &self.bus).await
                 {
-                    Ok([event]) => self.bus.do_send(Publish(event)),
-                    Err(store_err) => log::error!(
+                    log::error!(
                         "session {}: cannot mark message failed: {store_err}",
                         self.session_id
-                    ),
+                    );
                 }
                 Err(SessionError::Engine(format!(
                     "Failed to send message: {}",
@@ -349,6 +345,44 @@ impl Sender {
     }
 }
 
+/// An outgoing message that will not reach WhatsApp, and why.
+pub struct Failed<'a> {
+    pub session_id: &'a str,
+    pub row_id: &'a str,
+    pub chat_id: &'a str,
+    pub kind: &'a str,
+    pub reason: &'a str,
+}
+
+impl Failed<'_> {
+    /// Marks the row `failed` with the reason, queues `message.failed` in the same transaction,
+    /// then publishes it.
+    pub async fn record(
+        &self,
+        store: &Store,
+        webhooks: &Webhooks,
+        bus: &Addr<EventBus>,
+    ) -> Result<(), store::StoreError> {
+        let mut event = [SessionEvent::new(
+            "message.failed",
+            self.session_id,
+            json!({ "id": self.row_id, "chatId": self.chat_id, "type": self.kind,
+                    "error": self.reason }),
+        )];
+        let (id, reason) = (self.row_id.to_string(), self.reason.to_string());
+        let webhooks = webhooks.clone();
+        let [event] = store
+            .write(move |c| {
+                store::messages::mark_message_failed(c, &id, &reason)?;
+                webhooks.queue_in(c, &mut event)?;
+                Ok(event)
+            })
+            .await?;
+        bus.do_send(Publish(event));
+        Ok(())
+    }
+}
+
 fn engine(e: crate::engine::EngineError) -> SessionError {
     SessionError::Engine(e.0)
 }
@@ -366,8 +400,9 @@ pub fn message_ref(row: &MessageRow) -> Option<MessageRef> {
     })
 }
 
-/// A stored message's content, rebuilt for a forward; `None` for kinds whose bytes are not kept.
-fn content_of(row: &MessageRow) -> Option<Content> {
+/// A stored message's content, rebuilt for a forward or a resend; `None` for kinds whose bytes
+/// are not kept.
+pub fn content_of(row: &MessageRow) -> Option<Content> {
     let metadata: Value = row
         .metadata
         .as_deref()

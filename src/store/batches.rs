@@ -216,3 +216,25 @@ pub fn finish_batch(
         Ok(changed > 0)
     })
 }
+
+/// The batch messages that were handed to the engine and not confirmed (`sending`), with their
+/// chat, their WhatsApp id and whether their batch is still open (so its runner will send them
+/// again). For the sessions in `session_ids`.
+pub fn unconfirmed_items(
+    conn: &mut DbConnection,
+    session_ids: &[String],
+) -> Result<Vec<(String, String, bool)>, StoreError> {
+    use super::schema::{batch_items as bi, batches as b};
+    let rows: Vec<(String, Option<String>, String)> = bi::table
+        .inner_join(b::table)
+        .filter(b::session_id.eq_any(session_ids))
+        .filter(bi::status.eq("sending"))
+        .select((bi::chat_id, bi::wa_id, b::status))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(chat, wa_id, status)| {
+            wa_id.map(|w| (chat, w, matches!(status.as_str(), "pending" | "processing")))
+        })
+        .collect())
+}

@@ -86,13 +86,14 @@ pub fn next_due_at(conn: &mut DbConnection, now: i64) -> Result<Option<i64>, Sto
 }
 
 /// What became of one attempt.
-pub struct AttemptResult<'a> {
-    pub id: &'a str,
-    pub webhook_id: &'a str,
-    pub status: &'a str,
+#[derive(Debug, Clone)]
+pub struct AttemptResult {
+    pub id: String,
+    pub webhook_id: String,
+    pub status: &'static str,
     pub attempts: i32,
     pub next_attempt_at: i64,
-    pub error: Option<&'a str>,
+    pub error: Option<String>,
     pub status_code: Option<i32>,
     pub now: i64,
     /// Also set the webhook's `last_triggered_at` (the dispatcher does so at most once a second
@@ -100,23 +101,44 @@ pub struct AttemptResult<'a> {
     pub touch_webhook: bool,
 }
 
-/// Records an attempt on its delivery and releases its claim.
-pub fn record_attempt(conn: &mut DbConnection, r: &AttemptResult) -> Result<(), StoreError> {
-    diesel::update(d::table.filter(d::id.eq(r.id)))
-        .set((
-            d::status.eq(r.status),
-            d::claimed.eq(false),
-            d::attempts.eq(r.attempts),
-            d::next_attempt_at.eq(r.next_attempt_at),
-            d::last_error.eq(r.error),
-            d::last_status_code.eq(r.status_code),
-            d::updated_at.eq(r.now),
-        ))
-        .execute(conn)?;
-    if r.touch_webhook {
-        diesel::update(w::table.filter(w::id.eq(r.webhook_id)))
-            .set(w::last_triggered_at.eq(Some(r.now)))
+/// On PostgreSQL, lets the current transaction commit without waiting for its WAL flush. Only
+/// for writes whose loss in a crash of the database server costs a repeated delivery, never a
+/// lost one. SQLite's WAL with `synchronous = NORMAL` already commits this way.
+pub fn commit_without_flush(conn: &mut DbConnection) -> Result<(), StoreError> {
+    if let DbConnection::Postgres(pg) = conn {
+        use diesel::connection::SimpleConnection;
+        pg.batch_execute("SET LOCAL synchronous_commit = off")?;
+    }
+    Ok(())
+}
+
+/// Records attempts on their deliveries and releases their claims, in the caller's transaction.
+///
+/// On PostgreSQL this transaction does not wait for its WAL flush: losing it takes a crash of the
+/// database server itself (a kill of the daemon loses nothing), and what it would lose is only
+/// that these rows were attempted, so they are delivered again, which at-least-once allows.
+pub fn record_attempts(
+    conn: &mut DbConnection,
+    results: &[AttemptResult],
+) -> Result<(), StoreError> {
+    commit_without_flush(conn)?;
+    for r in results {
+        diesel::update(d::table.filter(d::id.eq(&r.id)))
+            .set((
+                d::status.eq(r.status),
+                d::claimed.eq(false),
+                d::attempts.eq(r.attempts),
+                d::next_attempt_at.eq(r.next_attempt_at),
+                d::last_error.eq(r.error.as_deref()),
+                d::last_status_code.eq(r.status_code),
+                d::updated_at.eq(r.now),
+            ))
             .execute(conn)?;
+        if r.touch_webhook {
+            diesel::update(w::table.filter(w::id.eq(&r.webhook_id)))
+                .set(w::last_triggered_at.eq(Some(r.now)))
+                .execute(conn)?;
+        }
     }
     Ok(())
 }

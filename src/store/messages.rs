@@ -57,7 +57,19 @@ pub fn mark_message_failed(
     id: &str,
     reason: &str,
 ) -> Result<(), StoreError> {
-    let metadata = serde_json::json!({ "error": reason }).to_string();
+    // The reason joins what the row already says (mentions, coordinates, a quote), so a failed
+    // message keeps its content.
+    let earlier: Option<Option<String>> = messages::table
+        .filter(messages::id.eq(id))
+        .select(messages::metadata)
+        .first(conn)
+        .optional()?;
+    let mut metadata: serde_json::Map<String, serde_json::Value> = earlier
+        .flatten()
+        .and_then(|m| serde_json::from_str(&m).ok())
+        .unwrap_or_default();
+    metadata.insert("error".into(), serde_json::json!(reason));
+    let metadata = serde_json::Value::Object(metadata).to_string();
     diesel::update(messages::table.filter(messages::id.eq(id)))
         .set((
             messages::status.eq("failed"),
@@ -65,6 +77,21 @@ pub fn mark_message_failed(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Outgoing messages stored before `before` (this start) and still `pending`: sends that a crash
+/// or a kill interrupted somewhere between the row and WhatsApp's answer. Oldest first.
+pub fn stranded_outgoing(
+    conn: &mut DbConnection,
+    before: i64,
+) -> Result<Vec<MessageRow>, StoreError> {
+    Ok(messages::table
+        .filter(messages::direction.eq("outgoing"))
+        .filter(messages::status.eq("pending"))
+        .filter(messages::created_at.lt(before))
+        .order(messages::seq.asc())
+        .select(MessageRow::as_select())
+        .load(conn)?)
 }
 
 /// Applies an ack, only moving forward (`sent` < `delivered` < `read`; `failed` from any).

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use diesel::r2d2::Pool;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::Connection;
 
 use crate::config::DatabaseTarget;
 pub use conn::DbConnection;
@@ -42,6 +43,17 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// True when a row refers to one that does not exist (a session deleted or never made).
+    pub fn is_foreign_key_violation(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Query(DieselError::DatabaseError(
+                DatabaseErrorKind::ForeignKeyViolation,
+                _
+            ))
+        )
+    }
+
     /// True when the error is a unique-constraint violation.
     pub fn is_unique_violation(&self) -> bool {
         matches!(
@@ -122,8 +134,9 @@ impl Store {
         .map_err(|e| StoreError::Join(e.to_string()))?
     }
 
-    /// As [`Store::run`], for a closure that writes: on SQLite it joins the writer thread's next
-    /// group commit (see [`writer`]); the answer comes once it is committed.
+    /// As [`Store::run`], for a closure that writes: everything it does commits together or not at
+    /// all, and the answer comes once it is committed. On SQLite it joins the writer thread's next
+    /// group commit (see [`writer`]); on PostgreSQL it is one transaction on a pooled connection.
     pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -131,7 +144,7 @@ impl Store {
     {
         match &self.writer {
             Some(writer) => writer.write(f).await,
-            None => self.run(f).await,
+            None => self.run(move |conn| conn.transaction(f)).await,
         }
     }
 

@@ -112,13 +112,21 @@ pub fn start(webhooks: Webhooks, bus: &Addr<EventBus>) -> Running {
     }
 }
 
-/// A finished attempt: its webhook, and when it is due again if it will be retried.
-type Done = (String, Option<i64>);
+/// A finished attempt, its outcome not yet recorded.
+type Done = AttemptResult;
+/// Outcomes recorded by one write: each webhook, and when it is due again if it will be retried
+/// (`None` when the write failed: then the leases bring the rows back).
+type Written = Vec<(String, Option<i64>)>;
+
+/// The most outcomes recorded in one transaction.
+const MAX_OUTCOMES_PER_WRITE: usize = 512;
 
 /// How often finished rows past their retention are deleted.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// The longest the loop sleeps without looking at the database.
 const IDLE_LOOK: Duration = Duration::from_secs(30);
+/// How often a busy loop searches the outbox for deliveries that fall due on their own.
+const BUSY_LOOK: Duration = Duration::from_secs(1);
 /// How long a claim lasts if its outcome is never recorded (a failed write): then the row is
 /// claimable again.
 const LEASE_GRACE: Duration = Duration::from_secs(60);
@@ -133,6 +141,8 @@ struct Lane {
     maybe_more: bool,
     /// When the retries this loop's own attempts scheduled on the webhook fall due.
     retries: Vec<i64>,
+    /// Attempts finished whose outcome is not recorded yet.
+    recording: usize,
     last_touch: Option<Instant>,
 }
 
@@ -140,8 +150,15 @@ struct Lane {
 async fn deliver_forever(webhooks: Webhooks) {
     let settings = webhooks.settings().clone();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
+    let (written_tx, mut written_rx) = mpsc::unbounded_channel::<Written>();
     let mut lanes: HashMap<String, Lane> = HashMap::new();
     let mut in_flight = 0usize;
+    // Outcomes of finished attempts, recorded together: one transaction (one commit) for all that
+    // finished while the previous write was under way, instead of one per delivery.
+    let mut outcomes: Vec<AttemptResult> = Vec::new();
+    let mut writing = false;
+    // The last answer to "when does the next delivery fall due", and when it was asked.
+    let mut due_checked: Option<(Instant, Option<i64>)> = None;
     let mut last_purge: Option<Instant> = None;
     let now = time::now_micros();
     match webhooks
@@ -156,7 +173,17 @@ async fn deliver_forever(webhooks: Webhooks) {
     let mut look_for_due = true;
     loop {
         while let Ok(done) = done_rx.try_recv() {
-            finish(done, &mut lanes, &mut in_flight);
+            finish(done, &mut lanes, &mut in_flight, &mut outcomes);
+        }
+        while let Ok(written) = written_rx.try_recv() {
+            writing = false;
+            recorded(written, &mut lanes);
+        }
+        if !writing && !outcomes.is_empty() {
+            writing = true;
+            let take = outcomes.len().min(MAX_OUTCOMES_PER_WRITE);
+            let batch: Vec<AttemptResult> = outcomes.drain(..take).collect();
+            actix::spawn(record(webhooks.clone(), batch, written_tx.clone()));
         }
         for hook in webhooks.take_woken() {
             lanes.entry(hook).or_default().maybe_more = true;
@@ -208,7 +235,11 @@ async fn deliver_forever(webhooks: Webhooks) {
             }
         }
         lanes.retain(|_, l| {
-            l.in_flight > 0 || !l.queue.is_empty() || l.maybe_more || !l.retries.is_empty()
+            l.in_flight > 0
+                || !l.queue.is_empty()
+                || l.maybe_more
+                || !l.retries.is_empty()
+                || l.recording > 0
         });
         // Every retry this loop scheduled is kept on its lane until due, so none that falls due
         // while the loop is busy is missed (the query below only looks ahead of `now`).
@@ -232,11 +263,28 @@ async fn deliver_forever(webhooks: Webhooks) {
         // Anything else that falls due later (a lease's end, a retry from before this start)
         // is found by a search of the whole outbox when that time comes; one that falls due
         // between a search and this query waits for the next one (IDLE_LOOK at most).
-        let (wait, search_when_woken) = match webhooks
-            .store()
-            .run(move |c| deliveries::next_due_at(c, now))
-            .await
-        {
+        // While attempts or a write are under way the loop wakes for them anyway: the outbox is
+        // searched at most every BUSY_LOOK then, not on every completion.
+        let busy = in_flight > 0 || writing;
+        let cached = due_checked
+            .filter(|(at_time, due)| {
+                busy && at_time.elapsed() < BUSY_LOOK && due.is_none_or(|d| d > now)
+            })
+            .map(|(_, due)| due);
+        let found = match cached {
+            Some(due) => Ok(due),
+            None => {
+                let found = webhooks
+                    .store()
+                    .run(move |c| deliveries::next_due_at(c, now))
+                    .await;
+                if let Ok(due) = &found {
+                    due_checked = Some((Instant::now(), *due));
+                }
+                found
+            }
+        };
+        let (wait, search_when_woken) = match found {
             Ok(found) => {
                 let until = |at: i64| Duration::from_micros((at - now).max(0) as u64);
                 let db = found.map_or(IDLE_LOOK, |at| IDLE_LOOK.min(until(at)));
@@ -258,18 +306,67 @@ async fn deliver_forever(webhooks: Webhooks) {
                     lanes.entry(hook).or_default().maybe_more = true;
                 }
             }
-            Some(done) = done_rx.recv() => finish(done, &mut lanes, &mut in_flight),
+            Some(done) = done_rx.recv() => finish(done, &mut lanes, &mut in_flight, &mut outcomes),
+            Some(written) = written_rx.recv() => {
+                writing = false;
+                recorded(written, &mut lanes);
+            }
             _ = tokio::time::sleep(wait) => look_for_due = search_when_woken,
         }
     }
 }
 
-/// Frees a finished attempt's slot and remembers on its lane when its retry falls due.
-fn finish((hook, retry_at): Done, lanes: &mut HashMap<String, Lane>, in_flight: &mut usize) {
+/// Frees a finished attempt's slot (its row stays leased until the outcome is recorded) and
+/// queues its outcome for the next write.
+fn finish(
+    done: Done,
+    lanes: &mut HashMap<String, Lane>,
+    in_flight: &mut usize,
+    outcomes: &mut Vec<AttemptResult>,
+) {
     *in_flight = in_flight.saturating_sub(1);
-    let lane = lanes.entry(hook).or_default();
+    let lane = lanes.entry(done.webhook_id.clone()).or_default();
     lane.in_flight = lane.in_flight.saturating_sub(1);
-    lane.retries.extend(retry_at);
+    lane.recording += 1;
+    outcomes.push(done);
+}
+
+/// After a write: each lane remembers when its retries fall due (only now, since before the
+/// outcome is recorded the row is still leased and a claim would not find it).
+fn recorded(written: Written, lanes: &mut HashMap<String, Lane>) {
+    for (hook, retry_at) in written {
+        let lane = lanes.entry(hook).or_default();
+        lane.recording = lane.recording.saturating_sub(1);
+        lane.retries.extend(retry_at);
+    }
+}
+
+/// Records a batch of outcomes in one transaction, then reports to the loop.
+async fn record(
+    webhooks: Webhooks,
+    batch: Vec<AttemptResult>,
+    written: mpsc::UnboundedSender<Written>,
+) {
+    let report: Written = batch
+        .iter()
+        .map(|r| {
+            let retry = (r.status == PENDING).then_some(r.next_attempt_at);
+            (r.webhook_id.clone(), retry)
+        })
+        .collect();
+    let count = batch.len();
+    if let Err(e) = webhooks
+        .store()
+        .write(move |c| deliveries::record_attempts(c, &batch))
+        .await
+    {
+        // The claims stay until their leases end; then the rows are tried again, which
+        // at-least-once allows.
+        log::error!("webhooks: cannot record the outcome of {count} deliveries: {e}");
+        let _ = written.send(report.into_iter().map(|(hook, _)| (hook, None)).collect());
+        return;
+    }
+    let _ = written.send(report);
 }
 
 /// Claims rows for every lane that may have more and has fewer than `concurrency` waiting, up to
@@ -292,6 +389,8 @@ async fn refill(webhooks: &Webhooks, lanes: &mut HashMap<String, Lane>, concurre
     let claimed = webhooks
         .store()
         .write(move |c| {
+            // A lost claim only means its rows may be tried twice (see `record_attempts`).
+            deliveries::commit_without_flush(c)?;
             wanted
                 .into_iter()
                 .map(|(id, n)| {
@@ -328,7 +427,8 @@ async fn purge(webhooks: Webhooks, days: u32) {
     }
 }
 
-/// One try of one delivery; records the outcome (releasing the claim), then frees the slot.
+/// One try of one delivery; hands its outcome to the loop, which records it (releasing the
+/// claim) with others.
 async fn attempt(
     webhooks: Webhooks,
     delivery: DeliveryRow,
@@ -375,36 +475,17 @@ async fn attempt(
         FAILED => "failed",
         _ => "retry",
     });
-    let (id, hook_id) = (delivery.id.clone(), hook.id.clone());
-    let recorded = webhooks
-        .store()
-        .write(move |c| {
-            deliveries::record_attempt(
-                c,
-                &AttemptResult {
-                    id: &id,
-                    webhook_id: &hook_id,
-                    status,
-                    attempts,
-                    next_attempt_at,
-                    error: error.as_deref(),
-                    status_code: code,
-                    now,
-                    touch_webhook,
-                },
-            )
-        })
-        .await;
-    if let Err(e) = recorded {
-        // The claim stays until its lease ends; then the row is tried again, which
-        // at-least-once allows.
-        log::error!(
-            "webhooks: cannot record the outcome of delivery {}: {e}",
-            delivery.id
-        );
-    }
-    let retry_at = (status == PENDING).then_some(next_attempt_at);
-    let _ = done.send((hook.id, retry_at));
+    let _ = done.send(AttemptResult {
+        id: delivery.id,
+        webhook_id: hook.id,
+        status,
+        attempts,
+        next_attempt_at,
+        error,
+        status_code: code,
+        now,
+        touch_webhook,
+    });
 }
 
 /// The wait before retry number `attempts` (1-based): the base delay, doubled each time.

@@ -74,12 +74,17 @@ pub fn blocked(ip: IpAddr) -> Option<&'static str> {
 }
 
 /// The IPv4 address inside an IPv6 form that carries one: IPv4-mapped (`::ffff:a.b.c.d`),
-/// IPv4-compatible (`::a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`) and 6to4 (`2002:AABB:CCDD::`).
+/// IPv4-translated (`::ffff:0:a.b.c.d`, RFC 2765), IPv4-compatible (`::a.b.c.d`), NAT64
+/// (`64:ff9b::a.b.c.d`) and 6to4 (`2002:AABB:CCDD::`). Teredo and local-use NAT64 ranges are
+/// refused whole (see `BLOCKED_V6`).
 fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
     let s = v6.segments();
     let tail = || Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
     if let Some(v4) = v6.to_ipv4_mapped() {
         return Some(v4);
+    }
+    if s[..6] == [0, 0, 0, 0, 0xffff, 0] {
+        return Some(tail());
     }
     if s[..6] == [0, 0, 0, 0, 0, 0] && v6 != Ipv6Addr::UNSPECIFIED && v6 != Ipv6Addr::LOCALHOST {
         return Some(tail());
@@ -118,16 +123,44 @@ impl SsrfGuard {
         self.protect && !self.allowed_hosts.contains(&normalize_host(host))
     }
 
+    /// Why `host` may not be reached at `ip` ("10.0.0.1 is a private address (10.0.0.1)").
+    fn refusal(&self, host: &str, ip: IpAddr) -> Option<String> {
+        let ip = crate::net::canonical(ip);
+        blocked(ip)
+            .filter(|_| self.applies_to(host))
+            .map(|why| format!("{host} is {why} ({ip})"))
+    }
+
     /// Checks an address `host` points to; the error names the address and what it is.
     fn vet(&self, host: &str, ip: IpAddr) -> Result<(), String> {
-        let ip = crate::net::canonical(ip);
-        match blocked(ip) {
-            Some(why) if self.applies_to(host) => Err(format!(
-                "{host} is {why} ({ip}); only public addresses may be reached \
+        match self.refusal(host, ip) {
+            Some(why) => Err(format!(
+                "{why}; only public addresses may be reached \
                  (WEBHOOK_SSRF_PROTECT, SSRF_ALLOWED_HOSTS)"
             )),
-            _ => Ok(()),
+            None => Ok(()),
         }
+    }
+
+    /// Checks a host the daemon would dial itself (a session's proxy): an address given
+    /// literally, in any spelling the resolver accepts, or every address the name resolves to
+    /// now. The error says what the host is, without the guard's settings.
+    pub async fn check_host(&self, host: &str) -> Result<(), String> {
+        let bare = normalize_host(host);
+        if let Ok(ip) = bare.parse::<IpAddr>() {
+            return self.refusal(&bare, ip).map_or(Ok(()), Err);
+        }
+        if !self.applies_to(&bare) {
+            return Ok(());
+        }
+        if let Ok(addrs) = tokio::net::lookup_host((bare.as_str(), 0)).await {
+            for addr in addrs {
+                if let Some(why) = self.refusal(&bare, addr.ip()) {
+                    return Err(why);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Checks a URL before anything is sent to it: http(s) only, and an address given literally
@@ -241,6 +274,84 @@ mod tests {
             "2606:4700::1111",
         ] {
             assert!(!is_blocked(ip), "{ip} should be allowed");
+        }
+    }
+
+    /// Every IPv6 spelling that carries an IPv4 address is judged by that address.
+    #[test]
+    fn ipv6_forms_that_embed_an_ipv4_address_are_judged_by_it() {
+        // (form, the address with 127.0.0.1 / 10.0.0.1 / 169.254.169.254 / 8.8.8.8 inside)
+        let forms: [(&str, [&str; 4]); 6] = [
+            (
+                "IPv4-mapped",
+                [
+                    "::ffff:127.0.0.1",
+                    "::ffff:10.0.0.1",
+                    "::ffff:a9fe:a9fe",
+                    "::ffff:8.8.8.8",
+                ],
+            ),
+            (
+                "IPv4-translated",
+                [
+                    "::ffff:0:127.0.0.1",
+                    "::ffff:0:a00:1",
+                    "::ffff:0:169.254.169.254",
+                    "::ffff:0:8.8.8.8",
+                ],
+            ),
+            (
+                "IPv4-compatible",
+                ["::127.0.0.1", "::a00:1", "::169.254.169.254", "::8.8.8.8"],
+            ),
+            (
+                "NAT64 well-known prefix",
+                [
+                    "64:ff9b::127.0.0.1",
+                    "64:ff9b::a00:1",
+                    "64:ff9b::a9fe:a9fe",
+                    "64:ff9b::808:808",
+                ],
+            ),
+            (
+                "6to4",
+                [
+                    "2002:7f00:1::1",
+                    "2002:a00:1::",
+                    "2002:a9fe:a9fe::1",
+                    "2002:808:808::1",
+                ],
+            ),
+            (
+                "IPv4-mapped, written in full",
+                [
+                    "0:0:0:0:0:ffff:7f00:1",
+                    "0:0:0:0:0:ffff:0a00:0001",
+                    "0:0:0:0:0:ffff:a9fe:a9fe",
+                    "0:0:0:0:0:ffff:0808:0808",
+                ],
+            ),
+        ];
+        for (form, [loopback, private, metadata, public]) in forms {
+            for ip in [loopback, private, metadata] {
+                assert!(is_blocked(ip), "{form}: {ip} should be refused");
+            }
+            assert!(!is_blocked(public), "{form}: {public} should be allowed");
+        }
+        // Ranges whose embedded address cannot be trusted are refused whatever they carry.
+        for ip in ["64:ff9b:1::808:808", "2001:0:4136:e378:8000:63bf:3fff:fdd2"] {
+            assert!(is_blocked(ip), "{ip} should be refused");
+        }
+        let guard = SsrfGuard::new(true, &[]);
+        for url in [
+            "http://[::ffff:0:127.0.0.1]/",
+            "http://[::ffff:0:7f00:1]/",
+            "http://[::ffff:0:a9fe:a9fe]/latest/meta-data",
+        ] {
+            assert!(
+                guard.check_literal(&Url::parse(url).unwrap()).is_err(),
+                "{url}"
+            );
         }
     }
 

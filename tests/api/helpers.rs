@@ -88,6 +88,33 @@ impl TestDb {
         }
     }
 
+    /// The single number a `SELECT COUNT(*) AS n ...` query answers, read from this test's
+    /// database directly (what the API does not show, such as outbox rows).
+    pub fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let env = test_env(self);
+        let settings =
+            Settings::load_with(None, |name| env.get(name).cloned()).expect("test settings");
+        let row: Count = match settings.database_target() {
+            openwa::config::DatabaseTarget::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(&path.display().to_string())
+                    .expect("open the SQLite file");
+                diesel::RunQueryDsl::get_result(diesel::sql_query(sql), &mut conn)
+                    .expect("count query runs")
+            }
+            openwa::config::DatabaseTarget::Postgres(url) => {
+                let mut conn = diesel::PgConnection::establish(&url).expect("connect");
+                diesel::RunQueryDsl::get_result(diesel::sql_query(sql), &mut conn)
+                    .expect("count query runs")
+            }
+        };
+        row.n
+    }
+
     /// The environment that points a server at this database.
     pub fn env(&self) -> HashMap<String, String> {
         let mut env = HashMap::new();

@@ -12,6 +12,7 @@ mod cli;
 mod dashboard;
 mod engine;
 mod files;
+mod hardening;
 mod health;
 mod helpers;
 mod keys;

@@ -440,3 +440,419 @@ async fn kill_9_mid_batch_then_restart_sends_every_message_exactly_once() {
         .collect();
     assert_eq!(ids.len(), 100);
 }
+
+/// POSTs as the admin with a client of its own, for loads that outlive a borrowed [`Daemon`].
+async fn post_admin(
+    client: &reqwest::Client,
+    base: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> Option<(u16, serde_json::Value)> {
+    let res = client
+        .post(format!("{base}{path}"))
+        .header("X-API-Key", ADMIN_KEY)
+        .json(&body)
+        .send()
+        .await
+        .ok()?;
+    let status = res.status().as_u16();
+    Some((status, res.json().await.unwrap_or_default()))
+}
+
+impl Daemon {
+    /// A new session, started and linked through the sandbox's scan.
+    async fn linked(&self, name: &str, phone: &str) -> String {
+        let r = self
+            .call(
+                reqwest::Method::POST,
+                "/api/sessions",
+                Some(json!({ "name": name })),
+            )
+            .await;
+        let id = r.body["id"].as_str().expect("session id").to_string();
+        let path = |p: &str| format!("/api/{p}");
+        self.call(
+            reqwest::Method::POST,
+            &path(&format!("sessions/{id}/start")),
+            Some(json!({})),
+        )
+        .await;
+        wait_for("qr_ready", || async {
+            (self.status_of(&id).await == "qr_ready").then_some(())
+        })
+        .await;
+        self.call(
+            reqwest::Method::POST,
+            &path(&format!("sandbox/sessions/{id}/scan")),
+            Some(json!({ "phone": phone })),
+        )
+        .await;
+        wait_for("ready", || async {
+            (self.status_of(&id).await == "ready").then_some(())
+        })
+        .await;
+        id
+    }
+
+    /// The session's whole outgoing history, oldest first (pages of 100).
+    async fn outgoing(&self, id: &str) -> Vec<serde_json::Value> {
+        let mut rows = Vec::new();
+        loop {
+            let h = self
+                .call(
+                    reqwest::Method::GET,
+                    &format!(
+                        "/api/sessions/{id}/messages?direction=outgoing&limit=100&offset={}",
+                        rows.len()
+                    ),
+                    None,
+                )
+                .await;
+            assert_eq!(h.status, 200, "{h:?}");
+            let page = h.body["messages"].as_array().cloned().unwrap_or_default();
+            if page.is_empty() {
+                break;
+            }
+            rows.extend(page);
+        }
+        rows.reverse();
+        rows
+    }
+}
+
+/// Runs `clients` loops that each POST `body(client, n)` to `path` until the daemon stops
+/// answering, beside a killer that sends SIGKILL once `kill_when` holds; returns the ids of the
+/// messages answered 201 before the kill.
+async fn load_until_killed(
+    daemon: &Daemon,
+    clients: usize,
+    path: &str,
+    body: impl Fn(usize, usize) -> serde_json::Value,
+    kill_when: impl Fn(usize) -> bool,
+) -> HashSet<String> {
+    let acked = Mutex::new(HashSet::new());
+    let client = reqwest::Client::new();
+    let senders = futures_util::future::join_all((0..clients).map(|c| {
+        let (client, acked, body) = (&client, &acked, &body);
+        async move {
+            for n in 0..2000 {
+                let Some((status, answer)) =
+                    post_admin(client, &daemon.base, path, body(c, n)).await
+                else {
+                    return;
+                };
+                if status == 201 {
+                    if let Some(id) = answer["messageId"].as_str() {
+                        acked.lock().expect("acked").insert(id.to_string());
+                    }
+                }
+            }
+        }
+    }));
+    let killer = async {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let n = acked.lock().expect("acked").len();
+            if kill_when(n) {
+                daemon.signal("KILL");
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "load did not build up ({n} acked)"
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    futures_util::join!(senders, killer);
+    acked.into_inner().expect("acked")
+}
+
+/// Every message that a 201 acknowledged has its webhook delivery committed with it, on both
+/// backends: on PostgreSQL the message row and its outbox row were once two commits, and a kill
+/// between them lost the event.
+#[actix_web::test]
+async fn kill_9_under_incoming_load_leaves_an_outbox_row_for_every_stored_message() {
+    let db = TestDb::new();
+    // Retries spaced so that none runs out while the receiver is down (2 + 4 + 8 + 16 + 32 s).
+    let settings = [
+        ("SSRF_ALLOWED_HOSTS", "127.0.0.1"),
+        ("WEBHOOK_RETRY_DELAY", "2000"),
+    ];
+    let mut rx = Receiver::start().await;
+    rx.down();
+    let daemon = Daemon::start(&db, &settings);
+    let id = daemon.linked("incoming-load", "628555000444").await;
+    let hook = daemon
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/sessions/{id}/webhooks"),
+            Some(json!({ "url": rx.url("/"), "retryCount": 5 })),
+        )
+        .await;
+    assert_eq!(hook.status, 201, "{hook:?}");
+    let acked = load_until_killed(
+        &daemon,
+        8,
+        &format!("/api/sandbox/sessions/{id}/incoming"),
+        |c, n| json!({ "from": format!("62899900{c:04}@c.us"), "text": format!("load {c}-{n}") }),
+        |acked| acked >= 200,
+    )
+    .await;
+    drop(daemon);
+
+    let stored = db.count(&format!(
+        "SELECT COUNT(*) AS n FROM messages WHERE session_id = '{id}' AND direction = 'incoming'"
+    ));
+    let queued = db.count(&format!(
+        "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE session_id = '{id}' \
+         AND event = 'message.received'"
+    ));
+    assert!(
+        stored >= acked.len() as i64,
+        "{stored} stored, {} acked",
+        acked.len()
+    );
+    assert_eq!(
+        queued, stored,
+        "every stored message has its delivery in the outbox"
+    );
+
+    rx.up().await;
+    let _daemon = Daemon::start(&db, &settings);
+    wait_for_within(
+        Duration::from_secs(60),
+        "every acknowledged event to arrive",
+        || async {
+            let ids: HashSet<String> = rx
+                .hits_of("message.received")
+                .iter()
+                .filter_map(|h| h.json()["data"]["id"].as_str().map(String::from))
+                .collect();
+            acked.is_subset(&ids).then_some(())
+        },
+    )
+    .await;
+}
+
+/// The sandbox's sent log: each line one message the phone received.
+fn sent_log(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// Sends in flight at a kill are settled at the next start: none stays `pending`, each reaches
+/// the phone once under the id it was stored with, and each `sent` row has its `message.sent`
+/// delivery in the outbox.
+#[actix_web::test]
+async fn kill_9_during_sends_then_restart_sends_every_interrupted_message_once() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("sent.jsonl");
+    let log_path = log.to_str().expect("path").to_string();
+    let mut rx = Receiver::start().await;
+    rx.down();
+    let env = [
+        ("SANDBOX_SENT_LOG", log_path.as_str()),
+        ("SSRF_ALLOWED_HOSTS", "127.0.0.1"),
+    ];
+    let daemon = Daemon::start(&db, &env);
+    let id = daemon.linked("sending-crash", "628555000666").await;
+    let hook = daemon
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/sessions/{id}/webhooks"),
+            Some(json!({ "url": rx.url("/"), "events": ["message.sent"] })),
+        )
+        .await;
+    assert_eq!(hook.status, 201, "{hook:?}");
+    let acked = load_until_killed(
+        &daemon,
+        8,
+        &format!("/api/sessions/{id}/messages/send-text"),
+        |c, n| json!({ "chatId": format!("62877700{c:04}@c.us"), "text": format!("send {c}-{n}") }),
+        |acked| acked >= 150,
+    )
+    .await;
+    drop(daemon);
+
+    let daemon = Daemon::start(&db, &env);
+    let rows = wait_for("no outgoing message to be left pending", || async {
+        let rows = daemon.outgoing(&id).await;
+        rows.iter()
+            .all(|r| r["status"] != "pending")
+            .then_some(rows)
+    })
+    .await;
+    let wa_ids: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            assert_eq!(r["status"], "sent", "{r}");
+            r["waMessageId"].as_str().expect("waMessageId").to_string()
+        })
+        .collect();
+    assert!(
+        acked.iter().all(|a| wa_ids.contains(a)),
+        "acked sends are in the history"
+    );
+    let mut delivered: Vec<String> = sent_log(&log)
+        .iter()
+        .filter(|e| e["sessionId"] == id.as_str())
+        .filter_map(|e| e["waId"].as_str().map(String::from))
+        .collect();
+    delivered.sort();
+    let mut expected: Vec<String> = wa_ids
+        .iter()
+        .map(|w| w.rsplit('_').next().expect("id").to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(
+        delivered, expected,
+        "each stored message reached the phone exactly once"
+    );
+    let queued = db.count(&format!(
+        "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE session_id = '{id}' \
+         AND event = 'message.sent'"
+    ));
+    assert_eq!(
+        queued,
+        rows.len() as i64,
+        "a message.sent delivery per sent row"
+    );
+}
+
+/// What a crash leaves: an outgoing row stored `pending` under its WhatsApp id, older than the
+/// running daemon.
+fn stranded_row(db: &TestDb, row_id: &str, session: &str, own: &str, kind: &str, wa: &str) {
+    let chat = "628111000001@c.us";
+    let (body, metadata) = match kind {
+        "text" => ("'left behind'", "NULL".to_string()),
+        _ => (
+            "NULL",
+            r#"'{"media":{"mimetype":"image/png","sizeBytes":10}}'"#.to_string(),
+        ),
+    };
+    db.execute(&format!(
+        "INSERT INTO messages (id, session_id, wa_message_id, chat_id, from_jid, to_jid, body, \
+         msg_type, direction, timestamp, metadata, status, created_at) VALUES ('{row_id}', \
+         '{session}', 'true_{chat}_{wa}', '{chat}', '{own}', '{chat}', {body}, '{kind}', \
+         'outgoing', 1, {metadata}, 'pending', 1)"
+    ));
+}
+
+#[actix_web::test]
+async fn a_send_left_pending_is_sent_again_under_its_id_and_one_without_its_file_fails() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("sent.jsonl");
+    let log_path = log.to_str().expect("path").to_string();
+    let rx = Receiver::start().await;
+    let env = [
+        ("SANDBOX_SENT_LOG", log_path.as_str()),
+        ("SSRF_ALLOWED_HOSTS", "127.0.0.1"),
+    ];
+    let daemon = Daemon::start(&db, &env);
+    let id = daemon.linked("stranded", "628555000555").await;
+    let hook = daemon
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/sessions/{id}/webhooks"),
+            Some(json!({ "url": rx.url("/"), "events": ["message.sent", "message.failed"] })),
+        )
+        .await;
+    assert_eq!(hook.status, 201, "{hook:?}");
+    drop(daemon);
+    let (text_row, image_row) = (
+        "00000000-0000-4000-8000-00000000000a",
+        "00000000-0000-4000-8000-00000000000b",
+    );
+    let own = "628555000555@c.us";
+    stranded_row(&db, text_row, &id, own, "text", "3EB0AAAAAAAAAAAAAAAAAAAA");
+    stranded_row(
+        &db,
+        image_row,
+        &id,
+        own,
+        "image",
+        "3EB0BBBBBBBBBBBBBBBBBBBB",
+    );
+
+    let daemon = Daemon::start(&db, &env);
+    let rows = wait_for("both rows to be settled", || async {
+        let rows = daemon.outgoing(&id).await;
+        rows.iter()
+            .all(|r| r["status"] != "pending")
+            .then_some(rows)
+    })
+    .await;
+    let row = |rid: &str| {
+        rows.iter()
+            .find(|r| r["id"] == rid)
+            .cloned()
+            .expect("row kept")
+    };
+    let text = row(text_row);
+    assert_eq!(text["status"], "sent", "{text}");
+    assert_eq!(
+        text["waMessageId"],
+        "true_628111000001@c.us_3EB0AAAAAAAAAAAAAAAAAAAA"
+    );
+    let image = row(image_row);
+    assert_eq!(image["status"], "failed", "{image}");
+    let why = image["metadata"]["error"].as_str().expect("a reason");
+    assert!(why.contains("not kept"), "{why}");
+    let to_phone: Vec<_> = sent_log(&log)
+        .into_iter()
+        .filter(|e| e["sessionId"] == id.as_str())
+        .collect();
+    assert_eq!(to_phone.len(), 1, "{to_phone:?}");
+    assert_eq!(to_phone[0]["waId"], "3EB0AAAAAAAAAAAAAAAAAAAA");
+    assert_eq!(to_phone[0]["body"], "left behind");
+    wait_for("message.sent and message.failed at the webhook", || async {
+        let sent = rx.hits_of("message.sent");
+        let failed = rx.hits_of("message.failed");
+        let ok = sent
+            .iter()
+            .any(|h| h.json()["data"]["id"] == "true_628111000001@c.us_3EB0AAAAAAAAAAAAAAAAAAAA")
+            && failed.iter().any(|h| h.json()["data"]["id"] == image_row);
+        ok.then_some(())
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_send_left_pending_fails_with_a_reason_when_its_session_is_not_ready_in_time() {
+    let db = TestDb::new();
+    let daemon = Daemon::start(&db, &[]);
+    let id = daemon.linked("not-back", "628555000777").await;
+    drop(daemon);
+    let row_id = "00000000-0000-4000-8000-00000000000c";
+    stranded_row(
+        &db,
+        row_id,
+        &id,
+        "628555000777@c.us",
+        "text",
+        "3EB0CCCCCCCCCCCCCCCCCCCC",
+    );
+    let daemon = Daemon::start(
+        &db,
+        &[
+            ("AUTO_START_SESSIONS", "false"),
+            ("RESEND_TIMEOUT_MS", "300"),
+        ],
+    );
+    let row = wait_for("the row to fail", || async {
+        daemon
+            .outgoing(&id)
+            .await
+            .into_iter()
+            .find(|r| r["id"] == row_id && r["status"] == "failed")
+    })
+    .await;
+    let why = row["metadata"]["error"].as_str().expect("a reason");
+    assert!(why.contains("RESEND_TIMEOUT_MS"), "{why}");
+}

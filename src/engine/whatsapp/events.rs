@@ -189,7 +189,10 @@ pub fn media_of(m: &wa::Message) -> Option<IncomingMedia> {
         return None;
     };
     Some(IncomingMedia {
-        mimetype: mimetype.unwrap_or_else(|| "application/octet-stream".into()),
+        // A phone's value is stored and served back as a Content-Type: only a clean one is kept.
+        mimetype: mimetype
+            .filter(|m| crate::engine::is_media_type(m))
+            .unwrap_or_else(|| "application/octet-stream".into()),
         filename,
         size_bytes: size,
         source: MediaHandle::WhatsApp(std::sync::Arc::new(
