@@ -230,3 +230,68 @@ fn plan(row: &MessageRow) -> Plan {
         reply_to: metadata["quotedMessageId"].as_str().map(String::from),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(kind: &str, body: Option<&str>, metadata: Option<&str>, wa: Option<&str>) -> MessageRow {
+        MessageRow {
+            seq: 1,
+            id: "row-1".into(),
+            session_id: "s1".into(),
+            wa_message_id: wa.map(String::from),
+            chat_id: "628111@c.us".into(),
+            from_jid: "628999@c.us".into(),
+            to_jid: "628111@c.us".into(),
+            body: body.map(String::from),
+            msg_type: kind.into(),
+            direction: "outgoing".into(),
+            timestamp: 1,
+            metadata: metadata.map(String::from),
+            status: "pending".into(),
+            created_at: 1,
+        }
+    }
+
+    #[test]
+    fn a_stored_text_is_sent_again_under_its_id_with_its_mentions_and_quote() {
+        let r = row(
+            "text",
+            Some("hi @628222"),
+            Some(
+                r#"{"mentions":["628222@c.us"],"quotedMessageId":"false_628111@c.us_Q1","forwarded":true}"#,
+            ),
+            Some("true_628111@c.us_3EB0AA"),
+        );
+        let Plan::Again(send) = plan(&r) else {
+            panic!("a text is sent again");
+        };
+        assert_eq!(send.chat_id, "628111@c.us");
+        assert_eq!(send.message.wa_id.as_deref(), Some("3EB0AA"));
+        assert!(send.message.forwarded);
+        assert_eq!(send.reply_to.as_deref(), Some("false_628111@c.us_Q1"));
+        match &send.message.content {
+            Content::Text { text, mentions } => {
+                assert_eq!(text, "hi @628222");
+                assert_eq!(mentions, &vec!["628222@c.us".to_string()]);
+            }
+            _ => panic!("text content"),
+        }
+    }
+
+    #[test]
+    fn media_and_rows_without_an_id_cannot_be_sent_again() {
+        let media = row(
+            "image",
+            None,
+            Some(r#"{"media":{"mimetype":"image/png"}}"#),
+            Some("true_628111@c.us_3EB0BB"),
+        );
+        assert!(matches!(plan(&media), Plan::Fail(why) if why.contains("not kept")));
+        let no_id = row("text", Some("hi"), None, None);
+        assert!(matches!(plan(&no_id), Plan::Fail(_)));
+        let incoming_id = row("text", Some("hi"), None, Some("false_628111@c.us_X"));
+        assert!(matches!(plan(&incoming_id), Plan::Fail(_)));
+    }
+}

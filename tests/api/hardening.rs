@@ -183,19 +183,22 @@ async fn a_refused_request_with_a_nul_in_its_path_is_still_audited() {
         )
         .await;
     r.assert_error(401, "Invalid API key");
-    let rows = app.get("/api/audit?action=auth.failed").await;
-    assert_eq!(rows.status, 200, "{rows:?}");
-    let found = rows.body["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .any(|row| {
-            row["path"]
-                .as_str()
-                .is_some_and(|p| p.starts_with("/api/sessions/"))
-                && row["statusCode"] == 401
-        });
-    assert!(found, "no auth.failed row for the request: {rows:?}");
+    wait_for("the auth.failed row of the request", || async {
+        let rows = app.get("/api/audit?action=auth.failed").await;
+        assert_eq!(rows.status, 200, "{rows:?}");
+        rows.body["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .any(|row| {
+                row["path"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("/api/sessions/"))
+                    && row["statusCode"] == 401
+            })
+            .then_some(())
+    })
+    .await;
     // The server still works after storing it.
     assert_eq!(app.get("/api/sessions").await.status, 200);
 }
@@ -702,6 +705,13 @@ async fn a_body_that_stalls_gets_408_and_the_connection_closes() {
         .expect("write");
     let answer = read_until_closed(&mut s, Duration::from_secs(10)).await;
     assert_raw_envelope(&answer, 408);
+    // The answer itself ends the connection, rather than a keep-alive timeout later.
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("\r\nconnection: close\r\n"),
+        "{answer:?}"
+    );
     // Closed: a further read is EOF.
     let mut rest = [0u8; 16];
     assert_eq!(s.read(&mut rest).await.unwrap_or(0), 0);

@@ -6,8 +6,17 @@
 //! every event has been delivered and prints the delivery rate and the delay from each event (the
 //! envelope's `timestamp`, taken when the session actor made the event) to its arrival.
 //!
+//! With `--sessions N` it links N sessions, each with its own webhook, and worker `w` makes the
+//! events of session `w % N` (one session's events are stored one at a time, in order, so a
+//! single session measures that path; several measure what the database and dispatcher carry).
+//!
+//! With `--backlog` the receiver holds every request until all events are made (run the daemon
+//! with a WEBHOOK_TIMEOUT longer than that), so they pile up in the outbox; the delivery rate is
+//! then the dispatcher's alone: the outbox drained from the release to the last arrival, not
+//! bounded by how fast events are made.
+//!
 //!   webhook-load --base http://127.0.0.1:2785 --key owa_k1_... [--seconds 60] [--rate 0]
-//!                [--concurrency 32] [--label sqlite]
+//!                [--concurrency 32] [--sessions 1] [--backlog] [--label sqlite]
 
 use std::collections::HashSet;
 use std::convert::Infallible;
@@ -39,6 +48,8 @@ struct Args {
     seconds: u64,
     rate: u64,
     concurrency: usize,
+    sessions: usize,
+    backlog: bool,
     label: String,
 }
 
@@ -49,10 +60,16 @@ fn args() -> Result<Args, Fail> {
         seconds: 60,
         rate: 0,
         concurrency: 32,
+        sessions: 1,
+        backlog: false,
         label: "run".into(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--backlog" {
+            a.backlog = true;
+            continue;
+        }
         let value = it.next().ok_or(format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--base" => a.base = value,
@@ -60,6 +77,7 @@ fn args() -> Result<Args, Fail> {
             "--seconds" => a.seconds = value.parse()?,
             "--rate" => a.rate = value.parse()?,
             "--concurrency" => a.concurrency = value.parse()?,
+            "--sessions" => a.sessions = value.parse::<usize>()?.max(1),
             "--label" => a.label = value,
             other => return Err(format!("unknown flag {other}").into()),
         }
@@ -70,7 +88,12 @@ fn args() -> Result<Args, Fail> {
     Ok(a)
 }
 
-async fn receive(req: Request<hyper::body::Incoming>, seen: Arc<Mutex<Seen>>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn receive(
+    req: Request<hyper::body::Incoming>,
+    seen: Arc<Mutex<Seen>>,
+    mut hold: tokio::sync::watch::Receiver<bool>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let _ = hold.wait_for(|held| !*held).await;
     let arrived = chrono::Utc::now().timestamp_millis();
     if let Ok(body) = req.into_body().collect().await {
         if let Ok(v) = serde_json::from_slice::<Value>(&body.to_bytes()) {
@@ -134,39 +157,45 @@ async fn main() -> Result<(), Fail> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
     let sink = seen.clone();
+    let (release, hold) = tokio::sync::watch::channel(a.backlog);
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let sink = sink.clone();
+            let (sink, hold) = (sink.clone(), hold.clone());
             tokio::spawn(async move {
-                let svc = service_fn(move |req| receive(req, sink.clone()));
+                let svc = service_fn(move |req| receive(req, sink.clone(), hold.clone()));
                 let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
             });
         }
     });
 
     let client = reqwest::Client::builder().pool_max_idle_per_host(a.concurrency).build()?;
-    let name = format!("wh-bench-{}", std::process::id());
-    let s = call(&client, &a, reqwest::Method::POST, "/api/sessions", json!({"name": name, "engine": "sandbox"})).await?;
-    let id = s["id"].as_str().ok_or("no session id")?.to_string();
-    call(&client, &a, reqwest::Method::POST, &format!("/api/sessions/{id}/start"), json!({})).await?;
-    wait_status(&client, &a, &id, "qr_ready").await?;
-    call(&client, &a, reqwest::Method::POST, &format!("/api/sandbox/sessions/{id}/scan"), json!({})).await?;
-    wait_status(&client, &a, &id, "ready").await?;
-    call(
-        &client,
-        &a,
-        reqwest::Method::POST,
-        &format!("/api/sessions/{id}/webhooks"),
-        json!({"url": format!("http://127.0.0.1:{port}/hook"), "retryCount": 5}),
-    )
-    .await?;
+    let mut ids = Vec::new();
+    for n in 0..a.sessions {
+        let name = format!("wh-bench-{}-{n}", std::process::id());
+        let s = call(&client, &a, reqwest::Method::POST, "/api/sessions", json!({"name": name, "engine": "sandbox"})).await?;
+        let id = s["id"].as_str().ok_or("no session id")?.to_string();
+        call(&client, &a, reqwest::Method::POST, &format!("/api/sessions/{id}/start"), json!({})).await?;
+        wait_status(&client, &a, &id, "qr_ready").await?;
+        call(&client, &a, reqwest::Method::POST, &format!("/api/sandbox/sessions/{id}/scan"), json!({})).await?;
+        wait_status(&client, &a, &id, "ready").await?;
+        let hook = call(
+            &client,
+            &a,
+            reqwest::Method::POST,
+            &format!("/api/sessions/{id}/webhooks"),
+            json!({"url": format!("http://127.0.0.1:{port}/hook"), "retryCount": 5}),
+        )
+        .await?;
+        let _ = hook;
+        ids.push(id);
+    }
 
     let made = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let until = started + Duration::from_secs(a.seconds);
     let mut workers = Vec::new();
     for w in 0..a.concurrency {
-        let (client, a, made, id) = (client.clone(), a.clone(), made.clone(), id.clone());
+        let (client, a, made, id) = (client.clone(), a.clone(), made.clone(), ids[w % ids.len()].clone());
         workers.push(tokio::spawn(async move {
             // At a fixed rate each worker sends every `concurrency / rate` seconds.
             let mut tick = (a.rate > 0).then(|| {
@@ -191,6 +220,8 @@ async fn main() -> Result<(), Fail> {
     }
     let generated = made.load(Ordering::Relaxed);
     let gen_secs = started.elapsed().as_secs_f64();
+    let activated = Instant::now();
+    let _ = release.send(false);
     let drain_deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let got = seen.lock().unwrap_or_else(|e| e.into_inner()).deliveries.len() as u64;
@@ -201,7 +232,8 @@ async fn main() -> Result<(), Fail> {
     }
     let s = seen.lock().unwrap_or_else(|e| e.into_inner());
     let delivered = s.deliveries.len();
-    let span = s.last.map(|t| (t - started).as_secs_f64()).unwrap_or(gen_secs);
+    let from = if a.backlog { activated } else { started };
+    let span = s.last.map(|t| (t - from).as_secs_f64()).unwrap_or(gen_secs);
     let mut delays = s.delays_ms.clone();
     delays.sort_unstable();
     println!(
