@@ -2,7 +2,7 @@
 # Webhook delivery benchmark of a release build, SQLite then PostgreSQL.
 #   bench/webhooks.sh <path to openwa binary>
 # For each backend: a fresh daemon (sandbox engine, rate limits raised, the receiver's 127.0.0.1
-# allowed past the SSRF guard), then bench/webhook-load twice against it:
+# allowed past the SSRF guard), then bench/webhook-load against it:
 #   saturation: as many events as CONCURRENCY clients can make for SECONDS, into one session and
 #               then spread over SESSIONS_MANY sessions (a webhook each); every one must be
 #               delivered; reports events made per second, deliveries per second and the delays;

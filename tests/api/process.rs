@@ -520,24 +520,24 @@ impl Daemon {
     }
 }
 
-/// Runs `clients` loops that each POST `body(client, n)` to `path` until the daemon stops
+/// Runs `clients` loops that each POST `body(client, n)` to `path(client)` until the daemon stops
 /// answering, beside a killer that sends SIGKILL once `kill_when` holds; returns the ids of the
 /// messages answered 201 before the kill.
 async fn load_until_killed(
     daemon: &Daemon,
     clients: usize,
-    path: &str,
+    path: impl Fn(usize) -> String,
     body: impl Fn(usize, usize) -> serde_json::Value,
     kill_when: impl Fn(usize) -> bool,
 ) -> HashSet<String> {
     let acked = Mutex::new(HashSet::new());
     let client = reqwest::Client::new();
     let senders = futures_util::future::join_all((0..clients).map(|c| {
-        let (client, acked, body) = (&client, &acked, &body);
+        let (client, acked, body, path) = (&client, &acked, &body, path(c));
         async move {
             for n in 0..2000 {
                 let Some((status, answer)) =
-                    post_admin(client, &daemon.base, path, body(c, n)).await
+                    post_admin(client, &daemon.base, &path, body(c, n)).await
                 else {
                     return;
                 };
@@ -568,11 +568,13 @@ async fn load_until_killed(
     acked.into_inner().expect("acked")
 }
 
-/// Every message that a 201 acknowledged has its webhook delivery committed with it, on both
-/// backends: on PostgreSQL the message row and its outbox row were once two commits, and a kill
-/// between them lost the event.
+/// Every message that a 201 acknowledged has its webhook deliveries committed with it, on both
+/// backends: on PostgreSQL the message row and its outbox rows were once separate commits, and a
+/// kill between them lost the event. Several sessions store at once (one session stores one
+/// message at a time), each with two webhooks, and the daemon is killed under that load twice.
 #[actix_web::test]
 async fn kill_9_under_incoming_load_leaves_an_outbox_row_for_every_stored_message() {
+    const SESSIONS: usize = 4;
     let db = TestDb::new();
     // Retries spaced so that none runs out while the receiver is down (2 + 4 + 8 + 16 + 32 s).
     let settings = [
@@ -581,55 +583,94 @@ async fn kill_9_under_incoming_load_leaves_an_outbox_row_for_every_stored_messag
     ];
     let mut rx = Receiver::start().await;
     rx.down();
-    let daemon = Daemon::start(&db, &settings);
-    let id = daemon.linked("incoming-load", "628555000444").await;
-    let hook = daemon
-        .call(
-            reqwest::Method::POST,
-            &format!("/api/sessions/{id}/webhooks"),
-            Some(json!({ "url": rx.url("/"), "retryCount": 5 })),
+    let first = Daemon::start(&db, &settings);
+    let mut ids = Vec::new();
+    for s in 0..SESSIONS {
+        let id = first
+            .linked(&format!("incoming-load-{s}"), &format!("62855500044{s}"))
+            .await;
+        for hook in ["/a", "/b"] {
+            let r = first
+                .call(
+                    reqwest::Method::POST,
+                    &format!("/api/sessions/{id}/webhooks"),
+                    Some(json!({ "url": rx.url(hook), "retryCount": 5 })),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{r:?}");
+        }
+        ids.push(id);
+    }
+    let mut first = Some(first);
+    let mut acked = HashSet::new();
+    for round in 0..2 {
+        let daemon = match first.take() {
+            Some(daemon) => daemon,
+            None => {
+                let daemon = Daemon::start(&db, &settings);
+                for id in &ids {
+                    wait_for("the session to relink", || async {
+                        (daemon.status_of(id).await == "ready").then_some(())
+                    })
+                    .await;
+                }
+                daemon
+            }
+        };
+        let before = acked.len();
+        let got = load_until_killed(
+            &daemon,
+            8,
+            |c| format!("/api/sandbox/sessions/{}/incoming", ids[c % SESSIONS]),
+            |c, n| {
+                json!({ "from": format!("62899900{c:04}@c.us"),
+                        "text": format!("load {round}-{c}-{n}") })
+            },
+            |n| n >= 200,
         )
         .await;
-    assert_eq!(hook.status, 201, "{hook:?}");
-    let acked = load_until_killed(
-        &daemon,
-        8,
-        &format!("/api/sandbox/sessions/{id}/incoming"),
-        |c, n| json!({ "from": format!("62899900{c:04}@c.us"), "text": format!("load {c}-{n}") }),
-        |acked| acked >= 200,
-    )
-    .await;
-    drop(daemon);
-
-    let stored = db.count(&format!(
-        "SELECT COUNT(*) AS n FROM messages WHERE session_id = '{id}' AND direction = 'incoming'"
-    ));
-    let queued = db.count(&format!(
-        "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE session_id = '{id}' \
-         AND event = 'message.received'"
-    ));
-    assert!(
-        stored >= acked.len() as i64,
-        "{stored} stored, {} acked",
-        acked.len()
-    );
-    assert_eq!(
-        queued, stored,
-        "every stored message has its delivery in the outbox"
-    );
+        acked.extend(got);
+        assert!(acked.len() > before, "round {round} acknowledged messages");
+        drop(daemon);
+        let stored = db.count("SELECT COUNT(*) AS n FROM messages WHERE direction = 'incoming'");
+        let queued = db
+            .count("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE event = 'message.received'");
+        assert!(
+            stored >= acked.len() as i64,
+            "{stored} stored, {} acked",
+            acked.len()
+        );
+        assert_eq!(
+            queued,
+            2 * stored,
+            "round {round}: every stored message has its two deliveries in the outbox"
+        );
+    }
 
     rx.up().await;
     let _daemon = Daemon::start(&db, &settings);
     wait_for_within(
         Duration::from_secs(60),
-        "every acknowledged event to arrive",
+        "every acknowledged event to arrive at both webhooks",
         || async {
-            let ids: HashSet<String> = rx
-                .hits_of("message.received")
+            // Each event arrives once per webhook, under a delivery id of its own.
+            let mut deliveries: std::collections::HashMap<String, HashSet<String>> =
+                std::collections::HashMap::new();
+            for hit in rx.hits_of("message.received") {
+                let body = hit.json();
+                if let (Some(id), Some(dlv)) =
+                    (body["data"]["id"].as_str(), body["deliveryId"].as_str())
+                {
+                    deliveries
+                        .entry(id.to_string())
+                        .or_default()
+                        .insert(dlv.to_string());
+                }
+            }
+            acked
                 .iter()
-                .filter_map(|h| h.json()["data"]["id"].as_str().map(String::from))
-                .collect();
-            acked.is_subset(&ids).then_some(())
+                .all(|id| deliveries.get(id).is_some_and(|d| d.len() >= 2))
+                .then_some(())
         },
     )
     .await;
@@ -672,7 +713,7 @@ async fn kill_9_during_sends_then_restart_sends_every_interrupted_message_once()
     let acked = load_until_killed(
         &daemon,
         8,
-        &format!("/api/sessions/{id}/messages/send-text"),
+        |_| format!("/api/sessions/{id}/messages/send-text"),
         |c, n| json!({ "chatId": format!("62877700{c:04}@c.us"), "text": format!("send {c}-{n}") }),
         |acked| acked >= 150,
     )
