@@ -28,14 +28,13 @@ load="${CARGO_TARGET_DIR:-$here/webhook-load/target}/release/webhook-load"
 
 run_backend() { # label, extra env...
     local label=$1; shift
-    start_daemon "$bin" SSRF_ALLOWED_HOSTS=127.0.0.1 "$@"
+    # WEBHOOK_TIMEOUT outlasts the drain phase's hold; the receiver answers at once otherwise.
+    start_daemon "$bin" SSRF_ALLOWED_HOSTS=127.0.0.1 WEBHOOK_TIMEOUT=120000 "$@"
     "$load" --base "$base" --key "$key" --seconds "$SECONDS_RUN" --concurrency "$CONCURRENCY" --label "$label saturation, 1 session ($CONCURRENCY clients, ${SECONDS_RUN}s)"
     "$load" --base "$base" --key "$key" --seconds "$SECONDS_RUN" --concurrency "$CONCURRENCY" --sessions "$SESSIONS_MANY" --label "$label saturation, $SESSIONS_MANY sessions ($CONCURRENCY clients, ${SECONDS_RUN}s)"
     "$load" --base "$base" --key "$key" --seconds "$LATENCY_SECONDS" --rate "$RATE" --concurrency 8 --label "$label latency ($RATE events/s, ${LATENCY_SECONDS}s)"
-    stop_daemon
     # The dispatcher alone: the receiver holds its answers while BACKLOG_SECONDS of events pile up
-    # in the outbox, then the drain is timed (WEBHOOK_TIMEOUT outlasts the hold).
-    start_daemon "$bin" SSRF_ALLOWED_HOSTS=127.0.0.1 WEBHOOK_TIMEOUT=120000 "$@"
+    # in the outbox, then the drain is timed.
     "$load" --base "$base" --key "$key" --seconds "$BACKLOG_SECONDS" --concurrency "$CONCURRENCY" --backlog --label "$label drain, 1 webhook (${BACKLOG_SECONDS}s of events)"
     "$load" --base "$base" --key "$key" --seconds "$BACKLOG_SECONDS" --concurrency "$CONCURRENCY" --sessions "$SESSIONS_MANY" --backlog --label "$label drain, $SESSIONS_MANY webhooks (${BACKLOG_SECONDS}s of events)"
     stop_daemon
