@@ -83,17 +83,18 @@ fn severity_of(status: StatusCode) -> &'static str {
     }
 }
 
-/// Middleware (inside the rate limits, outside the key lookup): writes the row of an audited
-/// action or a refused key before the answer leaves, so a client that reads the log next sees it.
-/// What the caller put in a path, made storable on every backend: PostgreSQL refuses NUL in text,
-/// and a refused request's row must be written whatever its path held.
+/// What the caller put in a path, made storable on every backend: at most 512 characters, and no
+/// NUL (PostgreSQL refuses it in text, and a refused request's row must be written whatever its
+/// path held).
 fn storable(raw: &str) -> String {
     raw.chars()
-        .take(128.max(raw.len().min(512)))
+        .take(512)
         .map(|c| if c == '\0' { '\u{fffd}' } else { c })
         .collect()
 }
 
+/// Middleware (inside the rate limits, outside the key lookup): writes the row of an audited
+/// action or a refused key before the answer leaves, so a client that reads the log next sees it.
 pub async fn record(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -143,7 +144,7 @@ pub async fn record(
         ip_address: state.client_ip(request).map(|ip| ip.to_string()),
         method: request.method().to_string(),
         // The path only: a query string is the caller's and may hold anything.
-        path: storable(&request.path().chars().take(512).collect::<String>()),
+        path: storable(request.path()),
         status_code: i32::from(status.as_u16()),
     };
     if let Err(e) = state

@@ -7,7 +7,7 @@ use super::extract::{Body, KeyPath, NoFields};
 use super::validate::{Fields, FromFields};
 use crate::auth::{self, key_view, Admin, AuthContext, AuthError, Authed, NewKey, Role};
 use crate::config::parse_ip_or_cidr;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::store::models::{ApiKeyChanges, ApiKeyRow};
 use crate::store::{self, StoreError};
@@ -109,10 +109,6 @@ fn within_scope(caller: &AuthContext, row: &ApiKeyRow) -> bool {
     caller.covers(&auth::parse_list(row.allowed_sessions.as_deref()))
 }
 
-fn key_not_found(id: &str) -> ApiError {
-    ApiError::not_found(format!("API key with id '{id}' not found"))
-}
-
 /// A scoped caller grants no session it does not hold, and no role above its own.
 fn check_grant(
     caller: &AuthContext,
@@ -144,8 +140,18 @@ async fn scoped_key(state: &AppState, caller: &AuthContext, id: &str) -> ApiResu
         .store
         .run(move |c| store::api_keys::find_api_key(c, &lookup))
         .await?;
-    row.filter(|r| within_scope(caller, r))
-        .ok_or_else(|| key_not_found(id))
+    Ok(row
+        .filter(|r| within_scope(caller, r))
+        .ok_or_else(|| store::api_keys::not_found(id))?)
+}
+
+/// Before a change: a session-scoped caller may only change keys within its scope. An unscoped
+/// one may change any key, so nothing is read for it (the change itself answers 404).
+async fn check_manageable(state: &AppState, caller: &AuthContext, id: &str) -> ApiResult<()> {
+    if caller.allowed_sessions.is_some() {
+        scoped_key(state, caller, id).await?;
+    }
+    Ok(())
 }
 
 /// `GET /api/auth/api-keys`
@@ -226,7 +232,7 @@ pub async fn update_key(
     state: web::Data<AppState>,
     Body(UpdateKey(k)): Body<UpdateKey>,
 ) -> ApiResult<HttpResponse> {
-    scoped_key(&state, &auth.ctx, &id).await?;
+    check_manageable(&state, &auth.ctx, &id).await?;
     check_grant(&auth.ctx, k.allowed_sessions.as_deref(), k.role.as_deref())?;
     let changes = ApiKeyChanges {
         name: k.name,
@@ -248,7 +254,7 @@ pub async fn revoke_key(
     state: web::Data<AppState>,
     _: Body<NoFields>,
 ) -> ApiResult<HttpResponse> {
-    scoped_key(&state, &auth.ctx, &id).await?;
+    check_manageable(&state, &auth.ctx, &id).await?;
     let row = change_key(&state, id, ApiKeyChanges::revoke(time::now_micros())).await?;
     log::info!("API key {} revoked", row.id);
     Ok(HttpResponse::Ok().json(key_view(&row)))
@@ -260,7 +266,7 @@ pub async fn delete_key(
     KeyPath(id): KeyPath,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
-    scoped_key(&state, &auth.ctx, &id).await?;
+    check_manageable(&state, &auth.ctx, &id).await?;
     let now = time::now_micros();
     let target = id.clone();
     state

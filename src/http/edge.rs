@@ -95,15 +95,6 @@ impl ConnectionLimits {
             over,
         });
     }
-
-    /// Connections open now from `ip`'s client, for tests and metrics.
-    pub fn open_from(&self, ip: IpAddr) -> usize {
-        self.open
-            .lock()
-            .ok()
-            .and_then(|o| o.get(&net::client_key(ip)).copied())
-            .unwrap_or(0)
-    }
 }
 
 /// A response that ends its connection.

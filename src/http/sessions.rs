@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 use super::extract::{Body, NoFields, Query, SessionPath};
 use super::validate::{Fields, FromFields};
 use crate::auth::{AuthContext, Authed, Operator, Role, Viewer};
+use crate::engine::whatsapp::dial::Proxy;
 use crate::engine::EngineKind;
 use crate::error::{ApiError, ApiResult};
 use crate::sessions::messages::{
@@ -79,23 +80,21 @@ impl FromFields for CreateSession {
 
 /// A proxy is dialed by the daemon itself, so one inside the server's own networks would let an
 /// operator reach internal services through the engine: only an admin key may name one.
-async fn check_proxy(state: &AppState, caller: &AuthContext, url: &str) -> ApiResult<()> {
+async fn check_proxy(
+    state: &AppState,
+    caller: &AuthContext,
+    url: &str,
+    kind: Option<&str>,
+) -> ApiResult<()> {
     if caller.role >= Role::Admin {
         return Ok(());
     }
-    // `scheme://[user:pass@]host[:port][/...]`: the host alone, never the credentials.
-    let authority = url
-        .split_once("://")
-        .map_or(url, |(_, rest)| rest)
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or_default();
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = match host_port.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => host_port.split(':').next().unwrap_or_default(),
+    // The host exactly as the engine's dialer reads it; a URL it cannot read is never dialed (the
+    // start reports it in `lastError`).
+    let Ok(proxy) = Proxy::parse(url, kind) else {
+        return Ok(());
     };
-    match state.webhooks.guard().check_host(host).await {
+    match state.webhooks.guard().check_host(proxy.host()).await {
         Ok(()) => Ok(()),
         Err(why) => Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -114,7 +113,7 @@ pub async fn create_session(
     Body(b): Body<CreateSession>,
 ) -> ApiResult<HttpResponse> {
     if let Some(url) = &b.proxy_url {
-        check_proxy(&state, &auth.ctx, url).await?;
+        check_proxy(&state, &auth.ctx, url, b.proxy_type.as_deref()).await?;
     }
     let now = time::now_micros();
     let engine = b

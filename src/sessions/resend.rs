@@ -110,11 +110,9 @@ impl Resend {
                 .copied();
             let plan = match in_batch {
                 Some(true) => Plan::Batch,
-                Some(false) => Plan::Fail(
-                    "OpenWA stopped before WhatsApp confirmed this message, and its batch has \
-                     ended since, so it is not sent again"
-                        .into(),
-                ),
+                Some(false) => Plan::Fail(interrupted(
+                    "its batch has ended since, so it is not sent again",
+                )),
                 None => plan(&row),
             };
             let outcome = match plan {
@@ -143,16 +141,12 @@ impl Resend {
                 // the next start settles the row.
                 Err(SessionError::NotFound(_) | SessionError::ShuttingDown) => return Ok(()),
                 Err(SessionError::Precondition(why)) => {
-                    return Err(format!(
-                        "OpenWA stopped before WhatsApp confirmed this message, and it cannot be \
-                         sent again: {why}"
-                    ))
+                    return Err(interrupted(&format!("it cannot be sent again: {why}")))
                 }
                 Err(SessionError::MessageNotFound(quoted)) => {
-                    return Err(format!(
-                        "OpenWA stopped before WhatsApp confirmed this message, and the message \
-                         it quotes ({quoted}) is gone, so it is not sent again"
-                    ))
+                    return Err(interrupted(&format!(
+                        "the message it quotes ({quoted}) is gone, so it is not sent again"
+                    )))
                 }
                 // Not ready yet, or a passing store failure: asked again until the deadline.
                 Err(e) if Instant::now() < deadline => {
@@ -162,12 +156,11 @@ impl Resend {
                     actix_web::rt::time::sleep(READY_POLL).await;
                 }
                 Err(_) => {
-                    return Err(format!(
-                        "OpenWA stopped before WhatsApp confirmed this message, and the session \
-                         was not ready within {} s of the restart (RESEND_TIMEOUT_MS); send it \
-                         again",
+                    return Err(interrupted(&format!(
+                        "the session was not ready within {} s of the restart \
+                         (RESEND_TIMEOUT_MS); send it again",
                         self.timeout.as_secs_f64()
-                    ))
+                    )))
                 }
             }
         }
@@ -191,6 +184,11 @@ impl Resend {
     }
 }
 
+/// Why an interrupted send ends `failed`: what happened, then `why`.
+fn interrupted(why: &str) -> String {
+    format!("OpenWA stopped before WhatsApp confirmed this message, and {why}")
+}
+
 /// The send that repeats a stored row under its own WhatsApp id, or why there is none.
 fn plan(row: &MessageRow) -> Plan {
     let Some((true, chat_id, wa_id)) = row.wa_message_id.as_deref().and_then(wa::parse_message_id)
@@ -200,11 +198,10 @@ fn plan(row: &MessageRow) -> Plan {
         );
     };
     let Some(mut content) = content_of(row) else {
-        return Plan::Fail(format!(
-            "OpenWA stopped before WhatsApp confirmed this message, and the {} it carried is not \
-             kept; send it again",
+        return Plan::Fail(interrupted(&format!(
+            "the {} it carried is not kept; send it again",
             row.msg_type
-        ));
+        )));
     };
     let metadata: Value = row
         .metadata

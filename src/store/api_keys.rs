@@ -46,7 +46,8 @@ pub fn list_api_keys(conn: &mut DbConnection) -> Result<Vec<ApiKeyRow>, StoreErr
         .load(conn)?)
 }
 
-fn not_found(id: &str) -> StoreError {
+/// The answer for a key that does not exist (or that the caller may not see).
+pub fn not_found(id: &str) -> StoreError {
     StoreError::NotFound(format!("API key with id '{id}' not found"))
 }
 

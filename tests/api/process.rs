@@ -494,6 +494,18 @@ impl Daemon {
         id
     }
 
+    /// Registers a webhook on the session (`body` as the API takes it).
+    async fn webhook(&self, id: &str, body: serde_json::Value) {
+        let r = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/api/sessions/{id}/webhooks"),
+                Some(body),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{r:?}");
+    }
+
     /// The session's whole outgoing history, oldest first (pages of 100).
     async fn outgoing(&self, id: &str) -> Vec<serde_json::Value> {
         let mut rows = Vec::new();
@@ -590,14 +602,9 @@ async fn kill_9_under_incoming_load_leaves_an_outbox_row_for_every_stored_messag
             .linked(&format!("incoming-load-{s}"), &format!("62855500044{s}"))
             .await;
         for hook in ["/a", "/b"] {
-            let r = first
-                .call(
-                    reqwest::Method::POST,
-                    &format!("/api/sessions/{id}/webhooks"),
-                    Some(json!({ "url": rx.url(hook), "retryCount": 5 })),
-                )
+            first
+                .webhook(&id, json!({ "url": rx.url(hook), "retryCount": 5 }))
                 .await;
-            assert_eq!(r.status, 201, "{r:?}");
         }
         ids.push(id);
     }
@@ -702,14 +709,12 @@ async fn kill_9_during_sends_then_restart_sends_every_interrupted_message_once()
     ];
     let daemon = Daemon::start(&db, &env);
     let id = daemon.linked("sending-crash", "628555000666").await;
-    let hook = daemon
-        .call(
-            reqwest::Method::POST,
-            &format!("/api/sessions/{id}/webhooks"),
-            Some(json!({ "url": rx.url("/"), "events": ["message.sent"] })),
+    daemon
+        .webhook(
+            &id,
+            json!({ "url": rx.url("/"), "events": ["message.sent"] }),
         )
         .await;
-    assert_eq!(hook.status, 201, "{hook:?}");
     let acked = load_until_killed(
         &daemon,
         8,
@@ -797,14 +802,12 @@ async fn a_send_left_pending_is_sent_again_under_its_id_and_one_without_its_file
     ];
     let daemon = Daemon::start(&db, &env);
     let id = daemon.linked("stranded", "628555000555").await;
-    let hook = daemon
-        .call(
-            reqwest::Method::POST,
-            &format!("/api/sessions/{id}/webhooks"),
-            Some(json!({ "url": rx.url("/"), "events": ["message.sent", "message.failed"] })),
+    daemon
+        .webhook(
+            &id,
+            json!({ "url": rx.url("/"), "events": ["message.sent", "message.failed"] }),
         )
         .await;
-    assert_eq!(hook.status, 201, "{hook:?}");
     drop(daemon);
     let (text_row, image_row) = (
         "00000000-0000-4000-8000-00000000000a",

@@ -96,6 +96,11 @@ impl Proxy {
         })
     }
 
+    /// The host dialed (without IPv6 brackets), for the SSRF guard.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
     /// `socks5://host:1080`, never with credentials: this goes into `lastError` and logs.
     pub fn describe(&self) -> String {
         let scheme = match self.kind {
