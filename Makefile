@@ -1,7 +1,7 @@
 # OpenWA: the only entry points a newcomer needs.
 #   make run    build (release) and start with the embedded defaults (SQLite under ./data, port 2785)
 #   make test   every test: SQLite always, PostgreSQL too when one is reachable
-#   make lint   rustfmt check + clippy with warnings as errors
+#   make lint   rustfmt check + clippy and rustdoc with warnings as errors
 #   make bench  load benchmark of a release build (needs wrk)
 
 # Build artefacts live outside the clone so fresh clones (and CI) reuse compiled dependencies.
@@ -48,6 +48,7 @@ test-pg:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps
 
 fmt:
 	$(CARGO) fmt --all

@@ -9,13 +9,12 @@ use actix_web::http::{header, StatusCode};
 use actix_web::middleware::{from_fn, Condition, ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, App, HttpRequest, HttpResponse, ResponseError};
 
-use crate::auth::guard::resolve_key;
 use crate::error::ApiError;
 use crate::http;
-use crate::http::{edge, security};
-use crate::rate_limit::Limit;
+use crate::http::guard::resolve_key;
+use crate::http::middleware::rate_limit::Limit;
+use crate::http::middleware::{audit, edge, metrics, request_id, security};
 use crate::state::AppState;
-use crate::{audit, metrics, request_id};
 
 /// Builds the app for one worker; `state` and `limits` are shared by all workers.
 pub fn build(

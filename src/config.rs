@@ -1,6 +1,6 @@
 //! Settings: `config/default.toml` (embedded) < an optional `--config` file < environment variables.
 //!
-//! The embedded file is the single source of truth for keys and defaults; [`ENV_VARS`] maps OpenWA's
+//! The embedded file is the single source of truth for keys and defaults; `ENV_VARS` maps OpenWA's
 //! environment names onto those keys. A bad value stops the start with one line that names the
 //! setting and what it accepts. Secrets are redacted from `Debug` so a logged `Settings` leaks nothing.
 

@@ -7,8 +7,11 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::{json, Value};
 
 use crate::auth::AuthError;
+use crate::bulk::BulkError;
+use crate::media::MediaError;
 use crate::sessions::SessionError;
 use crate::store::StoreError;
+use crate::webhooks::WebhookError;
 
 /// The `message` field: a sentence, a list of validation problems, or a structured detail.
 #[derive(Debug, Clone)]
@@ -23,6 +26,9 @@ pub enum Message {
 pub struct ApiError {
     pub status: StatusCode,
     pub message: Message,
+    /// A stable word for a refusal a client must tell apart from others of the same status
+    /// (`FORBIDDEN_SESSION`: the key is fine, this session is outside its scope).
+    pub code: Option<&'static str>,
 }
 
 impl ApiError {
@@ -30,6 +36,7 @@ impl ApiError {
         Self {
             status,
             message: Message::One(message.into()),
+            code: None,
         }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -40,6 +47,7 @@ impl ApiError {
         Self {
             status: StatusCode::BAD_REQUEST,
             message: Message::Many(messages),
+            code: None,
         }
     }
     pub fn unauthorized(message: impl Into<String>) -> Self {
@@ -67,6 +75,7 @@ impl ApiError {
         Self {
             status,
             message: Message::Detail(detail),
+            code: None,
         }
     }
 
@@ -77,11 +86,15 @@ impl ApiError {
             Message::Many(v) => json!(v),
             Message::Detail(v) => v.clone(),
         };
-        json!({
+        let mut body = json!({
             "statusCode": self.status.as_u16(),
             "message": message,
             "error": self.status.canonical_reason().unwrap_or("Error"),
-        })
+        });
+        if let Some(code) = self.code {
+            body["code"] = json!(code);
+        }
+        body
     }
 }
 
@@ -121,6 +134,10 @@ impl From<AuthError> for ApiError {
                 Self::new(StatusCode::FORBIDDEN, e.to_string())
             }
             AuthError::Store(e) => e.into(),
+            AuthError::SessionNotAllowed => Self {
+                code: Some("FORBIDDEN_SESSION"),
+                ..Self::unauthorized(e.to_string())
+            },
             other => Self::unauthorized(other.to_string()),
         }
     }
@@ -130,17 +147,48 @@ impl From<SessionError> for ApiError {
     fn from(e: SessionError) -> Self {
         use SessionError::*;
         match e {
-            NotFound(id) => Self::not_found(format!("Session with id '{id}' not found")),
-            NotReady(id) => Self::bad_request(format!("Session '{id}' is not ready")),
-            MessageNotFound(id) => Self::not_found(format!("Message with id '{id}' not found")),
-            Precondition(message) => Self::bad_request(message),
-            ShuttingDown => Self::unavailable("Server is shutting down"),
+            NotFound(_) | MessageNotFound(_) => Self::not_found(e.to_string()),
+            NotReady(_) | Precondition(_) => Self::bad_request(e.to_string()),
+            ShuttingDown => Self::unavailable(e.to_string()),
             Engine(message) => {
                 log::warn!("engine error: {message}");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, message)
             }
             Store(e) => e.into(),
             Mailbox(e) => Self::internal(format!("session actor unreachable: {e}")),
+        }
+    }
+}
+
+impl From<WebhookError> for ApiError {
+    fn from(e: WebhookError) -> Self {
+        match e {
+            WebhookError::NotFound(m) => Self::not_found(m),
+            WebhookError::NotRetryable(m) => Self::bad_request(m),
+            WebhookError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<MediaError> for ApiError {
+    fn from(e: MediaError) -> Self {
+        match e {
+            MediaError::TooLarge(_) => Self::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
+            MediaError::Invalid(problem) => Self::validation(vec![problem]),
+            MediaError::NotFound(m) | MediaError::NotStored(m) => Self::not_found(m),
+            MediaError::Io(context) => Self::internal(context),
+        }
+    }
+}
+
+impl From<BulkError> for ApiError {
+    fn from(e: BulkError) -> Self {
+        match e {
+            BulkError::Invalid(problems) => Self::validation(problems),
+            BulkError::NotFound(m) => Self::not_found(m),
+            BulkError::Finished(m) => Self::bad_request(m),
+            BulkError::Session(e) => e.into(),
+            BulkError::Store(e) => e.into(),
         }
     }
 }

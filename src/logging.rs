@@ -1,10 +1,29 @@
 //! Log lines on stderr, as journald and log shippers keep them well: `LOG_FORMAT=pretty` (one
 //! readable line) or `json` (one object per line). Every line written while a request is handled
-//! carries that request's id ([`crate::request_id`]).
+//! carries that request's id.
 
+use std::future::Future;
 use std::io::Write;
 
-use crate::request_id;
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// Runs `f` as the handling of request `id`: every line it logs carries the id. A task-local, so
+/// concurrent requests on one worker thread never mix their ids.
+pub fn in_request<F: Future>(id: String, f: F) -> impl Future<Output = F::Output> {
+    REQUEST_ID.scope(id, f)
+}
+
+/// [`in_request`] for a synchronous `f`.
+pub fn in_request_sync<R>(id: String, f: impl FnOnce() -> R) -> R {
+    REQUEST_ID.sync_scope(id, f)
+}
+
+/// The id of the request being handled on this task, if any.
+pub fn request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
 
 /// Installs the global logger. `level` is an env_logger filter (`info`, `openwa=debug,...`).
 pub fn init(level: &str, format: &str) {
@@ -22,7 +41,7 @@ pub fn init(level: &str, format: &str) {
                 "target": record.target(),
                 "message": record.args().to_string(),
             });
-            if let Some(id) = request_id::current() {
+            if let Some(id) = request_id() {
                 line["requestId"] = serde_json::Value::String(id);
             }
             writeln!(buf, "{line}")
@@ -30,7 +49,7 @@ pub fn init(level: &str, format: &str) {
     } else {
         builder.format(|buf, record| {
             let time = buf.timestamp_millis();
-            let request = request_id::current()
+            let request = request_id()
                 .map(|id| format!(" req={id}"))
                 .unwrap_or_default();
             writeln!(

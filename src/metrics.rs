@@ -1,6 +1,6 @@
 //! Prometheus metrics (API.md §9): counters that move with traffic, and gauges read when scraped.
 //!
-//! Counters live here and are bumped by their owners: the HTTP middleware ([`track_http`]), the
+//! Counters live here and are bumped by their owners: the HTTP middleware (`http::middleware::metrics`), the
 //! webhook dispatcher, and a bus subscriber ([`MessageCounter`]) for messages. Session gauges, uptime
 //! and memory are computed at scrape time from the store and `/proc`, so they are never stale.
 
@@ -8,16 +8,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix::prelude::*;
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
 use prometheus::{
     Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry, TextEncoder,
 };
 
 use crate::events::bus::{Deliver, EventBus, Subscribe};
-use crate::sessions::SessionStatus;
 
 /// Latency buckets (seconds): a cached read takes well under a millisecond, a media send seconds.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -125,25 +121,30 @@ impl Metrics {
         self.started.elapsed().as_secs()
     }
 
+    /// One answered HTTP request.
+    pub fn http_request(&self, method: &str, status: &str, seconds: f64) {
+        self.http_requests
+            .with_label_values(&[method, status])
+            .inc();
+        self.http_duration.observe(seconds);
+    }
+
     /// One webhook delivery attempt's result: `delivered`, `retry` or `failed`.
     pub fn webhook_delivery(&self, result: &str) {
         self.webhook_deliveries.with_label_values(&[result]).inc();
     }
 
-    /// The exposition text, with the scrape-time gauges set from `sessions_by_status`.
-    pub fn render(
-        &self,
-        sessions_by_status: &[(String, i64)],
-    ) -> Result<String, prometheus::Error> {
+    /// The exposition text, with the scrape-time gauges set from `sessions_by_status` (every
+    /// status, so one no session has any more reads 0, not its last count).
+    pub fn render(&self, sessions_by_status: &[(&str, i64)]) -> Result<String, prometheus::Error> {
         self.up.set(1);
         self.uptime.set(self.started.elapsed().as_secs_f64());
         if let Some(rss) = resident_memory_bytes() {
             self.resident_memory.set(rss);
         }
-        // Every status is set, so one no session has any more reads 0, not its last count.
         let mut total = 0;
-        for (status, n) in SessionStatus::count_each(sessions_by_status) {
-            self.sessions.with_label_values(&[status.as_str()]).set(n);
+        for (status, n) in sessions_by_status {
+            self.sessions.with_label_values(&[status]).set(*n);
             total += n;
         }
         self.sessions_total.set(total);
@@ -162,33 +163,6 @@ fn resident_memory_bytes() -> Option<i64> {
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kb: i64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
-}
-
-/// Middleware: counts every answered request by method and status, and times it.
-pub async fn track_http(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let metrics = req
-        .app_data::<actix_web::web::Data<crate::state::AppState>>()
-        .map(|s| s.metrics.clone());
-    let method = req.method().clone();
-    let started = Instant::now();
-    let res = next.call(req).await;
-    if let Some(metrics) = metrics {
-        let status = match &res {
-            Ok(r) => r.status(),
-            Err(e) => e.as_response_error().status_code(),
-        };
-        metrics
-            .http_requests
-            .with_label_values(&[method.as_str(), status.as_str()])
-            .inc();
-        metrics
-            .http_duration
-            .observe(started.elapsed().as_secs_f64());
-    }
-    res
 }
 
 /// Counts messages from the events that announce them, as a durable bus subscriber.

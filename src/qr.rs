@@ -1,4 +1,4 @@
-//! QR payload -> PNG data URL, as `GET /sessions/:id/qr` returns it.
+//! QR payload -> PNG data URL, as `GET /sessions/:id/qr` and the dashboard socket show it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -25,17 +25,28 @@ pub fn png_data_url(payload: &str) -> Result<String, String> {
     ))
 }
 
-/// How many rendered QR codes [`shared_png_data_url`] remembers: one per session that is showing
-/// a QR at the same moment is plenty.
+/// How many rendered QR codes are remembered: one per session that is showing a QR at the same
+/// moment is plenty.
 const RENDERED_KEEP: usize = 64;
 
-/// [`png_data_url`], rendered once per payload however many sockets show it.
-pub fn shared_png_data_url(payload: &str) -> Result<Arc<str>, String> {
-    static RENDERED: LazyLock<Mutex<HashMap<String, Arc<str>>>> = LazyLock::new(Mutex::default);
-    if let Some(url) = RENDERED.lock().ok().and_then(|c| c.get(payload).cloned()) {
+static RENDERED: LazyLock<Mutex<HashMap<String, Arc<str>>>> = LazyLock::new(Mutex::default);
+
+/// The rendering of `payload`, if it was rendered lately.
+pub fn cached(payload: &str) -> Option<Arc<str>> {
+    RENDERED.lock().ok().and_then(|c| c.get(payload).cloned())
+}
+
+/// [`png_data_url`], rendered on the blocking pool and once per payload, however many readers
+/// (`GET /qr`, every dashboard socket) show it. The one QR cache of the daemon.
+pub async fn data_url(payload: &str) -> Result<Arc<str>, String> {
+    if let Some(url) = cached(payload) {
         return Ok(url);
     }
-    let url: Arc<str> = png_data_url(payload)?.into();
+    let text = payload.to_string();
+    let url: Arc<str> = tokio::task::spawn_blocking(move || png_data_url(&text))
+        .await
+        .map_err(|e| format!("QR rendering failed: {e}"))??
+        .into();
     if let Ok(mut cache) = RENDERED.lock() {
         if cache.len() >= RENDERED_KEEP {
             cache.clear();

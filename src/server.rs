@@ -12,11 +12,13 @@ use actix_web::dev::ServerHandle;
 use actix_web::{web, HttpServer};
 
 use crate::auth::{self, AuthService};
-use crate::bulk::BulkRunner;
+use crate::bulk::{Bulk, BulkRunner};
 use crate::config::Settings;
-use crate::engine::EngineFactory;
+use crate::engine::{EngineFactory, EngineKind};
 use crate::events::bus::EventBus;
-use crate::media::MediaLoader;
+use crate::events::Outbox;
+use crate::http::middleware::{edge, rate_limit};
+use crate::media::{MediaLoader, MediaStore};
 use crate::metrics::{MessageCounter, Metrics};
 use crate::sessions::actor::SessionDeps;
 use crate::sessions::directory::SessionDirectory;
@@ -26,7 +28,7 @@ use crate::sessions::{SessionManager, SessionStatus, SessionsHandle};
 use crate::state::AppState;
 use crate::store::{self, Store};
 use crate::webhooks::{dispatcher, Webhooks};
-use crate::{app, audit, rate_limit, time};
+use crate::{app, audit, time};
 
 /// Why the daemon could not start; printed as one line.
 #[derive(Debug, thiserror::Error)]
@@ -133,15 +135,22 @@ impl Server {
             .map_err(StartError::Webhooks)?;
         audit::purge_forever(store.clone(), settings.audit.retention_days);
         let dispatcher = dispatcher::start(webhooks.clone(), &bus);
+        // Webhooks keep the durable record of every event; producers see only the outbox.
+        let outbox = Outbox::new(Arc::new(webhooks.clone()), bus.clone());
+        let files = MediaStore::new(
+            settings.server.data_dir.join("media"),
+            store.clone(),
+            settings.media.download_max_bytes,
+        );
         let deps = SessionDeps {
             store: store.clone(),
-            bus: bus.clone(),
+            outbox: outbox.clone(),
             engines: EngineFactory::new(&settings)?,
+            default_engine: EngineKind::parse(&settings.sessions.engine_type)
+                .unwrap_or(EngineKind::WhatsApp),
             draining: draining.clone(),
             directory: directory.clone(),
-            webhooks: webhooks.clone(),
-            media_dir: settings.server.data_dir.join("media"),
-            media_max_bytes: settings.media.download_max_bytes,
+            media: files.clone(),
         };
         let manager = SessionManager::new(deps).start();
         // Everything stored before this instant was written by an earlier run.
@@ -163,12 +172,17 @@ impl Server {
         let media =
             MediaLoader::new(&settings.media, &settings.webhooks).map_err(StartError::Media)?;
         // After the sessions are restored, so resumed batches find their sessions.
-        let bulk = BulkRunner::new(store.clone(), sessions.clone(), media.clone()).start();
+        let runner = BulkRunner::new(store.clone(), sessions.clone(), media.clone()).start();
+        let bulk = Bulk {
+            store: store.clone(),
+            sessions: sessions.clone(),
+            runner,
+            min_delay_ms: settings.bulk.min_delay_ms as i64,
+        };
         Resend {
             store: store.clone(),
             sessions: sessions.clone(),
-            bus: bus.clone(),
-            webhooks: webhooks.clone(),
+            outbox,
             timeout: Duration::from_millis(settings.sessions.resend_timeout_ms),
         }
         .start(boot);
@@ -180,6 +194,7 @@ impl Server {
             bus,
             webhooks,
             media,
+            files,
             bulk,
             metrics,
             trusted_proxies: trusted.clone(),
@@ -188,10 +203,8 @@ impl Server {
         let limits = rate_limit::limits(&settings.rate_limit, trusted.clone())?;
         let data = web::Data::new(state.clone());
         let delay = Duration::from_millis(settings.server.shutdown_delay_ms);
-        let connections = crate::http::edge::ConnectionLimits::new(
-            settings.server.max_connections_per_ip,
-            trusted.clone(),
-        );
+        let connections =
+            edge::ConnectionLimits::new(settings.server.max_connections_per_ip, trusted.clone());
         let mut http = HttpServer::new(move || app::build(data.clone(), &limits, body_limit))
             .on_connect(move |conn, data| connections.on_connect(conn, data));
         if settings.server.workers > 0 {

@@ -10,10 +10,10 @@ use actix_web::HttpRequest;
 use ipnet::IpNet;
 
 use crate::auth::AuthService;
-use crate::bulk::BulkRunner;
+use crate::bulk::Bulk;
 use crate::config::Settings;
 use crate::events::bus::EventBus;
-use crate::media::MediaLoader;
+use crate::media::{MediaLoader, MediaStore};
 use crate::metrics::Metrics;
 use crate::net;
 use crate::sessions::SessionsHandle;
@@ -30,8 +30,10 @@ pub struct AppState {
     pub webhooks: Webhooks,
     /// Fetches and decodes the media of sends, within the media cap.
     pub media: MediaLoader,
-    /// Works through bulk sends; woken when one is stored or cancelled.
-    pub bulk: Addr<BulkRunner>,
+    /// The files kept of incoming messages.
+    pub files: MediaStore,
+    /// Stores, reads and cancels bulk sends.
+    pub bulk: Bulk,
     /// Counters and gauges of `GET /api/metrics`.
     pub metrics: Arc<Metrics>,
     /// Proxies whose `X-Forwarded-For` is believed.

@@ -1,9 +1,9 @@
-//! API keys: roles, the key domain type, authentication, and the request guard.
+//! API keys: roles, the key domain type, who a caller is ([`AuthContext`]), authentication, and
+//! key changes (each one clears the key cache). The HTTP guard that uses it is `http::guard`.
 //!
 //! A key is shown once, at creation; only its hash (HMAC-SHA256 with the pepper, or SHA-256) and
 //! its first 12 characters are kept. Lookups compare hashes in constant time.
 
-pub mod guard;
 pub mod keys;
 
 use std::collections::HashMap;
@@ -17,11 +17,9 @@ use serde_json::{json, Map, Value};
 use tokio::sync::watch;
 
 use crate::config::parse_ip_or_cidr;
-use crate::store::models::ApiKeyRow;
+use crate::store::models::{ApiKeyChanges, ApiKeyRow};
 use crate::store::{self, Store, StoreError};
 use crate::time;
-
-pub use guard::{Admin, AuthContext, Authed, GlobalAdmin, Operator, Viewer};
 
 /// Roles rank `viewer` < `operator` < `admin`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -81,6 +79,38 @@ pub enum AuthError {
     BeyondScope(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Who is calling, once their key has passed.
+#[derive(Debug, Clone)]
+pub struct AuthContext {
+    pub key_id: String,
+    /// For the audit log.
+    pub key_name: String,
+    pub role: Role,
+    /// `Some` for a key scoped to these session ids.
+    pub allowed_sessions: Option<Vec<String>>,
+}
+
+impl AuthContext {
+    pub fn may_access(&self, session_id: &str) -> bool {
+        self.allowed_sessions
+            .as_ref()
+            .is_none_or(|ids| ids.iter().any(|id| id == session_id))
+    }
+    /// For list routes: the ids to restrict to, if any.
+    pub fn session_filter(&self) -> Option<Vec<String>> {
+        self.allowed_sessions.clone()
+    }
+
+    /// Whether a key scoped to `sessions` (empty: unscoped) grants no more than this caller holds:
+    /// an unscoped caller may grant anything, a scoped one only a non-empty subset of its own.
+    pub fn covers(&self, sessions: &[String]) -> bool {
+        match &self.allowed_sessions {
+            None => true,
+            Some(own) => !sessions.is_empty() && sessions.iter().all(|s| own.contains(s)),
+        }
+    }
 }
 
 /// Usage is written at most this often per key, so a busy key does not turn reads into writes.
@@ -170,7 +200,7 @@ impl AuthService {
     }
 
     /// Resolves a presented key into who is calling, applying the checks of API.md §1.1 in order
-    /// (the session scope and role are the route's, checked by [`Authed`]), and counts the use.
+    /// (the session scope and role are the route's, checked by `http::guard::Authed`), and counts the use.
     pub async fn authenticate(
         &self,
         presented: &str,
@@ -240,9 +270,46 @@ impl AuthService {
         (read_at.elapsed() < KEY_CACHE_TTL).then(|| row.clone())
     }
 
-    /// Forgets every cached key and tells [`AuthService::watch_changes`] watchers; call after any
-    /// change to a key (revoke, update, delete).
-    pub fn keys_changed(&self) {
+    /// Stores a new key (its secret is never kept) and answers the secret with the row.
+    pub async fn create_key(&self, new: NewKey) -> Result<(String, ApiKeyRow), StoreError> {
+        let (secret, row) = self.mint(new, None);
+        let stored = row.clone();
+        self.store
+            .write(move |c| store::api_keys::insert_api_key(c, &stored))
+            .await?;
+        log::info!("API key {} ({}) created", row.id, row.role);
+        Ok((secret, row))
+    }
+
+    /// Applies `changes` to key `id` (an update or a revoke); every cached key is forgotten.
+    pub async fn change_key(
+        &self,
+        id: &str,
+        changes: ApiKeyChanges,
+    ) -> Result<ApiKeyRow, StoreError> {
+        let (id, now) = (id.to_string(), time::now_micros());
+        let row = self
+            .store
+            .write(move |c| store::api_keys::update_api_key(c, &id, &changes, now))
+            .await;
+        self.keys_changed();
+        row
+    }
+
+    /// Deletes key `id`; every cached key is forgotten.
+    pub async fn delete_key(&self, id: &str) -> Result<(), StoreError> {
+        let (target, now) = (id.to_string(), time::now_micros());
+        self.store
+            .write(move |c| store::api_keys::delete_api_key(c, &target, now))
+            .await?;
+        self.keys_changed();
+        log::info!("API key {id} deleted");
+        Ok(())
+    }
+
+    /// Forgets every cached key and tells [`AuthService::watch_changes`] watchers: every change to
+    /// a key made here goes through this.
+    fn keys_changed(&self) {
         if let Ok(mut known) = self.known.lock() {
             known.clear();
         }

@@ -3,6 +3,8 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::store::metadata::{ContactFacts, LocationFacts, MediaFacts, MessageMetadata};
+
 /// The media kinds a send can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MediaKind {
@@ -209,21 +211,19 @@ impl Outgoing {
             Content::Contact { name, .. } => Some(name.clone()),
         }
     }
-
-    /// The stored `metadata`: what the row's columns do not say (media facts, coordinates,
-    /// contact, quote, mentions, forwarded). `None` when there is nothing.
-    pub fn metadata(&self) -> Option<Value> {
-        let mut m = Map::new();
+    /// What the message's row records of it (`metadata`).
+    pub fn metadata(&self) -> MessageMetadata {
+        let mut m = MessageMetadata::default();
         match &self.content {
-            Content::Text { mentions, .. } if !mentions.is_empty() => {
-                m.insert("mentions".into(), json!(mentions));
-            }
-            Content::Text { .. } => {}
+            Content::Text { mentions, .. } => m.mentions = mentions.clone(),
             Content::Media(media) => {
-                m.insert("media".into(), media_facts(media));
-                if media.ptt {
-                    m.insert("ptt".into(), json!(true));
-                }
+                m.media = Some(MediaFacts {
+                    mimetype: Some(media.mimetype.clone()),
+                    filename: media.filename.clone(),
+                    size_bytes: Some(media.data.len() as u64),
+                    ..Default::default()
+                });
+                m.ptt = media.ptt;
             }
             Content::Location {
                 latitude,
@@ -231,31 +231,28 @@ impl Outgoing {
                 description,
                 address,
             } => {
-                m.insert(
-                    "location".into(),
-                    json!({ "latitude": latitude, "longitude": longitude,
-                            "description": description, "address": address }),
-                );
+                m.location = Some(LocationFacts {
+                    latitude: *latitude,
+                    longitude: *longitude,
+                    description: description.clone(),
+                    address: address.clone(),
+                });
             }
             Content::Contact { name, number } => {
-                m.insert("contact".into(), json!({ "name": name, "number": number }));
+                m.contact = Some(ContactFacts {
+                    name: name.clone(),
+                    number: number.clone(),
+                });
             }
         }
-        if let Some(q) = &self.quoted {
-            m.insert(
-                "quotedMessageId".into(),
-                json!(crate::wa::serialize_message_id(
-                    q.from_me, &q.chat_id, &q.wa_id
-                )),
-            );
-        }
-        if self.forwarded {
-            m.insert("forwarded".into(), json!(true));
-        }
-        (!m.is_empty()).then_some(Value::Object(m))
+        m.quoted_message_id = self
+            .quoted
+            .as_ref()
+            .map(|q| crate::wa::serialize_message_id(q.from_me, &q.chat_id, &q.wa_id));
+        m.forwarded = self.forwarded;
+        m
     }
 
-    /// The extra fields of this message's `message.sent` event (API.md §6).
     pub fn event_fields(&self, data: &mut Map<String, Value>) {
         match &self.content {
             Content::Media(media) => {

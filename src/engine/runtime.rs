@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use tokio::runtime::{Builder, Handle, Runtime};
 
-use super::EngineError;
+use super::contract::EngineError;
 
 pub struct EngineRuntime {
     threads: usize,

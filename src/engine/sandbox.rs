@@ -14,10 +14,11 @@ use futures_util::FutureExt;
 use rand::Rng;
 use serde_json::{json, Value};
 
-use super::{
-    Content, Engine, EngineError, EngineEvent, EngineSetup, FromEngine, Incoming, IncomingMedia,
-    LinkedAccount, MediaHandle, MessageRef, Outgoing, Received, Sent,
+use super::contract::{
+    Engine, EngineError, EngineEvent, EngineSetup, FromEngine, Incoming, IncomingMedia,
+    LinkedAccount, MediaHandle, Received, SandboxCommand, SandboxControl, Sent,
 };
+use super::outgoing::{Content, MessageRef, Outgoing};
 use crate::config::SandboxSettings;
 use crate::time;
 use crate::wa;
@@ -30,38 +31,6 @@ const LINK_DELAY: Duration = Duration::from_millis(200);
 const RECONNECT_DELAY: Duration = Duration::from_millis(300);
 pub const DEFAULT_PHONE: &str = "628000000001";
 pub const DEFAULT_PUSH_NAME: &str = "Sandbox";
-
-/// What the test or demo user makes the phone do (the `/api/sandbox/sessions/:id/*` routes).
-#[derive(Debug, Clone)]
-pub enum SandboxCommand {
-    Scan {
-        phone: Option<String>,
-        push_name: Option<String>,
-    },
-    EnterPairingCode {
-        code: String,
-    },
-    Incoming {
-        from: String,
-        text: Option<String>,
-        kind: Option<String>,
-        chat_id: Option<String>,
-        quoted_message_id: Option<String>,
-        /// A file the message carries: bytes, mimetype, file name.
-        media: Option<(Vec<u8>, String, Option<String>)>,
-    },
-    Ack {
-        message_id: String,
-        status: String,
-    },
-    Drop {
-        reason: Option<String>,
-        fail_reconnects: u32,
-    },
-    Fail {
-        reason: String,
-    },
-}
 
 #[derive(Debug, Clone, PartialEq)]
 enum Phase {
@@ -471,11 +440,8 @@ impl Handler<Control> for SandboxPhone {
 /// The sandbox's control surface, reached through [`Engine::sandbox`].
 pub struct SandboxHandle(Addr<SandboxPhone>);
 
-impl SandboxHandle {
-    pub fn control(
-        &self,
-        cmd: SandboxCommand,
-    ) -> LocalBoxFuture<'static, Result<Value, EngineError>> {
+impl SandboxControl for SandboxHandle {
+    fn control(&self, cmd: SandboxCommand) -> LocalBoxFuture<'static, Result<Value, EngineError>> {
         let req = self.0.send(Control(cmd));
         async move { req.await.map_err(mailbox)? }.boxed_local()
     }
@@ -540,9 +506,11 @@ impl Engine for SandboxEngine {
         chat_id: &str,
         message: Outgoing,
     ) -> LocalBoxFuture<'static, Result<Sent, EngineError>> {
+        let metadata = message.metadata();
+        let metadata = metadata.to_column().map(|_| metadata.to_json());
         let mut entry = json!({
             "action": "send", "chatId": chat_id, "type": message.kind(), "body": message.body(),
-            "metadata": message.metadata(),
+            "metadata": metadata,
         });
         if let Content::Media(media) = &message.content {
             entry["sha256"] = json!(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
@@ -582,7 +550,7 @@ impl Engine for SandboxEngine {
         let req = self.handle.0.send(PairingCode(phone.to_string()));
         async move { req.await.map_err(mailbox)? }.boxed_local()
     }
-    fn sandbox(&self) -> Option<&SandboxHandle> {
+    fn sandbox(&self) -> Option<&dyn SandboxControl> {
         Some(&self.handle)
     }
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use actix::prelude::*;
 use actix::WeakRecipient;
 
-use super::SessionEvent;
+use super::event::SessionEvent;
 
 /// Publish an event to every live subscriber.
 #[derive(Message)]

@@ -1,52 +1,16 @@
-//! `SessionEvent`: every state change of a session, published once on the [`bus::EventBus`].
-//! Producers (session actors) do not know their consumers (the webhook queue, WebSocket clients).
+//! Events: every state change of a session, in the wire vocabulary of API.md §6.
+//!
+//! A producer (a session actor, a send) hands the events a change causes to the [`Outbox`], inside
+//! the store transaction that makes the change: their durable records (webhook deliveries) commit
+//! with it, and once committed they are published on the [`bus::EventBus`] for live subscribers
+//! (WebSocket clients, metrics, the webhook dispatcher's wake-up). Producers know this seam only,
+//! never the webhooks behind it. Each event's `data` has one typed shape, in [`payload`].
 
 pub mod bus;
-pub mod socket;
+pub mod event;
+pub mod outbox;
+pub mod payload;
 
-use serde::Serialize;
-use serde_json::Value;
-
-/// Every event a webhook or a WebSocket client can ask for (API.md §6); `*` asks for all of them.
-pub const EVENT_NAMES: &[&str] = &[
-    "message.received",
-    "message.sent",
-    "message.ack",
-    "message.failed",
-    "message.revoked",
-    "message.reaction",
-    "session.status",
-    "session.qr",
-    "session.authenticated",
-    "session.disconnected",
-];
-
-/// One thing that happened to a session, in the wire vocabulary of API.md §6.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionEvent {
-    /// `session.status`, `message.received`, ...
-    pub event: &'static str,
-    /// The session it happened to.
-    pub session_id: String,
-    /// ISO-8601 time it happened.
-    pub timestamp: String,
-    /// The event's `data` object.
-    pub data: Value,
-    /// Its webhook deliveries were written in the same transaction as the change it reports
-    /// (a stored message), so the webhook dispatcher must not queue it again.
-    #[serde(skip)]
-    pub outboxed: bool,
-}
-
-impl SessionEvent {
-    pub fn new(event: &'static str, session_id: &str, data: Value) -> Self {
-        Self {
-            event,
-            session_id: session_id.to_string(),
-            timestamp: crate::time::iso_now(),
-            data,
-            outboxed: false,
-        }
-    }
-}
+pub use event::{SessionEvent, EVENT_NAMES};
+pub use outbox::{Outbox, Recorder};
+pub use payload::Payload;

@@ -4,19 +4,20 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::extract::{Body, KeyPath, NoFields};
+use super::guard::{Admin, Authed};
 use super::validate::{Fields, FromFields};
-use crate::auth::{self, key_view, Admin, AuthContext, AuthError, Authed, NewKey, Role};
+use crate::auth::{self, key_view, AuthContext, AuthError, NewKey, Role};
 use crate::config::parse_ip_or_cidr;
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::store;
 use crate::store::models::{ApiKeyChanges, ApiKeyRow};
-use crate::store::{self, StoreError};
 use crate::time;
 
 /// `POST /api/auth/validate`: whether the key in `X-API-Key` works from this IP.
 /// Reuses the lookup the key guard already made for this request.
 pub async fn validate_key(req: HttpRequest) -> HttpResponse {
-    match auth::guard::resolved(&req) {
+    match super::guard::resolved(&req) {
         Some(Ok(ctx)) => HttpResponse::Ok().json(json!({ "valid": true, "role": ctx.role })),
         _ => HttpResponse::Ok().json(json!({ "valid": false })),
     }
@@ -186,8 +187,9 @@ pub async fn create_key(
         Some(k.allowed_sessions.as_deref().unwrap_or_default()),
         Some(k.role.as_deref().unwrap_or("operator")),
     )?;
-    let (secret, row) = state.auth.mint(
-        NewKey {
+    let (secret, row) = state
+        .auth
+        .create_key(NewKey {
             name: k.name.unwrap_or_default(),
             role: k
                 .role
@@ -197,32 +199,11 @@ pub async fn create_key(
             allowed_ips: list_json(k.allowed_ips).flatten(),
             allowed_sessions: list_json(k.allowed_sessions).flatten(),
             expires_at: k.expires_at.flatten(),
-        },
-        None,
-    );
-    let stored = row.clone();
-    state
-        .store
-        .write(move |c| store::api_keys::insert_api_key(c, &stored))
+        })
         .await?;
-    log::info!("API key {} ({}) created", row.id, row.role);
     let mut body = key_view(&row);
     body["apiKey"] = json!(secret);
     Ok(HttpResponse::Created().json(body))
-}
-
-async fn change_key(
-    state: &AppState,
-    id: String,
-    changes: ApiKeyChanges,
-) -> Result<ApiKeyRow, StoreError> {
-    let now = time::now_micros();
-    let row = state
-        .store
-        .write(move |c| store::api_keys::update_api_key(c, &id, &changes, now))
-        .await;
-    state.auth.keys_changed();
-    row
 }
 
 /// `PUT /api/auth/api-keys/:id`
@@ -243,7 +224,7 @@ pub async fn update_key(
         updated_at: Some(time::now_micros()),
         ..Default::default()
     };
-    let row = change_key(&state, id, changes).await?;
+    let row = state.auth.change_key(&id, changes).await?;
     Ok(HttpResponse::Ok().json(key_view(&row)))
 }
 
@@ -255,7 +236,10 @@ pub async fn revoke_key(
     _: Body<NoFields>,
 ) -> ApiResult<HttpResponse> {
     check_manageable(&state, &auth.ctx, &id).await?;
-    let row = change_key(&state, id, ApiKeyChanges::revoke(time::now_micros())).await?;
+    let row = state
+        .auth
+        .change_key(&id, ApiKeyChanges::revoke(time::now_micros()))
+        .await?;
     log::info!("API key {} revoked", row.id);
     Ok(HttpResponse::Ok().json(key_view(&row)))
 }
@@ -267,13 +251,6 @@ pub async fn delete_key(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     check_manageable(&state, &auth.ctx, &id).await?;
-    let now = time::now_micros();
-    let target = id.clone();
-    state
-        .store
-        .write(move |c| store::api_keys::delete_api_key(c, &target, now))
-        .await?;
-    state.auth.keys_changed();
-    log::info!("API key {id} deleted");
+    state.auth.delete_key(&id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

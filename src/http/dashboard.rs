@@ -1,6 +1,6 @@
 //! The web dashboard: the files of `dashboard/`, built into the binary, served on the API port.
 //!
-//! Only the files named in [`FILES`] are served (a test keeps the list and the folder in step).
+//! Only the files named in `FILES` are served (a test keeps the list and the folder in step).
 //! A path without a file extension is a client route of the single-page app and gets
 //! `index.html`; `/api/...` never does. Every answer carries a strict
 //! Content-Security-Policy: the dashboard runs no inline script or style and talks only to its

@@ -3,24 +3,22 @@
 
 use std::marker::PhantomData;
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::{json, Value};
+use serde_json::json;
 use url::Url;
 
 use super::extract::{Body, Query, SessionPath};
+use super::guard::{Authed, Operator, Viewer};
 use super::validate::{Fields, FromFields};
-use crate::auth::{Authed, Operator, Viewer};
-use crate::engine::{is_media_type, Content, MediaKind, Outgoing, OutgoingMedia};
+use crate::engine::{Content, MediaKind, Outgoing};
 use crate::error::{ApiError, ApiResult};
-use crate::media::{MediaError, MediaSource};
+use crate::media::{MediaRequest, MediaSource};
 use crate::sessions::messages::{ActOnMessage, ForwardMessage, MessageAction, SendMessage};
-use crate::sessions::{SessionError, SessionStatus};
+use crate::sessions::{view, SessionError, SessionStatus};
 use crate::state::AppState;
 use crate::store;
 use crate::store::messages::{HistoryFilter, HistoryPage};
-use crate::store::models::MessageRow;
-use crate::{time, wa};
+use crate::wa;
 
 const CHAT_ID_RULE: &str = "chatId must be a WhatsApp chat id: <digits>@c.us for a person (international number, no +), <digits>@g.us for a group, <digits>@newsletter, <digits>@lid or status@broadcast";
 
@@ -115,11 +113,68 @@ macro_rules! media_routes {
 }
 media_routes!(Image => Image, Video => Video, Audio => Audio, Document => Document, Sticker => Sticker);
 
+/// The media fields of a send (`url` or `base64`, `mimetype`, `filename`) for a `kind`: one route's
+/// body and a bulk message's `content.<kind>` take them alike.
+pub struct MediaFields {
+    pub source: MediaSource,
+    pub mimetype: Option<String>,
+    pub filename: Option<String>,
+}
+
+/// Reads [`MediaFields`] from `f`, naming each field as the client wrote it.
+pub fn media_fields(f: &mut Fields, kind: MediaKind) -> Option<MediaFields> {
+    let (has_url, has_base64) = (f.has("url"), f.has("base64"));
+    let (u, b, m) = (f.named("url"), f.named("base64"), f.named("mimetype"));
+    let url = f
+        .string("url", false, 1, 2048)
+        .and_then(|raw| match Url::parse(&raw) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
+            _ => {
+                f.error(format!("{u} must be an http or https URL address"));
+                None
+            }
+        });
+    let base64 = f.string("base64", false, 1, usize::MAX);
+    let mimetype = f.string("mimetype", false, 1, 255);
+    if let Some(given) = &mimetype {
+        if let Err(problem) = kind.check_mimetype(given) {
+            f.error(problem.replacen("mimetype", &m, 1));
+        }
+    }
+    let filename = f.string("filename", false, 1, 255);
+    let source = match (url, base64) {
+        (Some(_), Some(_)) => {
+            f.error(format!("only one of {u} or {b} may be given"));
+            None
+        }
+        (Some(url), None) => Some(MediaSource::Url(url)),
+        (None, Some(data)) => {
+            let names_type = data
+                .strip_prefix("data:")
+                .is_some_and(|r| !r.starts_with(';') && !r.starts_with(','));
+            if mimetype.is_none() && !names_type {
+                f.error(format!(
+                    "{m} should not be empty when {b} is given (or send a data: URI that names the type)"
+                ));
+            }
+            Some(MediaSource::Base64(data))
+        }
+        (None, None) if !has_url && !has_base64 => {
+            f.error(format!("either {u} or {b} must be given"));
+            None
+        }
+        (None, None) => None,
+    };
+    Some(MediaFields {
+        source: source?,
+        mimetype,
+        filename,
+    })
+}
+
 pub struct SendMediaBody<K> {
     chat_id: String,
-    source: MediaSource,
-    mimetype: Option<String>,
-    filename: Option<String>,
+    media: MediaFields,
     caption: Option<String>,
     ptt: bool,
     route: PhantomData<K>,
@@ -128,24 +183,7 @@ pub struct SendMediaBody<K> {
 impl<K: MediaRoute> FromFields for SendMediaBody<K> {
     fn from_fields(f: &mut Fields) -> Option<Self> {
         let chat = chat_id(f, "chatId");
-        let (has_url, has_base64) = (f.has("url"), f.has("base64"));
-        let url = f
-            .string("url", false, 1, 2048)
-            .and_then(|u| match Url::parse(&u) {
-                Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
-                _ => {
-                    f.error("url must be an http or https URL address");
-                    None
-                }
-            });
-        let base64 = f.string("base64", false, 1, usize::MAX);
-        let mimetype = f.string("mimetype", false, 1, 255);
-        if let Some(m) = &mimetype {
-            if let Err(problem) = K::KIND.check_mimetype(m) {
-                f.error(problem);
-            }
-        }
-        let filename = f.string("filename", false, 1, 255);
+        let media = media_fields(f, K::KIND);
         // WhatsApp shows no caption on audio or stickers: the field is refused as undeclared.
         let caption = if K::KIND.takes_caption() {
             f.string("caption", false, 0, 1024)
@@ -158,43 +196,13 @@ impl<K: MediaRoute> FromFields for SendMediaBody<K> {
         } else {
             false
         };
-        let source = match (url, base64) {
-            (Some(_), Some(_)) => {
-                f.error("only one of url or base64 may be given");
-                None
-            }
-            (Some(url), None) => Some(MediaSource::Url(url)),
-            (None, Some(data)) => {
-                let names_type = data
-                    .strip_prefix("data:")
-                    .is_some_and(|r| !r.starts_with(';') && !r.starts_with(','));
-                if mimetype.is_none() && !names_type {
-                    f.error("mimetype should not be empty when base64 is given (or send a data: URI that names the type)");
-                }
-                Some(MediaSource::Base64(data))
-            }
-            (None, None) if !has_url && !has_base64 => {
-                f.error("either url or base64 must be given");
-                None
-            }
-            (None, None) => None,
-        };
         Some(Self {
             chat_id: chat?,
-            source: source?,
-            mimetype,
-            filename,
+            media: media?,
             caption,
             ptt,
             route: PhantomData,
         })
-    }
-}
-
-fn media_error(e: MediaError) -> ApiError {
-    match e {
-        MediaError::TooLarge(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
-        MediaError::Invalid(problem) => ApiError::validation(vec![problem]),
     }
 }
 
@@ -210,40 +218,17 @@ pub async fn send_media<K: MediaRoute>(
     if session.status != SessionStatus::Ready.as_str() {
         return Err(SessionError::NotReady(id).into());
     }
-    let loaded = state.media.load(b.source).await.map_err(media_error)?;
-    let mimetype = match (b.mimetype, loaded.mimetype) {
-        (Some(given), _) => given,
-        (None, Some(found)) => {
-            K::KIND.check_mimetype(&found).map_err(|_| {
-                ApiError::validation(vec![format!(
-                    "the file at url is {found}, not the {} this route sends; check the URL or set mimetype",
-                    K::KIND.as_str()
-                )])
-            })?;
-            found
-        }
-        (None, None) => K::KIND.default_mimetype(b.ptt).to_string(),
-    };
-    let filename = b.filename.or(match K::KIND {
-        MediaKind::Document => loaded.url_filename,
-        _ => None,
-    });
-    let media = OutgoingMedia {
+    let request = MediaRequest {
         kind: K::KIND,
-        data: loaded.data,
-        mimetype,
-        filename,
+        source: b.media.source,
+        mimetype: b.media.mimetype,
+        filename: b.media.filename,
         caption: b.caption,
         ptt: b.ptt,
     };
-    send(
-        &state,
-        &id,
-        b.chat_id,
-        Outgoing::new(Content::Media(media)),
-        None,
-    )
-    .await
+    let media = state.media.prepare(request).await?;
+    let message = Outgoing::new(Content::Media(media));
+    send(&state, &id, b.chat_id, message, None).await
 }
 
 pub struct SendLocationBody {
@@ -551,24 +536,6 @@ impl FromFields for HistoryQuery {
     }
 }
 
-fn message_view(m: &MessageRow) -> Value {
-    json!({
-        "id": m.id,
-        "sessionId": m.session_id,
-        "waMessageId": m.wa_message_id,
-        "chatId": m.chat_id,
-        "from": m.from_jid,
-        "to": m.to_jid,
-        "body": m.body,
-        "type": m.msg_type,
-        "direction": m.direction,
-        "timestamp": m.timestamp,
-        "metadata": m.metadata.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok()),
-        "status": m.status,
-        "createdAt": time::iso(m.created_at),
-    })
-}
-
 /// `GET /api/sessions/:sessionId/messages`: newest first. With `after` (a message id from the
 /// previous page), the page continues after that message, however many arrived meanwhile.
 pub async fn list_messages(
@@ -587,8 +554,7 @@ pub async fn list_messages(
             store::messages::list_messages(c, &sid, &q.filter, q.limit, q.offset).map(Some)
         })
         .await?;
-    let page =
-        found.ok_or_else(|| ApiError::not_found(format!("Session with id '{id}' not found")))?;
+    let page = found.ok_or(SessionError::NotFound(id))?;
     let HistoryPage {
         rows,
         total,
@@ -602,7 +568,7 @@ pub async fn list_messages(
         }
     };
     let mut body =
-        json!({ "messages": rows.iter().map(message_view).collect::<Vec<_>>(), "total": total });
+        json!({ "messages": rows.iter().map(view::message).collect::<Vec<_>>(), "total": total });
     if let Some(next) = cursor {
         body["nextCursor"] = json!(next);
     }
@@ -617,80 +583,18 @@ pub async fn get_media(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
-    let message_id = req.match_info().query("message_id").to_string();
-    let (sid, mid) = (id.clone(), message_id.clone());
-    let row = state
-        .store
-        .run(move |c| {
-            if store::sessions::find_session(c, &sid)?.is_none() {
-                return Ok(Err(SessionError::NotFound(sid)));
-            }
-            Ok(store::messages::find_message(c, &sid, &mid)?
-                .ok_or(SessionError::MessageNotFound(mid)))
-        })
-        .await??;
-    let metadata: Value = row
-        .metadata
-        .as_deref()
-        .and_then(|m| serde_json::from_str(m).ok())
-        .unwrap_or_default();
-    let media = &metadata["media"];
-    if !media.is_object() || row.direction != "incoming" {
-        return Err(ApiError::not_found(format!(
-            "Message '{message_id}' has no stored media (only incoming media is kept)"
-        )));
-    }
-    if media["stored"] != true {
-        let why = media["error"]
-            .as_str()
-            .unwrap_or("it is still being downloaded");
-        return Err(ApiError::not_found(format!(
-            "The media of message '{message_id}' is not stored: {why}"
-        )));
-    }
-    let path = state
-        .settings
-        .server
-        .data_dir
-        .join("media")
-        .join(&id)
-        .join(&row.id);
-    // Files are capped at MEDIA_DOWNLOAD_MAX_BYTES, so reading one whole is bounded.
-    let data = tokio::fs::read(&path).await.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            ApiError::not_found(format!(
-                "The media of message '{message_id}' is not stored: the file is gone"
-            ))
-        } else {
-            ApiError::internal(format!("cannot read {}: {e}", path.display()))
-        }
-    })?;
-    // Checked where it entered; a row stored before that check is served as opaque bytes.
-    let mimetype = media["mimetype"]
-        .as_str()
-        .filter(|m| is_media_type(m))
-        .unwrap_or("application/octet-stream")
-        .to_string();
+    let message_id = req.match_info().query("message_id");
+    let file = state.files.serve(&id, message_id).await?;
     let mut response = HttpResponse::Ok();
     response
-        .content_type(mimetype)
+        .content_type(file.mimetype)
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header(("Cache-Control", "private, max-age=3600"));
-    if let Some(name) = media["filename"].as_str() {
-        let safe: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+    if let Some(name) = file.filename {
         response.insert_header((
             "Content-Disposition",
-            format!("attachment; filename=\"{safe}\""),
+            format!("attachment; filename=\"{name}\""),
         ));
     }
-    Ok(response.body(data))
+    Ok(response.body(file.data))
 }

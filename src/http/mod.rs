@@ -4,15 +4,15 @@
 pub mod auth_keys;
 pub mod bulk;
 pub mod dashboard;
-pub mod edge;
 pub mod extract;
+pub mod guard;
 pub mod health;
-pub mod idempotency;
 pub mod messages;
+pub mod middleware;
 pub mod operations;
 pub mod sandbox;
-pub mod security;
 pub mod sessions;
+pub mod socket;
 pub mod validate;
 pub mod webhooks;
 pub mod ws;
@@ -48,7 +48,9 @@ pub fn api_routes(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::scope("/sessions/{session_id}")
-                .wrap(actix_web::middleware::from_fn(idempotency::guard))
+                .wrap(actix_web::middleware::from_fn(
+                    middleware::idempotency::guard,
+                ))
                 .route("", get().to(sessions::get_session))
                 .route("", delete().to(sessions::delete_session))
                 .route("/start", post().to(sessions::start_session))

@@ -11,13 +11,14 @@ use subtle::ConstantTimeEq;
 use super::extract::{NoFields, Query};
 use super::validate::{Fields, FromFields};
 use crate::audit;
-use crate::auth::guard::{bearer_token, Authed, GlobalAdmin};
 use crate::error::{ApiError, ApiResult};
+use crate::http::guard::{bearer_token, Authed, GlobalAdmin};
 use crate::metrics::CONTENT_TYPE;
 use crate::sessions::SessionStatus;
 use crate::state::AppState;
 use crate::store;
-use crate::store::audit::{AuditFilter, AuditRow};
+use crate::store::audit::AuditFilter;
+use crate::store::stats::Overview;
 use crate::time;
 
 /// `GET /api/metrics`: its own bearer token (`METRICS_TOKEN`), no API key; 404 while unset.
@@ -39,9 +40,13 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<
         .store
         .run(|c| store::sessions::count_sessions_by_status(c, None))
         .await?;
+    let by_status: Vec<(&str, i64)> = SessionStatus::count_each(&counts)
+        .into_iter()
+        .map(|(status, n)| (status.as_str(), n))
+        .collect();
     let text = state
         .metrics
-        .render(&counts)
+        .render(&by_status)
         .map_err(|e| ApiError::internal(format!("metrics: {e}")))?;
     Ok(HttpResponse::Ok().content_type(CONTENT_TYPE).body(text))
 }
@@ -74,22 +79,6 @@ impl FromFields for ListAudit {
     }
 }
 
-fn audit_view(r: &AuditRow) -> Value {
-    json!({
-        "id": r.id,
-        "action": r.action,
-        "severity": r.severity,
-        "apiKeyId": r.api_key_id,
-        "apiKeyName": r.api_key_name,
-        "sessionId": r.session_id,
-        "ipAddress": r.ip_address,
-        "method": r.method,
-        "path": r.path,
-        "statusCode": r.status_code,
-        "createdAt": time::iso(r.created_at),
-    })
-}
-
 /// `GET /api/audit?action&severity&sessionId&apiKeyId&limit&offset` (admin): newest first.
 pub async fn list_audit(
     auth: Authed<GlobalAdmin>,
@@ -102,7 +91,7 @@ pub async fn list_audit(
         .run(move |c| store::audit::list(c, &q.filter, q.limit, q.offset))
         .await?;
     Ok(HttpResponse::Ok().json(json!({
-        "data": rows.iter().map(audit_view).collect::<Vec<_>>(),
+        "data": rows.iter().map(audit::view).collect::<Vec<_>>(),
         "total": total,
     })))
 }
@@ -132,7 +121,13 @@ pub async fn overview(
             ))
         })
         .await?;
-    let by_status: BTreeMap<&str, i64> = SessionStatus::count_each(&sessions)
+    let uptime = state.metrics.uptime_seconds();
+    Ok(HttpResponse::Ok().json(overview_view(&sessions, &o, uptime)))
+}
+
+/// The daemon-wide overview (API.md §9).
+fn overview_view(sessions: &[(String, i64)], o: &Overview, uptime_seconds: u64) -> Value {
+    let by_status: BTreeMap<&str, i64> = SessionStatus::count_each(sessions)
         .into_iter()
         .map(|(status, n)| (status.as_str(), n))
         .collect();
@@ -142,7 +137,7 @@ pub async fn overview(
             .find(|(name, _)| name == d)
             .map_or(0, |(_, n)| *n)
     };
-    Ok(HttpResponse::Ok().json(json!({
+    json!({
         "sessions": {
             "total": sessions.iter().map(|(_, n)| n).sum::<i64>(),
             "byStatus": by_status,
@@ -160,9 +155,9 @@ pub async fn overview(
             "failedDeliveries": o.deliveries_failed,
         },
         "apiKeys": { "total": o.api_keys, "active": o.api_keys_active },
-        "uptimeSeconds": state.metrics.uptime_seconds(),
+        "uptimeSeconds": uptime_seconds,
         "version": env!("CARGO_PKG_VERSION"),
-    })))
+    })
 }
 
 pub struct StatsPeriod {

@@ -3,9 +3,9 @@
 use actix_web::{web, HttpResponse};
 
 use super::extract::{Body, SessionPath};
+use super::guard::{Admin, Authed};
 use super::validate::{Fields, FromFields};
-use crate::auth::{Admin, Authed};
-use crate::engine::sandbox::SandboxCommand;
+use crate::engine::SandboxCommand;
 use crate::engine::{is_media_type, MEDIA_TYPE_RULE};
 use crate::error::ApiResult;
 use crate::sessions::messages::Sandbox;

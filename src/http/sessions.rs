@@ -5,19 +5,20 @@ use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
 
 use super::extract::{Body, NoFields, Query, SessionPath};
+use super::guard::{Authed, Operator, Viewer};
+use super::middleware::audit::with_subject;
 use super::validate::{Fields, FromFields};
-use crate::auth::{AuthContext, Authed, Operator, Role, Viewer};
+use crate::auth::{AuthContext, Role};
 use crate::engine::whatsapp::dial::Proxy;
 use crate::engine::EngineKind;
 use crate::error::{ApiError, ApiResult};
+use crate::sessions::manager::NewSession;
 use crate::sessions::messages::{
     Delete, GetQr, Logout, RequestPairingCode, Restart, Start, Stop, UpdateConfig,
 };
-use crate::sessions::{session_view, SessionConfig, SessionStatus};
+use crate::sessions::{view, SessionConfig, SessionStatus};
 use crate::state::AppState;
 use crate::store;
-use crate::store::models::SessionRow;
-use crate::time;
 
 /// Reads the validated keys of a session `config` object; `nullable` lets `null` reset a key.
 fn config_fields(f: &mut Fields, nullable: bool) -> Map<String, Value> {
@@ -115,38 +116,18 @@ pub async fn create_session(
     if let Some(url) = &b.proxy_url {
         check_proxy(&state, &auth.ctx, url, b.proxy_type.as_deref()).await?;
     }
-    let now = time::now_micros();
-    let engine = b
-        .engine
-        .unwrap_or_else(|| state.settings.sessions.engine_type.clone());
-    let row = SessionRow {
-        id: uuid::Uuid::new_v4().to_string(),
-        name: b.name,
-        engine: EngineKind::parse(&engine)
-            .unwrap_or(EngineKind::WhatsApp)
-            .as_str()
-            .into(),
-        status: SessionStatus::Created.as_str().into(),
-        phone: None,
-        push_name: None,
-        config: Value::Object(b.config).to_string(),
-        proxy_url: b.proxy_url,
-        proxy_type: b.proxy_type,
-        last_error: None,
-        should_run: false,
-        connected_at: None,
-        last_active: None,
-        created_at: now,
-        updated_at: now,
-    };
-    let stored = row.clone();
-    state
-        .store
-        .write(move |c| store::sessions::insert_session(c, &stored))
+    let row = state
+        .sessions
+        .create(NewSession {
+            name: b.name,
+            engine: b.engine.as_deref().and_then(EngineKind::parse),
+            config: b.config,
+            proxy_url: b.proxy_url,
+            proxy_type: b.proxy_type,
+        })
         .await?;
-    log::info!("session {}: created ({} engine)", row.id, row.engine);
-    Ok(crate::audit::with_subject(
-        HttpResponse::Created().json(session_view(&row)),
+    Ok(with_subject(
+        HttpResponse::Created().json(view::session(&row)),
         &row.id,
     ))
 }
@@ -183,7 +164,7 @@ pub async fn list_sessions(
             store::sessions::list_sessions(c, q.name.as_deref(), only.as_deref(), q.limit, q.offset)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(rows.iter().map(session_view).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(rows.iter().map(view::session).collect::<Vec<_>>()))
 }
 
 /// `GET /api/sessions/:id`
@@ -192,7 +173,7 @@ pub async fn get_session(
     SessionPath(id): SessionPath,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(session_view(&state.sessions.get(&id).await?)))
+    Ok(HttpResponse::Ok().json(view::session(&state.sessions.get(&id).await?)))
 }
 
 /// `DELETE /api/sessions/:id`
@@ -202,7 +183,6 @@ pub async fn delete_session(
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     state.sessions.ask(&id, Delete).await?;
-    state.webhooks.forget_session(&id);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -213,7 +193,7 @@ pub async fn start_session(
     state: web::Data<AppState>,
     _: Body<NoFields>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(session_view(&state.sessions.ask(&id, Start).await?)))
+    Ok(HttpResponse::Ok().json(view::session(&state.sessions.ask(&id, Start).await?)))
 }
 
 /// `POST /api/sessions/:id/stop`
@@ -223,7 +203,7 @@ pub async fn stop_session(
     state: web::Data<AppState>,
     _: Body<NoFields>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(session_view(&state.sessions.ask(&id, Stop).await?)))
+    Ok(HttpResponse::Ok().json(view::session(&state.sessions.ask(&id, Stop).await?)))
 }
 
 /// `POST /api/sessions/:id/restart`
@@ -233,7 +213,7 @@ pub async fn restart_session(
     state: web::Data<AppState>,
     _: Body<NoFields>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(session_view(&state.sessions.ask(&id, Restart).await?)))
+    Ok(HttpResponse::Ok().json(view::session(&state.sessions.ask(&id, Restart).await?)))
 }
 
 /// `POST /api/sessions/:id/logout`
@@ -243,7 +223,7 @@ pub async fn logout_session(
     state: web::Data<AppState>,
     _: Body<NoFields>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(session_view(&state.sessions.ask(&id, Logout).await?)))
+    Ok(HttpResponse::Ok().json(view::session(&state.sessions.ask(&id, Logout).await?)))
 }
 
 /// `GET /api/sessions/:id/qr`

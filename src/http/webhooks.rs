@@ -7,11 +7,12 @@ use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
 use super::extract::{Body, DeliveryPath, NoFields, Query, SessionPath, WebhookPath};
+use super::guard::{Admin, Authed, Operator};
 use super::validate::{Fields, FromFields};
-use crate::auth::{Admin, AuthError, Authed, Operator};
+use crate::auth::AuthError;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{self, StoreError};
+use crate::store;
 use crate::webhooks::dispatcher::{is_reserved_header, test_delivery};
 use crate::webhooks::filter::{Condition, Filters, FIELDS, OPERATORS};
 use crate::webhooks::{delivery_view, webhook_view, WebhookInput, EVENTS};
@@ -282,9 +283,7 @@ pub async fn list_session_webhooks(
         .store
         .run(move |c| {
             if store::sessions::find_session(c, &sid)?.is_none() {
-                return Err(StoreError::NotFound(format!(
-                    "Session with id '{sid}' not found"
-                )));
+                return Err(store::sessions::not_found(&sid));
             }
             store::webhooks::list_webhooks(c, Some(&sid), None)
         })
@@ -433,29 +432,6 @@ pub async fn retry_failure(
     state: web::Data<AppState>,
     _: Body<NoFields>,
 ) -> ApiResult<HttpResponse> {
-    let lookup = id.clone();
-    let found = state
-        .store
-        .run(move |c| store::deliveries::find_delivery(c, &lookup))
-        .await?;
-    let not_found = || ApiError::not_found(format!("Delivery with id '{id}' not found"));
-    let (delivery, _) = found.ok_or_else(not_found)?;
-    if !auth.ctx.may_access(&delivery.session_id) {
-        return Err(not_found());
-    }
-    if delivery.status != store::deliveries::FAILED {
-        return Err(ApiError::bad_request(format!(
-            "Only failed deliveries can be retried; delivery '{id}' is {}",
-            delivery.status
-        )));
-    }
-    let requeue = id.clone();
-    let now = crate::time::now_micros();
-    let (row, url) = state
-        .store
-        .write(move |c| store::deliveries::requeue_failure(c, &requeue, now))
-        .await?
-        .ok_or_else(not_found)?;
-    state.webhooks.wake([row.webhook_id.clone()]);
+    let (row, url) = state.webhooks.retry_failure(&auth.ctx, &id).await?;
     Ok(HttpResponse::Ok().json(delivery_view(&row, &url)))
 }

@@ -1,11 +1,11 @@
 //! `GET /api/ws`: upgrades to the event WebSocket (API.md §7), served by
-//! [`DashboardSocket`](crate::events::socket::DashboardSocket).
+//! [`crate::http::socket::DashboardSocket`].
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::auth::guard::{presented_key, resolved};
 use crate::error::{ApiError, ApiResult};
-use crate::events::socket::{DashboardSocket, SocketDeps, MAX_FRAME};
+use crate::http::guard::{presented_key, resolved};
+use crate::http::socket::{DashboardSocket, SocketDeps, MAX_FRAME};
 use crate::state::AppState;
 
 /// Query parameters that would carry a key in the URL, where proxies and logs keep it.

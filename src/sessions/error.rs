@@ -1,25 +1,38 @@
-//! What a session command can fail with; `ApiError` maps each to its status and text.
+//! What a session command can fail with. The texts are the user's (API.md): `ApiError` maps each
+//! to its status, and the bulk runner records them as a message's failure.
 
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
-    #[error("session {0} not found")]
+    #[error("{}", crate::store::sessions::not_found_text(.0))]
     NotFound(String),
-    #[error("session {0} is not ready")]
+    #[error("Session '{0}' is not ready")]
     NotReady(String),
     /// No stored message of this session has this id.
-    #[error("message {0} not found")]
+    #[error("Message with id '{0}' not found")]
     MessageNotFound(String),
     /// The session's state does not allow the command; the text says what to do.
     #[error("{0}")]
     Precondition(String),
-    #[error("server is shutting down")]
+    #[error("Server is shutting down")]
     ShuttingDown,
-    #[error("engine: {0}")]
+    /// The engine failed; the text says how.
+    #[error("{0}")]
     Engine(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("mailbox: {0}")]
+    #[error("session actor unreachable: {0}")]
     Mailbox(#[from] actix::MailboxError),
+}
+
+impl SessionError {
+    /// What a user may be told: the text, except for failures of the daemon itself.
+    pub fn public_text(&self) -> String {
+        match self {
+            Self::Store(StoreError::NotFound(m) | StoreError::Conflict(m)) => m.clone(),
+            Self::Store(_) | Self::Mailbox(_) => "Internal server error".into(),
+            other => other.to_string(),
+        }
+    }
 }

@@ -7,14 +7,38 @@ use std::collections::HashMap;
 use actix::prelude::*;
 use futures_util::future::join_all;
 
+use serde_json::{Map, Value};
+
 use super::actor::{SessionActor, SessionDeps, Unregister};
+use super::error::SessionError;
 use super::messages::{Shutdown, Start};
+use super::status::SessionStatus;
+use crate::engine::EngineKind;
+use crate::store::models::SessionRow;
+use crate::{store, time};
 
 /// The actor of a session, started if it was not running. An unknown id gets an actor that answers
 /// `NotFound` and then goes away.
 #[derive(Message)]
 #[rtype(result = "Addr<SessionActor>")]
 pub struct Lookup(pub String);
+
+/// What a new session is made of, as validated.
+#[derive(Debug)]
+pub struct NewSession {
+    pub name: String,
+    /// `None`: the daemon's `ENGINE_TYPE`.
+    pub engine: Option<EngineKind>,
+    /// Validated overrides of the per-session config.
+    pub config: Map<String, Value>,
+    pub proxy_url: Option<String>,
+    pub proxy_type: Option<String>,
+}
+
+/// Store a new session (`created`; its actor starts on first use).
+#[derive(Message)]
+#[rtype(result = "Result<SessionRow, SessionError>")]
+pub struct Create(pub NewSession);
 
 /// Start these sessions again (boot restore); failures are logged, not returned.
 #[derive(Message)]
@@ -63,6 +87,43 @@ impl Handler<Lookup> for SessionManager {
     /// Finds or starts the session's actor. Synchronous, so two requests never start two actors.
     fn handle(&mut self, msg: Lookup, ctx: &mut Context<Self>) -> Self::Result {
         MessageResult(self.actor(msg.0, ctx))
+    }
+}
+
+impl Handler<Create> for SessionManager {
+    type Result = ResponseFuture<Result<SessionRow, SessionError>>;
+    /// Writes the row; the answer comes once it is stored.
+    fn handle(&mut self, Create(new): Create, _: &mut Context<Self>) -> Self::Result {
+        let now = time::now_micros();
+        let row = SessionRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            name: new.name,
+            engine: new
+                .engine
+                .unwrap_or(self.deps.default_engine)
+                .as_str()
+                .into(),
+            status: SessionStatus::Created.as_str().into(),
+            phone: None,
+            push_name: None,
+            config: Value::Object(new.config).to_string(),
+            proxy_url: new.proxy_url,
+            proxy_type: new.proxy_type,
+            last_error: None,
+            should_run: false,
+            connected_at: None,
+            last_active: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let store = self.deps.store.clone();
+        Box::pin(async move {
+            let stored = row.clone();
+            store
+                .write(move |c| store::sessions::insert_session(c, &stored))
+                .await?;
+            Ok(row)
+        })
     }
 }
 

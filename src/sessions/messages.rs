@@ -4,9 +4,9 @@
 use actix::prelude::*;
 use serde_json::{Map, Value};
 
-use super::SessionError;
-use crate::engine::sandbox::SandboxCommand;
+use super::error::SessionError;
 use crate::engine::Outgoing;
+use crate::engine::SandboxCommand;
 use crate::store::models::SessionRow;
 
 /// Start the engine: `created|disconnected|failed -> initializing`.

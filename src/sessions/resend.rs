@@ -12,18 +12,16 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use actix::prelude::*;
-use serde_json::Value;
-
+use super::error::SessionError;
+use super::handle::SessionsHandle;
 use super::messages::SendMessage;
 use super::sending::{content_of, Failed};
-use super::{SessionError, SessionsHandle};
 use crate::engine::{Content, Outgoing};
-use crate::events::bus::EventBus;
+use crate::events::Outbox;
+use crate::store::metadata::MessageMetadata;
 use crate::store::models::MessageRow;
 use crate::store::{self, Store};
 use crate::wa;
-use crate::webhooks::Webhooks;
 
 /// How often a waiting resend asks whether its session is ready.
 const READY_POLL: Duration = Duration::from_secs(1);
@@ -33,8 +31,7 @@ const READY_POLL: Duration = Duration::from_secs(1);
 pub struct Resend {
     pub store: Store,
     pub sessions: SessionsHandle,
-    pub bus: Addr<EventBus>,
-    pub webhooks: Webhooks,
+    pub outbox: Outbox,
     /// How long a session may take to become ready before its interrupted sends fail.
     pub timeout: Duration,
 }
@@ -174,7 +171,7 @@ impl Resend {
             kind: &row.msg_type,
             reason,
         };
-        if let Err(e) = failed.record(&self.store, &self.webhooks, &self.bus).await {
+        if let Err(e) = failed.record(&self.store, &self.outbox).await {
             log::error!(
                 "session {}: cannot mark interrupted message {} failed: {e}",
                 row.session_id,
@@ -203,28 +200,17 @@ fn plan(row: &MessageRow) -> Plan {
             row.msg_type
         )));
     };
-    let metadata: Value = row
-        .metadata
-        .as_deref()
-        .and_then(|m| serde_json::from_str(m).ok())
-        .unwrap_or_default();
+    let metadata = MessageMetadata::parse(row.metadata.as_deref());
     if let Content::Text { mentions, .. } = &mut content {
-        *mentions = metadata["mentions"]
-            .as_array()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|v| v.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
+        *mentions = metadata.mentions;
     }
     let mut message = Outgoing::new(content);
     message.wa_id = Some(wa_id);
-    message.forwarded = metadata["forwarded"] == true;
+    message.forwarded = metadata.forwarded;
     Plan::Again(Box::new(SendMessage {
         chat_id,
         message,
-        reply_to: metadata["quotedMessageId"].as_str().map(String::from),
+        reply_to: metadata.quoted_message_id,
     }))
 }
 

@@ -5,17 +5,17 @@
 
 use std::rc::Rc;
 
-use actix::prelude::*;
-use serde_json::{json, Map, Value};
+use serde_json::Map;
 
+use super::error::SessionError;
 use super::messages::{ActOnMessage, ForwardMessage, MessageAction, SendMessage, SentReply};
-use super::SessionError;
 use crate::engine::{Content, Engine, MediaKind, MessageRef, Outgoing, OutgoingMedia};
-use crate::events::bus::{EventBus, Publish};
-use crate::events::SessionEvent;
+use crate::events::payload::{self, MessageData, Revoked, Sent};
+use crate::events::{Outbox, SessionEvent};
+use crate::media::MediaStore;
+use crate::store::metadata::MessageMetadata;
 use crate::store::models::{MessageRow, NewMessage};
 use crate::store::{self, Store};
-use crate::webhooks::Webhooks;
 use crate::{time, wa};
 
 /// WhatsApp lets a message be edited this long after it was sent.
@@ -28,10 +28,9 @@ pub struct Sender {
     pub own: String,
     pub engine: Rc<dyn Engine>,
     pub store: Store,
-    pub bus: Addr<EventBus>,
-    pub webhooks: Webhooks,
-    /// This session's incoming files (`DATA_DIR/media/<session>`).
-    pub media_dir: std::path::PathBuf,
+    pub outbox: Outbox,
+    /// The files kept of incoming messages.
+    pub media: MediaStore,
 }
 
 impl Sender {
@@ -102,21 +101,19 @@ impl Sender {
     /// A kept incoming file as media to send again.
     async fn stored_media(&self, row: &MessageRow) -> Option<Content> {
         let kind = MediaKind::parse(&row.msg_type)?;
-        let metadata: Value = serde_json::from_str(row.metadata.as_deref()?).ok()?;
-        let media = &metadata["media"];
-        if media["stored"] != true {
+        let media = MessageMetadata::parse(row.metadata.as_deref()).media?;
+        if media.stored != Some(true) {
             return None;
         }
-        let data = tokio::fs::read(self.media_dir.join(&row.id)).await.ok()?;
-        let mimetype = media["mimetype"]
-            .as_str()
-            .map(str::to_string)
+        let data = self.media.read(&self.session_id, &row.id).await.ok()?;
+        let mimetype = media
+            .mimetype
             .unwrap_or_else(|| kind.default_mimetype(false).to_string());
         Some(Content::Media(OutgoingMedia {
             kind,
             data,
             mimetype,
-            filename: media["filename"].as_str().map(str::to_string),
+            filename: media.filename,
             caption: row.body.clone().filter(|_| kind.takes_caption()),
             ptt: false,
         }))
@@ -159,19 +156,23 @@ impl Sender {
             msg_type: message.kind().into(),
             direction: "outgoing".into(),
             timestamp: time::now_secs(),
-            metadata: message.metadata().map(|m| m.to_string()),
+            metadata: message.metadata().to_column(),
             status: "pending".into(),
             created_at: time::now_micros(),
         };
-        let mut data = Map::new();
-        data.insert("from".into(), json!(self.own));
-        data.insert("to".into(), json!(chat_id));
-        data.insert("chatId".into(), json!(chat_id));
-        data.insert("body".into(), json!(new.body));
-        data.insert("type".into(), json!(new.msg_type));
-        data.insert("fromMe".into(), json!(true));
-        data.insert("isGroup".into(), json!(wa::is_group(&chat_id)));
-        message.event_fields(&mut data);
+        let mut data = MessageData {
+            id: String::new(),
+            from: self.own.clone(),
+            to: chat_id.clone(),
+            chat_id: chat_id.clone(),
+            body: new.body.clone(),
+            kind: new.msg_type.clone(),
+            timestamp: 0,
+            from_me: true,
+            is_group: wa::is_group(&chat_id),
+            content: Map::new(),
+        };
+        message.event_fields(&mut data.content);
         if earlier.is_none() {
             self.store
                 .write(move |c| store::messages::insert_message(c, &new))
@@ -180,24 +181,16 @@ impl Sender {
         match self.engine.send(&chat_id, message).await {
             Ok(sent) => {
                 let message_id = wa::serialize_message_id(true, &chat_id, &sent.wa_id);
-                data.insert("id".into(), json!(message_id));
-                data.insert("timestamp".into(), json!(sent.timestamp));
-                let mut event = [SessionEvent::new(
-                    "message.sent",
-                    &self.session_id,
-                    Value::Object(data),
-                )];
+                data.id = message_id.clone();
+                data.timestamp = sent.timestamp;
+                let event = SessionEvent::of(&self.session_id, Sent(data));
                 let (mid, row_id, ts) = (message_id.clone(), id, sent.timestamp);
-                let webhooks = self.webhooks.clone();
-                let [event] = self
-                    .store
-                    .write(move |c| {
+                self.outbox
+                    .commit(&self.store, move |c| {
                         store::messages::mark_message_sent(c, &row_id, &mid, ts)?;
-                        webhooks.queue_in(c, &mut event)?;
-                        Ok(event)
+                        Ok(((), vec![event]))
                     })
                     .await?;
-                self.bus.do_send(Publish(event));
                 Ok(SentReply {
                     message_id,
                     timestamp: sent.timestamp,
@@ -208,11 +201,10 @@ impl Sender {
                     session_id: &self.session_id,
                     row_id: &id,
                     chat_id: &chat_id,
-                    kind: data["type"].as_str().unwrap_or_default(),
+                    kind: &data.kind,
                     reason: &e.0,
                 };
-                if let Err(store_err) = failed.record(&self.store, &self.webhooks, &self.bus).await
-                {
+                if let Err(store_err) = failed.record(&self.store, &self.outbox).await {
                     log::error!(
                         "session {}: cannot mark message failed: {store_err}",
                         self.session_id
@@ -230,22 +222,14 @@ impl Sender {
         let (row, target) = self
             .find_in(&msg.chat_id, &msg.message_id, "messageId")
             .await?;
-        let mut metadata: Map<String, Value> = row
-            .metadata
-            .as_deref()
-            .and_then(|m| serde_json::from_str(m).ok())
-            .unwrap_or_default();
+        let mut metadata = MessageMetadata::parse(row.metadata.as_deref());
         let mut body = row.body.clone();
         let mut kind = row.msg_type.clone();
-        let revoked = metadata.get("revoked") == Some(&json!(true));
+        let revoked = metadata.revoked;
         match &msg.action {
             MessageAction::React(emoji) => {
                 self.engine.react(&target, emoji).await.map_err(engine)?;
-                if emoji.is_empty() {
-                    metadata.remove("myReaction");
-                } else {
-                    metadata.insert("myReaction".into(), json!(emoji));
-                }
+                metadata.my_reaction = Some(emoji.clone()).filter(|e| !e.is_empty());
             }
             MessageAction::Delete { for_everyone: true } => {
                 if !target.from_me {
@@ -257,8 +241,8 @@ impl Sender {
                 }
                 if !revoked {
                     self.engine.revoke(&target).await.map_err(engine)?;
-                    metadata.insert("revoked".into(), json!(true));
-                    metadata.insert("originalType".into(), json!(kind));
+                    metadata.revoked = true;
+                    metadata.original_type = Some(kind);
                     body = None;
                     kind = "revoked".into();
                 }
@@ -278,11 +262,7 @@ impl Sender {
                 self.store
                     .write(move |c| store::messages::delete_message(c, &row_id))
                     .await?;
-                if let Err(e) = tokio::fs::remove_file(self.media_dir.join(&row.id)).await {
-                    if e.kind() != std::io::ErrorKind::NotFound {
-                        log::warn!("session {}: media file not removed: {e}", self.session_id);
-                    }
-                }
+                self.media.remove(&self.session_id, &row.id).await;
                 return Ok(());
             }
             MessageAction::Edit(text) => {
@@ -307,26 +287,27 @@ impl Sender {
                 }
                 self.engine.edit(&target, text).await.map_err(engine)?;
                 body = Some(text.clone());
-                metadata.insert("edited".into(), json!(true));
-                metadata.insert("editedAt".into(), json!(time::now_secs()));
+                metadata.edited = true;
+                metadata.edited_at = Some(time::now_secs());
             }
         }
-        let metadata = (!metadata.is_empty()).then(|| Value::Object(metadata).to_string());
+        let metadata = metadata.to_column();
         let row_id = row.id.clone();
         let newly_revoked = kind == "revoked" && !revoked;
         let mut events = Vec::new();
         if newly_revoked {
-            events.push(SessionEvent::new(
-                "message.revoked",
+            events.push(SessionEvent::of(
                 &self.session_id,
-                json!({ "id": msg.message_id, "messageId": msg.message_id,
-                        "chatId": row.chat_id, "fromMe": true }),
+                Revoked {
+                    id: &msg.message_id,
+                    message_id: &msg.message_id,
+                    chat_id: &row.chat_id,
+                    from_me: true,
+                },
             ));
         }
-        let webhooks = self.webhooks.clone();
-        let events = self
-            .store
-            .write(move |c| {
+        self.outbox
+            .commit(&self.store, move |c| {
                 store::messages::update_message_content(
                     c,
                     &row_id,
@@ -334,13 +315,9 @@ impl Sender {
                     &kind,
                     metadata.as_deref(),
                 )?;
-                webhooks.queue_in(c, &mut events)?;
-                Ok(events)
+                Ok(((), events))
             })
             .await?;
-        for event in events {
-            self.bus.do_send(Publish(event));
-        }
         Ok(())
     }
 }
@@ -355,31 +332,25 @@ pub struct Failed<'a> {
 }
 
 impl Failed<'_> {
-    /// Marks the row `failed` with the reason, queues `message.failed` in the same transaction,
-    /// then publishes it.
-    pub async fn record(
-        &self,
-        store: &Store,
-        webhooks: &Webhooks,
-        bus: &Addr<EventBus>,
-    ) -> Result<(), store::StoreError> {
-        let mut event = [SessionEvent::new(
-            "message.failed",
+    /// Marks the row `failed` with the reason, with its `message.failed` event.
+    pub async fn record(&self, store: &Store, outbox: &Outbox) -> Result<(), store::StoreError> {
+        let event = SessionEvent::of(
             self.session_id,
-            json!({ "id": self.row_id, "chatId": self.chat_id, "type": self.kind,
-                    "error": self.reason }),
-        )];
+            payload::Failed {
+                id: self.row_id,
+                message_id: None,
+                chat_id: self.chat_id,
+                kind: Some(self.kind),
+                error: self.reason,
+            },
+        );
         let (id, reason) = (self.row_id.to_string(), self.reason.to_string());
-        let webhooks = webhooks.clone();
-        let [event] = store
-            .write(move |c| {
+        outbox
+            .commit(store, move |c| {
                 store::messages::mark_message_failed(c, &id, &reason)?;
-                webhooks.queue_in(c, &mut event)?;
-                Ok(event)
+                Ok(((), vec![event]))
             })
-            .await?;
-        bus.do_send(Publish(event));
-        Ok(())
+            .await
     }
 }
 
@@ -403,31 +374,26 @@ pub fn message_ref(row: &MessageRow) -> Option<MessageRef> {
 /// A stored message's content, rebuilt for a forward or a resend; `None` for kinds whose bytes
 /// are not kept.
 pub fn content_of(row: &MessageRow) -> Option<Content> {
-    let metadata: Value = row
-        .metadata
-        .as_deref()
-        .and_then(|m| serde_json::from_str(m).ok())
-        .unwrap_or_default();
-    let text = |v: &Value| v.as_str().map(str::to_string);
+    let metadata = MessageMetadata::parse(row.metadata.as_deref());
     match row.msg_type.as_str() {
         "text" | "chat" => Some(Content::Text {
             text: row.body.clone()?,
             mentions: Vec::new(),
         }),
         "location" => {
-            let l = &metadata["location"];
+            let l = metadata.location?;
             Some(Content::Location {
-                latitude: l["latitude"].as_f64()?,
-                longitude: l["longitude"].as_f64()?,
-                description: text(&l["description"]),
-                address: text(&l["address"]),
+                latitude: l.latitude,
+                longitude: l.longitude,
+                description: l.description,
+                address: l.address,
             })
         }
         "contact" => {
-            let c = &metadata["contact"];
+            let c = metadata.contact?;
             Some(Content::Contact {
-                name: text(&c["name"])?,
-                number: text(&c["number"])?,
+                name: c.name,
+                number: c.number,
             })
         }
         _ => None,

@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 
+use super::metadata::MessageMetadata;
 use super::models::{MessageRow, NewMessage};
 use super::schema::messages;
 use super::{DbConnection, StoreError};
@@ -64,16 +65,12 @@ pub fn mark_message_failed(
         .select(messages::metadata)
         .first(conn)
         .optional()?;
-    let mut metadata: serde_json::Map<String, serde_json::Value> = earlier
-        .flatten()
-        .and_then(|m| serde_json::from_str(&m).ok())
-        .unwrap_or_default();
-    metadata.insert("error".into(), serde_json::json!(reason));
-    let metadata = serde_json::Value::Object(metadata).to_string();
+    let mut metadata = MessageMetadata::parse(earlier.flatten().as_deref());
+    metadata.error = Some(reason.to_string());
     diesel::update(messages::table.filter(messages::id.eq(id)))
         .set((
             messages::status.eq("failed"),
-            messages::metadata.eq(Some(metadata)),
+            messages::metadata.eq(metadata.to_column()),
         ))
         .execute(conn)?;
     Ok(())
@@ -94,20 +91,15 @@ pub fn stranded_outgoing(
         .load(conn)?)
 }
 
-/// Applies an ack, only moving forward (`sent` < `delivered` < `read`; `failed` from any).
-/// Returns false when no outgoing message of that session has this id.
+/// Sets an ack's `status` on the message if it is now one of `replaces` (the caller's ranking).
+/// Returns false when no message of that session has this id.
 pub fn apply_ack(
     conn: &mut DbConnection,
     session_id: &str,
     wa_message_id: &str,
     status: &str,
+    earlier: &[&str],
 ) -> Result<bool, StoreError> {
-    let earlier: &[&str] = match status {
-        "delivered" => &["pending", "sent"],
-        "read" => &["pending", "sent", "delivered"],
-        "failed" => &["pending", "sent", "delivered", "read"],
-        _ => &[],
-    };
     let exists: i64 = messages::table
         .filter(messages::session_id.eq(session_id))
         .filter(messages::wa_message_id.eq(wa_message_id))
@@ -279,12 +271,12 @@ pub fn delete_message(conn: &mut DbConnection, id: &str) -> Result<(), StoreErro
     Ok(())
 }
 
-/// Records how fetching a message's file went, in `metadata.media` (`stored`, `sizeBytes`,
-/// `error`).
+/// Records how fetching a message's file went, in `metadata.media`: kept (with its size) or not
+/// (with why).
 pub fn set_media_result(
     conn: &mut DbConnection,
     id: &str,
-    result: &serde_json::Value,
+    result: Result<u64, String>,
 ) -> Result<(), StoreError> {
     conn.transaction(|c| {
         let current: Option<Option<String>> = messages::table
@@ -296,20 +288,20 @@ pub fn set_media_result(
         let Some(current) = current else {
             return Ok(());
         };
-        let mut metadata: serde_json::Map<String, serde_json::Value> = current
-            .as_deref()
-            .and_then(|m| serde_json::from_str(m).ok())
-            .unwrap_or_default();
-        let media = metadata
-            .entry("media")
-            .or_insert_with(|| serde_json::json!({}));
-        if let (Some(media), Some(result)) = (media.as_object_mut(), result.as_object()) {
-            for (k, v) in result {
-                media.insert(k.clone(), v.clone());
+        let mut metadata = MessageMetadata::parse(current.as_deref());
+        let media = metadata.media.get_or_insert_with(Default::default);
+        match result {
+            Ok(size) => {
+                media.stored = Some(true);
+                media.size_bytes = Some(size);
+            }
+            Err(why) => {
+                media.stored = Some(false);
+                media.error = Some(why);
             }
         }
         diesel::update(messages::table.filter(messages::id.eq(id)))
-            .set(messages::metadata.eq(Some(serde_json::Value::Object(metadata).to_string())))
+            .set(messages::metadata.eq(metadata.to_column()))
             .execute(c)?;
         Ok(())
     })

@@ -246,3 +246,28 @@ pub struct BatchItemRow {
     pub error_code: Option<String>,
     pub error_message: Option<String>,
 }
+
+impl BatchItemRow {
+    /// Message `idx` of batch `batch_id`, not sent yet; `content` is its filled-in JSON.
+    pub fn pending(
+        batch_id: &str,
+        idx: usize,
+        chat_id: String,
+        kind: String,
+        content: serde_json::Value,
+    ) -> Self {
+        Self {
+            batch_id: batch_id.to_string(),
+            idx: idx as i32,
+            chat_id,
+            msg_type: kind,
+            content: content.to_string(),
+            status: "pending".into(),
+            wa_id: None,
+            message_id: None,
+            sent_at: None,
+            error_code: None,
+            error_message: None,
+        }
+    }
+}

@@ -27,6 +27,16 @@ pub fn insert_session(conn: &mut DbConnection, row: &SessionRow) -> Result<(), S
     }
 }
 
+/// The text for a session that does not exist (or that the caller may not see).
+pub fn not_found_text(id: &str) -> String {
+    format!("Session with id '{id}' not found")
+}
+
+/// [`not_found_text`] as the store's not-found error.
+pub fn not_found(id: &str) -> StoreError {
+    StoreError::NotFound(not_found_text(id))
+}
+
 pub fn find_session(conn: &mut DbConnection, id: &str) -> Result<Option<SessionRow>, StoreError> {
     Ok(sessions::table
         .find(id)

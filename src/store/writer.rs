@@ -12,7 +12,7 @@ use std::sync::mpsc;
 use diesel::Connection;
 
 use super::conn::{DbConnection, Manager};
-use super::StoreError;
+use super::error::StoreError;
 
 /// The most writes committed together.
 const MAX_BATCH: usize = 256;

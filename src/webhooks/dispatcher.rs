@@ -2,7 +2,9 @@
 //!
 //! It runs on its own arbiter (thread), so neither slow receivers nor signing and queueing work
 //! touch the threads that serve HTTP or run session actors.
-//! - On each event it writes the outbox rows (one per matching webhook) and wakes the delivery loop.
+//! - The outbox rows (one per matching webhook and event) are written by the producers, through
+//!   `events::Outbox`, in the transaction of the change; each event published after its commit
+//!   wakes the delivery loop of the webhooks that want it.
 //! - The delivery loop keeps one lane per webhook. A lane claims its webhook's due rows in small
 //!   batches (a claim is a lease: the row is not due again until its outcome is recorded or the
 //!   lease ends), and sends at most `WEBHOOK_CONCURRENCY` at once (`WEBHOOK_MAX_IN_FLIGHT` across
@@ -41,7 +43,8 @@ pub fn is_reserved_header(name: &str) -> bool {
         )
 }
 
-/// The bus subscriber: turns events into outbox rows.
+/// The bus subscriber: an event on the bus is committed, with its outbox rows, so the webhooks
+/// that want it are woken.
 pub struct Dispatcher {
     webhooks: Webhooks,
 }
@@ -58,31 +61,7 @@ impl Handler<Deliver> for Dispatcher {
     type Result = ();
 
     fn handle(&mut self, Deliver(event): Deliver, _: &mut Context<Self>) {
-        if event.outboxed {
-            self.webhooks.wake(self.webhooks.matching(&event));
-            return;
-        }
-        let rows = self.webhooks.deliveries_for(&event);
-        if rows.is_empty() {
-            return;
-        }
-        let webhooks = self.webhooks.clone();
-        actix::spawn(async move {
-            let count = rows.len();
-            let hooks: Vec<String> = rows.iter().map(|r| r.webhook_id.clone()).collect();
-            match webhooks
-                .store()
-                .write(move |c| deliveries::insert_deliveries(c, &rows))
-                .await
-            {
-                Ok(()) => webhooks.wake(hooks),
-                Err(e) => log::error!(
-                    "webhooks: cannot queue {count} deliveries of {} for session {}: {e}",
-                    event.event,
-                    event.session_id
-                ),
-            }
-        });
+        self.webhooks.wake(self.webhooks.matching(&event));
     }
 }
 
@@ -573,7 +552,7 @@ fn describe(e: &reqwest::Error, timeout_ms: u64) -> String {
     }
     let mut cause: &dyn std::error::Error = e;
     while let Some(inner) = cause.source() {
-        if inner.downcast_ref::<super::ssrf::Blocked>().is_some() {
+        if inner.downcast_ref::<crate::net::ssrf::Blocked>().is_some() {
             return inner.to_string();
         }
         cause = inner;

@@ -3,15 +3,15 @@
 //!
 //! - [`Webhooks`] is the service handlers call: it stores registrations and keeps an in-memory copy
 //!   per session, so matching an event against them needs no query.
-//! - [`dispatcher`] subscribes to the event bus, writes one outbox row per matching webhook and
-//!   event, and delivers those rows with retries; rows survive crashes and restarts.
-//! - [`ssrf`] keeps every delivery away from the server's own networks; [`filter`] and
+//! - As the [`Recorder`] behind `events::Outbox`, it writes one outbox row per matching webhook
+//!   and event inside the producer's transaction; rows survive crashes and restarts.
+//! - [`dispatcher`] delivers those rows with retries, woken by the bus when events are committed.
+//! - `net::ssrf` keeps every delivery away from the server's own networks; [`filter`] and
 //!   [`envelope`] decide what is queued and what is sent.
 
 pub mod dispatcher;
 pub mod envelope;
 pub mod filter;
-pub mod ssrf;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
@@ -21,14 +21,15 @@ use reqwest::Url;
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
+use crate::auth::AuthContext;
 use crate::config::WebhookSettings;
-use crate::events::SessionEvent;
+use crate::events::{Recorder, SessionEvent};
 use crate::metrics::Metrics;
-use crate::store::models::{NewDelivery, WebhookChanges, WebhookRow};
-use crate::store::{self, deliveries, Store, StoreError};
+use crate::net::ssrf::{GuardedResolver, SsrfGuard};
+use crate::store::models::{DeliveryRow, NewDelivery, WebhookChanges, WebhookRow};
+use crate::store::{self, deliveries, DbConnection, Store, StoreError};
 use crate::time;
 pub use filter::Filters;
-use ssrf::{GuardedResolver, SsrfGuard};
 
 pub use crate::events::EVENT_NAMES as EVENTS;
 
@@ -246,22 +247,6 @@ impl Webhooks {
             .collect()
     }
 
-    /// Queues the deliveries of `events` on `conn`, inside the caller's transaction: the events
-    /// are then exactly as durable as the change they report. Marks them so the dispatcher does
-    /// not queue them a second time.
-    pub fn queue_in(
-        &self,
-        conn: &mut crate::store::DbConnection,
-        events: &mut [SessionEvent],
-    ) -> Result<(), StoreError> {
-        for event in events {
-            let rows = self.deliveries_for(event);
-            deliveries::insert_deliveries(conn, &rows)?;
-            event.outboxed = true;
-        }
-        Ok(())
-    }
-
     /// Re-reads one session's registrations into the match table.
     async fn refresh(&self, session_id: &str) -> Result<(), StoreError> {
         let sid = session_id.to_string();
@@ -278,12 +263,6 @@ impl Webhooks {
             hooks.insert(session_id.to_string(), fresh);
         }
         Ok(())
-    }
-
-    /// Drops a deleted session's registrations from the match table (the database cascades).
-    pub fn forget_session(&self, session_id: &str) {
-        let mut hooks = self.inner.hooks.write().unwrap_or_else(|e| e.into_inner());
-        hooks.remove(session_id);
     }
 
     /// Stores a new webhook for an existing session.
@@ -317,9 +296,7 @@ impl Webhooks {
             .store
             .write(move |c| {
                 if store::sessions::find_session(c, &sid)?.is_none() {
-                    return Err(StoreError::NotFound(format!(
-                        "Session with id '{sid}' not found"
-                    )));
+                    return Err(store::sessions::not_found(&sid));
                 }
                 store::webhooks::insert_webhook(c, &stored)
             })
@@ -374,6 +351,41 @@ impl Webhooks {
         self.refresh(session_id).await
     }
 
+    /// Queues an exhausted delivery again and wakes its webhook; a delivery of a session outside
+    /// the caller's scope is not found.
+    pub async fn retry_failure(
+        &self,
+        caller: &AuthContext,
+        id: &str,
+    ) -> Result<(DeliveryRow, String), WebhookError> {
+        let lookup = id.to_string();
+        let found = self
+            .inner
+            .store
+            .run(move |c| deliveries::find_delivery(c, &lookup))
+            .await?;
+        let not_found = || WebhookError::NotFound(format!("Delivery with id '{id}' not found"));
+        let (delivery, _) = found.ok_or_else(not_found)?;
+        if !caller.may_access(&delivery.session_id) {
+            return Err(not_found());
+        }
+        if delivery.status != deliveries::FAILED {
+            return Err(WebhookError::NotRetryable(format!(
+                "Only failed deliveries can be retried; delivery '{id}' is {}",
+                delivery.status
+            )));
+        }
+        let (requeue, now) = (id.to_string(), time::now_micros());
+        let (row, url) = self
+            .inner
+            .store
+            .write(move |c| deliveries::requeue_failure(c, &requeue, now))
+            .await?
+            .ok_or_else(not_found)?;
+        self.wake([row.webhook_id.clone()]);
+        Ok((row, url))
+    }
+
     /// A session's webhook.
     pub async fn get(&self, session_id: &str, id: &str) -> Result<WebhookRow, StoreError> {
         let (sid, wid) = (session_id.to_string(), id.to_string());
@@ -383,6 +395,35 @@ impl Webhooks {
             .await?
             .ok_or_else(|| not_found(id))
     }
+}
+
+/// The webhook outbox behind the events seam: one delivery row per matching webhook and event,
+/// written in the producer's transaction.
+impl Recorder for Webhooks {
+    fn record(&self, conn: &mut DbConnection, events: &[SessionEvent]) -> Result<(), StoreError> {
+        for event in events {
+            deliveries::insert_deliveries(conn, &self.deliveries_for(event))?;
+        }
+        Ok(())
+    }
+
+    /// Drops a deleted session's registrations from the match table (the database cascades).
+    fn forget_session(&self, session_id: &str) {
+        let mut hooks = self.inner.hooks.write().unwrap_or_else(|e| e.into_inner());
+        hooks.remove(session_id);
+    }
+}
+
+/// Why a delivery cannot be retried.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("{0}")]
+    NotFound(String),
+    /// It is not an exhausted delivery.
+    #[error("{0}")]
+    NotRetryable(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 fn not_found(id: &str) -> StoreError {
@@ -412,7 +453,7 @@ pub fn webhook_view(row: &WebhookRow) -> Value {
 }
 
 /// The public shape of a delivery (failures listing and retry).
-pub fn delivery_view(row: &store::models::DeliveryRow, url: &str) -> Value {
+pub fn delivery_view(row: &DeliveryRow, url: &str) -> Value {
     json!({
         "id": row.id,
         "webhookId": row.webhook_id,

@@ -16,6 +16,7 @@ mod hardening;
 mod health;
 mod helpers;
 mod keys;
+mod layout;
 mod lifecycle;
 mod media;
 mod message_actions;

@@ -498,3 +498,45 @@ async fn incoming_media_is_kept_and_served_within_the_cap() {
         folder.display()
     );
 }
+
+#[actix_web::test]
+async fn deleting_a_session_removes_its_kept_media() {
+    let app = spawn_app().await;
+    let id = app.ready_session("media-gone", "628111000307").await;
+    let other = app.ready_session("media-stays", "628111000308").await;
+    let photo = json!({ "from": PHONE, "type": "image",
+        "media": { "base64": base64::engine::general_purpose::STANDARD.encode(bytes(3000, 9)),
+                   "mimetype": "image/jpeg" } });
+    for session in [&id, &other] {
+        let r = app
+            .post(
+                &format!("/api/sandbox/sessions/{session}/incoming"),
+                photo.clone(),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{r:?}");
+    }
+    for session in [&id, &other] {
+        wait_for("the photo to be kept", || async {
+            let list = app.messages(session, "?direction=incoming").await;
+            (list["messages"][0]["metadata"]["media"]["stored"] == true).then_some(())
+        })
+        .await;
+    }
+    let media = app.db.path().join("media");
+    assert!(media.join(&id).is_dir(), "the kept photo is on disk");
+
+    let r = app.delete(&format!("/api/sessions/{id}")).await;
+    assert_eq!(r.status, 204, "{r:?}");
+    assert!(
+        !media.join(&id).exists(),
+        "a deleted session's files stay in {}",
+        media.join(&id).display()
+    );
+    // Only that session's files go.
+    let kept: Vec<_> = std::fs::read_dir(media.join(&other))
+        .expect("the other session's folder")
+        .filter_map(Result::ok)
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+}

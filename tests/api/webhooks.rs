@@ -702,3 +702,36 @@ async fn crud_test_route_and_session_scoped_keys() {
     let r = app.get(&format!("/api/sessions/{a}/webhooks")).await;
     assert_eq!(r.body, json!([]));
 }
+
+/// A session's events are as durable as its messages': their deliveries are in the database,
+/// with the change they report, before the API answers the change.
+#[actix_web::test]
+async fn session_events_are_queued_before_the_change_is_answered() {
+    let app = app().await;
+    let id = app.ready_session("durable-status", "628111000411").await;
+    let rx = Receiver::start().await;
+    add_hook(
+        &app,
+        &id,
+        json!({ "url": rx.url("/status"), "events": ["session.status"] }),
+    )
+    .await;
+    for (action, status) in [("stop", "disconnected"), ("start", "initializing")] {
+        let r = app
+            .post(&format!("/api/sessions/{id}/{action}"), json!({}))
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+        // Read at once, without waiting: the row was committed with the status it reports.
+        let queued = app.db.count(&format!(
+            "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE session_id = '{id}' \
+             AND event = 'session.status' AND payload LIKE '%\"status\":\"{status}\"%'"
+        ));
+        assert_eq!(queued, 1, "the session.status of {action} is queued once");
+    }
+    for status in ["disconnected", "initializing"] {
+        wait_hit(&rx, "the queued statuses to be delivered", |h| {
+            h.json()["data"]["status"] == status
+        })
+        .await;
+    }
+}

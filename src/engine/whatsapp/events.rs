@@ -7,7 +7,7 @@ use whatsapp_rust::wacore::proto_helpers::MessageExt;
 use whatsapp_rust::waproto::whatsapp as wa;
 
 use super::jid;
-use crate::engine::{EngineEvent, Incoming, IncomingMedia, LinkedAccount, MediaHandle};
+use crate::engine::contract::{EngineEvent, Incoming, IncomingMedia, LinkedAccount, MediaHandle};
 
 pub const QR_EXHAUSTED: &str =
     "QR code was not scanned: every code WhatsApp issued has expired. Start the session again to get a new one.";
@@ -171,7 +171,7 @@ pub fn incoming(msg: &InboundMessage) -> Option<Incoming> {
     })
 }
 
-/// The file a message carries: its facts now, and what [`super::download`] needs to fetch and
+/// The file a message carries: its facts now, and what the engine's `download` needs to fetch and
 /// decrypt it later (the message body, re-encoded), since downloading inside the durability hook
 /// would hold up the acknowledgement.
 pub fn media_of(m: &wa::Message) -> Option<IncomingMedia> {
@@ -191,7 +191,7 @@ pub fn media_of(m: &wa::Message) -> Option<IncomingMedia> {
     Some(IncomingMedia {
         // A phone's value is stored and served back as a Content-Type: only a clean one is kept.
         mimetype: mimetype
-            .filter(|m| crate::engine::is_media_type(m))
+            .filter(|m| crate::engine::outgoing::is_media_type(m))
             .unwrap_or_else(|| "application/octet-stream".into()),
         filename,
         size_bytes: size,

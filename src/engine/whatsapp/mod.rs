@@ -3,7 +3,7 @@
 //!
 //! Runtime bridge (ARCHITECTURE.md): the crate is tokio-based and wants `Send` work, while session
 //! actors live on actix's current-thread runtimes. Every engine therefore runs on the process-wide
-//! [`EngineRuntime`]; the actor calls in by spawning a task there and awaiting its `JoinHandle`
+//! [`crate::engine::runtime::EngineRuntime`]; the actor calls in by spawning a task there and awaiting its `JoinHandle`
 //! under a timeout, and the crate calls out through a synchronous event handler that only
 //! `do_send`s a [`FromEngine`] to the actor. Nothing of the engine runs on an actix thread.
 //!
@@ -44,10 +44,11 @@ use whatsapp_rust::wacore::proto_helpers::MessageBuilderExt;
 use whatsapp_rust::waproto::whatsapp as wa;
 use whatsapp_rust::{Client, InboundDurabilityHook, RevokeType, SendOptions, TokioRuntime};
 
-use super::{
-    Content, Engine, EngineError, EngineEvent, FromEngine, IncomingMedia, LinkedAccount,
-    MediaHandle, MessageRef, Outgoing, Received, Sent,
+use crate::engine::contract::{
+    Engine, EngineError, EngineEvent, EngineSetup, FromEngine, IncomingMedia, LinkedAccount,
+    MediaHandle, Received, Sent,
 };
+use crate::engine::outgoing::{Content, MessageRef, Outgoing};
 use crate::time;
 use dial::{Dialer, Http, Proxy, Reporter};
 
@@ -364,7 +365,7 @@ pub struct WhatsAppEngine {
 
 impl WhatsAppEngine {
     pub fn new(
-        setup: super::EngineSetup,
+        setup: EngineSetup,
         config: Arc<WhatsAppConfig>,
         runtime: Handle,
     ) -> Result<Self, EngineError> {

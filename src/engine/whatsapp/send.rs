@@ -13,8 +13,9 @@ use whatsapp_rust::waproto::whatsapp as wa;
 use whatsapp_rust::Jid;
 
 use super::jid;
+use crate::engine::contract::EngineError;
 use crate::engine::outgoing::vcard;
-use crate::engine::{Content, EngineError, MediaKind, MessageRef, Outgoing, OutgoingMedia};
+use crate::engine::outgoing::{Content, MediaKind, MessageRef, Outgoing, OutgoingMedia};
 
 pub fn media_type(kind: MediaKind) -> MediaType {
     match kind {

@@ -74,11 +74,11 @@ pub fn cors(origins: &[String]) -> Cors {
             header::AUTHORIZATION,
             header::HeaderName::from_static("x-api-key"),
             header::HeaderName::from_static("idempotency-key"),
-            crate::request_id::HEADER,
+            crate::http::middleware::request_id::HEADER,
         ])
         .expose_headers([
             header::RETRY_AFTER,
-            crate::request_id::HEADER,
+            crate::http::middleware::request_id::HEADER,
             header::HeaderName::from_static("idempotent-replayed"),
         ])
         .max_age(3600);

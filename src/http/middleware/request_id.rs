@@ -1,6 +1,6 @@
 //! Request ids: `X-Request-ID` taken from the caller when it is a sane token, else a new UUID;
 //! returned on every response, and attached to every log line written while the request is handled
-//! (a task-local, so concurrent requests on one worker thread never mix their ids).
+//! (see [`crate::logging::in_request`]).
 
 use std::time::Instant;
 
@@ -10,18 +10,10 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web;
 
+use crate::logging;
 use crate::state::AppState;
 
 pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
-
-tokio::task_local! {
-    static CURRENT: String;
-}
-
-/// The id of the request being handled on this task, if any.
-pub fn current() -> Option<String> {
-    CURRENT.try_with(Clone::clone).ok()
-}
 
 /// A caller's id is kept only if it is short and plain, so it cannot forge log lines.
 fn acceptable(id: &str) -> bool {
@@ -49,7 +41,7 @@ pub async fn assign(
     // Read before the request moves on; everything else of the access line is built only when
     // the line is logged.
     let api = req.path().starts_with("/api");
-    let mut res = CURRENT.scope(id.clone(), next.call(req)).await?;
+    let mut res = logging::in_request(id.clone(), next.call(req)).await?;
     let status = res.status();
     // Reads that worked, health probes and the dashboard's files would drown the lines that
     // matter: changes and failures.
@@ -68,9 +60,9 @@ pub async fn assign(
             .map_or_else(|| "-".to_string(), |ip| ip.to_string());
         // The path only: a query string is the caller's and may hold a secret. A key pasted into
         // the path is masked.
-        let presented = crate::auth::guard::presented_key(seen);
+        let presented = crate::http::guard::presented_key(seen);
         let path = crate::auth::keys::mask_keys(seen.path(), presented.as_deref());
-        CURRENT.sync_scope(id.clone(), || {
+        logging::in_request_sync(id.clone(), || {
             log::log!(
                 level,
                 "{method} {path} {} {took:.1}ms {ip}",

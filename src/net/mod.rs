@@ -1,4 +1,7 @@
-//! Who is calling: the client IP behind trusted proxies, and IP allow lists.
+//! The network edge of the daemon: who is calling (the client IP behind trusted proxies, IP allow
+//! lists) and where it may call out to ([`ssrf`]: the guard on every outbound URL).
+
+pub mod ssrf;
 
 use std::net::{IpAddr, SocketAddr};
 

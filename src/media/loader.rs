@@ -9,7 +9,8 @@ use base64::Engine as _;
 use url::Url;
 
 use crate::config::{MediaSettings, WebhookSettings};
-use crate::webhooks::ssrf::{Blocked, GuardedResolver, SsrfGuard};
+use crate::engine::{MediaKind, OutgoingMedia};
+use crate::net::ssrf::{Blocked, GuardedResolver, SsrfGuard};
 
 /// Where a send's media comes from, as the client gave it.
 #[derive(Debug, Clone)]
@@ -38,6 +39,27 @@ pub enum MediaError {
     /// 400: the text says what is wrong with the base64 or the URL.
     #[error("{0}")]
     Invalid(String),
+    /// 404: the session or the message does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// 404: the message has no kept file; the text says why.
+    #[error("{0}")]
+    NotStored(String),
+    /// 500: the data folder or the database failed; the text is for the log.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// What a send says of its media, as validated from its body.
+#[derive(Debug, Clone)]
+pub struct MediaRequest {
+    pub kind: MediaKind,
+    pub source: MediaSource,
+    /// Checked against `kind` already when given.
+    pub mimetype: Option<String>,
+    pub filename: Option<String>,
+    pub caption: Option<String>,
+    pub ptt: bool,
 }
 
 /// Decodes and downloads media within the cap. Cheap to clone.
@@ -76,6 +98,39 @@ impl MediaLoader {
 
     pub fn max_bytes(&self) -> u64 {
         self.max_bytes
+    }
+
+    /// The media of a send, in hand: loaded within the cap, with its type (given, else the one the
+    /// source names, which must suit `kind`, else the kind's default) and, for a document, the
+    /// URL's file name when none was given.
+    pub async fn prepare(&self, req: MediaRequest) -> Result<OutgoingMedia, MediaError> {
+        let loaded = self.load(req.source).await?;
+        let kind = req.kind;
+        let mimetype = match (req.mimetype, loaded.mimetype) {
+            (Some(given), _) => given,
+            (None, Some(found)) => {
+                kind.check_mimetype(&found).map_err(|_| {
+                    MediaError::Invalid(format!(
+                        "the file at url is {found}, not the {} this route sends; check the URL or set mimetype",
+                        kind.as_str()
+                    ))
+                })?;
+                found
+            }
+            (None, None) => kind.default_mimetype(req.ptt).to_string(),
+        };
+        let filename = req.filename.or(match kind {
+            MediaKind::Document => loaded.url_filename,
+            _ => None,
+        });
+        Ok(OutgoingMedia {
+            kind,
+            data: loaded.data,
+            mimetype,
+            filename,
+            caption: req.caption,
+            ptt: req.ptt,
+        })
     }
 
     /// The media's bytes.

@@ -1,4 +1,4 @@
-//! Bulk sends (API.md §5): the [`BulkRunner`] works through each session's batches one at a time,
+//! The [`BulkRunner`] works through each session's batches one at a time,
 //! oldest first, pacing its messages with the batch's delay.
 //!
 //! Everything it needs is in the database: the batch and its messages are written before the API
@@ -15,8 +15,8 @@ use actix::prelude::*;
 use rand::Rng;
 use serde_json::Value;
 
-use crate::engine::{Content, MediaKind, Outgoing, OutgoingMedia};
-use crate::media::{MediaError, MediaLoader, MediaSource};
+use crate::engine::{Content, MediaKind, Outgoing};
+use crate::media::{MediaError, MediaLoader, MediaRequest, MediaSource};
 use crate::sessions::messages::SendMessage;
 use crate::sessions::{SessionError, SessionsHandle};
 use crate::store::models::{BatchItemRow, BatchRow};
@@ -301,13 +301,7 @@ async fn send_item(
                 }
             }
             Err(SessionError::NotFound(_)) => return Outcome::SessionGone,
-            Err(e) => {
-                let text = crate::error::ApiError::from(e).body()["message"]
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| "the message could not be sent".into());
-                return fail(deps, batch, &item, "SEND_FAILED", &text).await;
-            }
+            Err(e) => return fail(deps, batch, &item, "SEND_FAILED", &e.public_text()).await,
         }
     }
 }
@@ -358,30 +352,21 @@ async fn outgoing(
         (None, Some(b64)) => MediaSource::Base64(b64.to_string()),
         (None, None) => return Err(("INVALID_MESSAGE", "no media".into())),
     };
-    let loaded = media.load(source).await.map_err(|e| match e {
-        MediaError::TooLarge(_) => ("MEDIA_TOO_LARGE", e.to_string()),
-        MediaError::Invalid(_) => ("MEDIA_ERROR", e.to_string()),
-    })?;
-    let mimetype = spec["mimetype"]
-        .as_str()
-        .map(str::to_string)
-        .or(loaded.mimetype)
-        .unwrap_or_else(|| kind.default_mimetype(false).to_string());
-    kind.check_mimetype(&mimetype)
-        .map_err(|e| ("MEDIA_ERROR", e))?;
-    let filename = spec["filename"]
-        .as_str()
-        .map(str::to_string)
-        .or(match kind {
-            MediaKind::Document => loaded.url_filename,
-            _ => None,
-        });
-    Ok(Outgoing::new(Content::Media(OutgoingMedia {
+    let request = MediaRequest {
         kind,
-        data: loaded.data,
-        mimetype,
-        filename,
+        source,
+        mimetype: text_of(&spec["mimetype"]),
+        filename: text_of(&spec["filename"]),
         caption: text("caption").filter(|c| !c.is_empty()),
         ptt: false,
-    })))
+    };
+    let media = media.prepare(request).await.map_err(|e| match e {
+        MediaError::TooLarge(_) => ("MEDIA_TOO_LARGE", e.to_string()),
+        _ => ("MEDIA_ERROR", e.to_string()),
+    })?;
+    Ok(Outgoing::new(Content::Media(media)))
+}
+
+fn text_of(v: &Value) -> Option<String> {
+    v.as_str().map(str::to_string)
 }

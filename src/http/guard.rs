@@ -11,41 +11,9 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::{ready, Ready};
 
-use super::{AuthError, Role};
+use crate::auth::{AuthContext, AuthError, Role};
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// Who is calling, once their key has passed.
-#[derive(Debug, Clone)]
-pub struct AuthContext {
-    pub key_id: String,
-    /// For the audit log.
-    pub key_name: String,
-    pub role: Role,
-    /// `Some` for a key scoped to these session ids.
-    pub allowed_sessions: Option<Vec<String>>,
-}
-
-impl AuthContext {
-    pub fn may_access(&self, session_id: &str) -> bool {
-        self.allowed_sessions
-            .as_ref()
-            .is_none_or(|ids| ids.iter().any(|id| id == session_id))
-    }
-    /// For list routes: the ids to restrict to, if any.
-    pub fn session_filter(&self) -> Option<Vec<String>> {
-        self.allowed_sessions.clone()
-    }
-
-    /// Whether a key scoped to `sessions` (empty: unscoped) grants no more than this caller holds:
-    /// an unscoped caller may grant anything, a scoped one only a non-empty subset of its own.
-    pub fn covers(&self, sessions: &[String]) -> bool {
-        match &self.allowed_sessions {
-            None => true,
-            Some(own) => !sessions.is_empty() && sessions.iter().all(|s| own.contains(s)),
-        }
-    }
-}
 
 /// The outcome of the key lookup, left in the request's extensions for [`Authed`].
 #[derive(Clone)]
@@ -91,7 +59,7 @@ pub async fn resolve_key(
                         log::debug!(
                             "auth refused for {} {}: {e}",
                             req.method(),
-                            super::keys::mask_keys(req.path(), Some(&key))
+                            crate::auth::keys::mask_keys(req.path(), Some(&key))
                         );
                     }
                     ApiError::from(e)

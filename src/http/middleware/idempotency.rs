@@ -10,8 +10,8 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpResponse, ResponseError};
 use sha2::{Digest, Sha256};
 
-use crate::auth::{Authed, Operator};
 use crate::error::ApiError;
+use crate::http::guard::{Authed, Operator};
 use crate::state::AppState;
 use crate::store;
 use crate::store::idempotency::Reservation;
@@ -58,7 +58,7 @@ pub async fn guard(
     let Some(session_id) = req
         .match_info()
         .get("session_id")
-        .and_then(super::extract::canonical_uuid)
+        .and_then(crate::http::extract::canonical_uuid)
     else {
         return next.call(req).await.map(|r| r.map_into_boxed_body());
     };

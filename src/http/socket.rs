@@ -21,9 +21,10 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use tokio::sync::watch;
 
-use super::bus::{Backlog, Deliver, EventBus, Lagged, Subscribe};
-use super::EVENT_NAMES;
+use super::extract::canonical_uuid;
 use crate::auth::{AuthContext, AuthError, AuthService, Role};
+use crate::events::bus::{Backlog, Deliver, EventBus, Lagged, Subscribe};
+use crate::events::{SessionEvent, EVENT_NAMES};
 use crate::store::{self, Store};
 
 /// How often the server pings, and checks its key still holds.
@@ -337,7 +338,7 @@ impl DashboardSocket {
             self.subscribed("*".into(), interest, listed, request_id.as_ref(), ctx);
             return;
         }
-        let Some(id) = crate::http::extract::canonical_uuid(session) else {
+        let Some(id) = canonical_uuid(session) else {
             Self::error(
                 ctx,
                 Code::InvalidSession,
@@ -370,7 +371,7 @@ impl DashboardSocket {
                 Ok(None) => Self::error(
                     ctx,
                     Code::InvalidSession,
-                    &format!("Session with id '{id}' not found"),
+                    &store::sessions::not_found_text(&id),
                     request_id.as_ref(),
                 ),
                 Err(e) => {
@@ -416,8 +417,7 @@ impl DashboardSocket {
             self.subscriptions.clear();
             session.to_string()
         } else {
-            let id = crate::http::extract::canonical_uuid(session)
-                .unwrap_or_else(|| session.to_string());
+            let id = canonical_uuid(session).unwrap_or_else(|| session.to_string());
             self.subscriptions.remove(&id);
             id
         };
@@ -541,23 +541,32 @@ impl Handler<Deliver> for DashboardSocket {
         if !wanted {
             return;
         }
-        // Over the socket a QR is the image itself (API.md §7), rendered once per QR.
-        let qr_data;
-        let data = if event.event == "session.qr" {
-            let raw = event.data["qr"].as_str().unwrap_or_default();
-            match crate::qr::shared_png_data_url(raw) {
-                Ok(url) => {
-                    qr_data = json!({ "sessionId": event.session_id, "qrCode": &*url });
-                    &qr_data
-                }
-                Err(e) => {
-                    log::warn!("session {}: QR not rendered: {e}", event.session_id);
-                    return;
-                }
+        // Over the socket a QR is the image itself (API.md §7), rendered once per QR and off this
+        // thread; `wait` keeps the frames in the order of their events.
+        if event.event == "session.qr" {
+            let raw = event.data["qr"].as_str().unwrap_or_default().to_string();
+            if let Some(url) = crate::qr::cached(&raw) {
+                Self::send_qr(ctx, &event, &url);
+                return;
             }
-        } else {
-            &event.data
-        };
+            let render = async move { crate::qr::data_url(&raw).await };
+            ctx.wait(render.into_actor(self).map(move |res, _, ctx| match res {
+                Ok(url) => Self::send_qr(ctx, &event, &url),
+                Err(e) => log::warn!("session {}: QR not rendered: {e}", event.session_id),
+            }));
+            return;
+        }
+        Self::send_event(ctx, &event, &event.data);
+    }
+}
+
+impl DashboardSocket {
+    fn send_qr(ctx: &mut ws::WebsocketContext<Self>, event: &SessionEvent, url: &str) {
+        let data = json!({ "sessionId": event.session_id, "qrCode": url });
+        Self::send_event(ctx, event, &data);
+    }
+
+    fn send_event(ctx: &mut ws::WebsocketContext<Self>, event: &SessionEvent, data: &Value) {
         let frame = EventFrame {
             kind: "event",
             timestamp: &event.timestamp,

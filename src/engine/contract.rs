@@ -1,0 +1,252 @@
+//! The engine contract: the [`Engine`] trait a session actor drives, what it reports
+//! ([`EngineEvent`], [`Received`]), and the types both sides share.
+
+use std::sync::Arc;
+
+use actix::prelude::*;
+use futures_util::future::LocalBoxFuture;
+use serde_json::Value;
+
+use super::outgoing::{MessageRef, Outgoing};
+
+/// A linked WhatsApp account, as remembered between runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedAccount {
+    /// Digits only.
+    pub phone: String,
+    pub push_name: Option<String>,
+}
+
+/// A message the engine accepted for sending.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    /// WhatsApp's own id (`3EB0...`).
+    pub wa_id: String,
+    /// Epoch seconds.
+    pub timestamp: i64,
+}
+
+/// A message that arrived from WhatsApp.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub wa_id: String,
+    pub chat_id: String,
+    pub from: String,
+    pub body: Option<String>,
+    pub kind: String,
+    pub timestamp: i64,
+    pub quoted_message_id: Option<String>,
+    pub media: Option<IncomingMedia>,
+}
+
+/// The file an incoming message carries; the session fetches it through [`Engine::download`]
+/// once the message is stored.
+#[derive(Debug, Clone)]
+pub struct IncomingMedia {
+    pub mimetype: String,
+    pub filename: Option<String>,
+    /// As the sender declared it.
+    pub size_bytes: Option<u64>,
+    pub source: MediaHandle,
+}
+
+/// Where an engine finds an incoming file.
+#[derive(Debug, Clone)]
+pub enum MediaHandle {
+    /// Bytes the engine already holds (the sandbox).
+    Inline(Arc<Vec<u8>>),
+    /// WhatsApp's encrypted copy, described by the message body that announced it (protobuf).
+    WhatsApp(Arc<Vec<u8>>),
+}
+
+/// What an engine reports; the session actor turns these into status changes and events.
+#[derive(Debug, Clone)]
+pub enum EngineEvent {
+    /// A QR text to show (it replaces the previous one).
+    Qr(String),
+    /// The phone scanned the QR or entered the code; keys are being exchanged.
+    Authenticating,
+    /// Logged in and online as this account.
+    Connected(LinkedAccount),
+    /// Connecting did not work yet; the engine keeps trying on its own. Only `lastError` changes.
+    ConnectProblem { reason: String },
+    /// The link dropped or a connection attempt failed; the actor's reconnect policy decides.
+    Disconnected { reason: String },
+    /// The phone removed this device: credentials are gone.
+    LoggedOut { reason: String },
+    /// Terminal failure (QR never scanned, protocol error): no retry.
+    Failed { reason: String },
+    /// A message arrived.
+    Message(Incoming),
+    /// A sent message in `chat_id` progressed: `delivered`, `read` or `failed`.
+    Ack {
+        chat_id: String,
+        wa_id: String,
+        status: String,
+    },
+}
+
+/// An engine event tagged with the engine run it belongs to, so late events of a stopped run are
+/// ignored.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct FromEngine {
+    /// The run (`SessionActor` increments it per engine created).
+    pub run: u64,
+    pub event: EngineEvent,
+}
+
+/// Messages that arrived, to be stored before WhatsApp is told so: the answer comes once they are
+/// durable (a redelivered message already stored counts as stored). An `Err` leaves them
+/// unacknowledged, and WhatsApp delivers them again.
+#[derive(Message, Debug)]
+#[rtype(result = "Result<(), String>")]
+pub struct Received {
+    pub run: u64,
+    pub messages: Vec<Incoming>,
+}
+
+/// An engine failure, in words for the user.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct EngineError(pub String);
+
+/// One WhatsApp account's connection. Methods return `'static` futures so the caller may hold
+/// them across its own awaits; progress comes back as [`FromEngine`] messages.
+pub trait Engine {
+    /// Begins (or, after a drop, retries) connecting.
+    fn connect(&self);
+    /// Closes the connection, keeping credentials.
+    fn disconnect(&self);
+    /// As [`Engine::disconnect`], resolving once the engine has closed and saved its state
+    /// (server shutdown waits for it).
+    fn close(&self) -> LocalBoxFuture<'static, ()> {
+        self.disconnect();
+        Box::pin(async {})
+    }
+    /// Unlinks the device from the phone and wipes its credentials.
+    fn logout(&self) -> LocalBoxFuture<'static, Result<(), EngineError>>;
+    /// Sends a message to a chat (`<digits>@c.us`, `...@g.us`, ...): uploads its media, quotes,
+    /// marks it forwarded. Resolves once WhatsApp has it.
+    fn send(
+        &self,
+        chat_id: &str,
+        message: Outgoing,
+    ) -> LocalBoxFuture<'static, Result<Sent, EngineError>>;
+    /// Reacts to a message with `emoji`; an empty one removes this account's reaction.
+    fn react(
+        &self,
+        target: &MessageRef,
+        emoji: &str,
+    ) -> LocalBoxFuture<'static, Result<(), EngineError>>;
+    /// Deletes one of this account's messages for everyone in the chat.
+    fn revoke(&self, target: &MessageRef) -> LocalBoxFuture<'static, Result<(), EngineError>>;
+    /// Deletes a message from this account's own devices only.
+    fn delete_for_me(
+        &self,
+        target: &MessageRef,
+    ) -> LocalBoxFuture<'static, Result<(), EngineError>>;
+    /// The bytes of an incoming message's file.
+    fn download(
+        &self,
+        media: &IncomingMedia,
+    ) -> LocalBoxFuture<'static, Result<Vec<u8>, EngineError>> {
+        let found = match &media.source {
+            MediaHandle::Inline(data) => Ok(data.as_ref().clone()),
+            MediaHandle::WhatsApp(_) => Err(EngineError(
+                "this engine cannot download WhatsApp media".into(),
+            )),
+        };
+        Box::pin(async move { found })
+    }
+    /// Replaces the text of one of this account's messages.
+    fn edit(
+        &self,
+        target: &MessageRef,
+        text: &str,
+    ) -> LocalBoxFuture<'static, Result<(), EngineError>>;
+    /// Asks for an 8-character code to link by phone number instead of QR.
+    fn request_pairing_code(
+        &self,
+        phone: &str,
+    ) -> LocalBoxFuture<'static, Result<String, EngineError>>;
+    /// The simulated phone's controls, for the sandbox engine only.
+    fn sandbox(&self) -> Option<&dyn SandboxControl> {
+        None
+    }
+}
+
+/// Which engine a session runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineKind {
+    WhatsApp,
+    Sandbox,
+}
+
+impl EngineKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "whatsapp" => Some(Self::WhatsApp),
+            "sandbox" => Some(Self::Sandbox),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WhatsApp => "whatsapp",
+            Self::Sandbox => "sandbox",
+        }
+    }
+}
+
+/// Everything an engine needs to start.
+pub struct EngineSetup {
+    pub session_id: String,
+    /// Set when this session linked before: connect with the saved credentials, no QR.
+    pub linked: Option<LinkedAccount>,
+    /// Where progress goes.
+    pub events: Recipient<FromEngine>,
+    /// Where incoming messages go when the engine waits for them to be stored.
+    pub received: Recipient<Received>,
+    pub run: u64,
+    /// The session's proxy (`proxyUrl`, `proxyType`), for engines that connect anywhere.
+    pub proxy_url: Option<String>,
+    pub proxy_type: Option<String>,
+}
+
+/// The simulated phone's controls (the `/api/sandbox/sessions/:id/*` routes).
+pub trait SandboxControl {
+    fn control(&self, cmd: SandboxCommand) -> LocalBoxFuture<'static, Result<Value, EngineError>>;
+}
+
+/// What the test or demo user makes the phone do (the `/api/sandbox/sessions/:id/*` routes).
+#[derive(Debug, Clone)]
+pub enum SandboxCommand {
+    Scan {
+        phone: Option<String>,
+        push_name: Option<String>,
+    },
+    EnterPairingCode {
+        code: String,
+    },
+    Incoming {
+        from: String,
+        text: Option<String>,
+        kind: Option<String>,
+        chat_id: Option<String>,
+        quoted_message_id: Option<String>,
+        /// A file the message carries: bytes, mimetype, file name.
+        media: Option<(Vec<u8>, String, Option<String>)>,
+    },
+    Ack {
+        message_id: String,
+        status: String,
+    },
+    Drop {
+        reason: Option<String>,
+        fail_reconnects: u32,
+    },
+    Fail {
+        reason: String,
+    },
+}

@@ -1,0 +1,208 @@
+//! The `data` of each event kind (API.md §6), one type per kind: the only place a payload's shape
+//! is written.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// An event's `data`, and the event name it travels under.
+pub trait Payload: Serialize {
+    const EVENT: &'static str;
+}
+
+/// `session.status`: the session's status changed.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusChanged<'a> {
+    pub session_id: &'a str,
+    pub status: &'a str,
+}
+
+/// `session.qr`: a new QR code to scan (its text; sockets render it).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QrIssued<'a> {
+    pub session_id: &'a str,
+    pub qr: &'a str,
+}
+
+/// `session.authenticated`: the phone linked, or the link came back.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Authenticated<'a> {
+    pub session_id: &'a str,
+    pub phone: &'a str,
+    pub push_name: Option<&'a str>,
+}
+
+/// `session.disconnected`: the link dropped (a reconnect may follow) or the device was unlinked.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Disconnected<'a> {
+    pub session_id: &'a str,
+    pub reason: &'a str,
+}
+
+/// What `message.received` and `message.sent` say of a message.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageData {
+    /// `<fromMe>_<chatId>_<waId>`.
+    pub id: String,
+    pub from: String,
+    pub to: String,
+    pub chat_id: String,
+    pub body: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Epoch seconds.
+    pub timestamp: i64,
+    pub from_me: bool,
+    pub is_group: bool,
+    /// What its kind adds: `hasMedia`/`media`, `location`, `mentionedIds`, `quotedMessage`,
+    /// `isForwarded`.
+    #[serde(flatten)]
+    pub content: Map<String, Value>,
+}
+
+/// `message.received`: an incoming message was stored.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct Received(pub MessageData);
+
+/// `message.sent`: WhatsApp took an outgoing message.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct Sent(pub MessageData);
+
+/// `message.ack`: an outgoing message's delivery status moved on.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ack<'a> {
+    pub id: &'a str,
+    pub message_id: &'a str,
+    /// `sent`, `delivered`, `read` or `failed`.
+    pub status: &'a str,
+    /// The same as a number: -1 failed, 1 sent, 2 delivered, 3 read.
+    pub ack: i8,
+}
+
+/// `message.failed`: an outgoing message will not reach WhatsApp.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Failed<'a> {
+    /// The row id when the send failed here, the message id when WhatsApp refused it later.
+    pub id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<&'a str>,
+    pub chat_id: &'a str,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'a str>,
+    pub error: &'a str,
+}
+
+/// `message.revoked`: a message was deleted for everyone.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Revoked<'a> {
+    pub id: &'a str,
+    pub message_id: &'a str,
+    pub chat_id: &'a str,
+    pub from_me: bool,
+}
+
+impl Payload for StatusChanged<'_> {
+    const EVENT: &'static str = "session.status";
+}
+impl Payload for QrIssued<'_> {
+    const EVENT: &'static str = "session.qr";
+}
+impl Payload for Authenticated<'_> {
+    const EVENT: &'static str = "session.authenticated";
+}
+impl Payload for Disconnected<'_> {
+    const EVENT: &'static str = "session.disconnected";
+}
+impl Payload for Received {
+    const EVENT: &'static str = "message.received";
+}
+impl Payload for Sent {
+    const EVENT: &'static str = "message.sent";
+}
+impl Payload for Ack<'_> {
+    const EVENT: &'static str = "message.ack";
+}
+impl Payload for Failed<'_> {
+    const EVENT: &'static str = "message.failed";
+}
+impl Payload for Revoked<'_> {
+    const EVENT: &'static str = "message.revoked";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::event::{SessionEvent, EVENT_NAMES};
+    use serde_json::json;
+
+    #[test]
+    fn payloads_keep_the_wire_shapes() {
+        let e = SessionEvent::of(
+            "s1",
+            StatusChanged {
+                session_id: "s1",
+                status: "ready",
+            },
+        );
+        assert_eq!(e.event, "session.status");
+        assert_eq!(e.data, json!({ "sessionId": "s1", "status": "ready" }));
+        let mut content = Map::new();
+        content.insert("hasMedia".into(), json!(true));
+        let data = MessageData {
+            id: "false_1@c.us_A".into(),
+            from: "1@c.us".into(),
+            to: "2@c.us".into(),
+            chat_id: "1@c.us".into(),
+            body: None,
+            kind: "image".into(),
+            timestamp: 7,
+            from_me: false,
+            is_group: false,
+            content,
+        };
+        let e = SessionEvent::of("s1", Received(data));
+        assert_eq!(e.event, "message.received");
+        assert_eq!(
+            e.data,
+            json!({ "id": "false_1@c.us_A", "from": "1@c.us", "to": "2@c.us", "chatId": "1@c.us",
+                    "body": null, "type": "image", "timestamp": 7, "fromMe": false,
+                    "isGroup": false, "hasMedia": true })
+        );
+        let failed = Failed {
+            id: "r1",
+            message_id: None,
+            chat_id: "1@c.us",
+            kind: Some("text"),
+            error: "no",
+        };
+        assert_eq!(
+            SessionEvent::of("s1", failed).data,
+            json!({ "id": "r1", "chatId": "1@c.us", "type": "text", "error": "no" })
+        );
+        for name in [
+            StatusChanged::EVENT,
+            QrIssued::EVENT,
+            Authenticated::EVENT,
+            Disconnected::EVENT,
+            Received::EVENT,
+            Sent::EVENT,
+            Ack::EVENT,
+            Failed::EVENT,
+            Revoked::EVENT,
+        ] {
+            assert!(
+                EVENT_NAMES.contains(&name),
+                "{name} is not a subscribable event"
+            );
+        }
+    }
+}
