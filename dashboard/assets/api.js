@@ -1,6 +1,6 @@
 // The REST client: adds the API key, parses the error envelope
-// ({"statusCode","message": string | string[],"error"}) and throws ApiError with .status and
-// .messages. A 401 on an authenticated route signs the user out (handler set by app.js).
+// ({"statusCode","message": string | string[],"error","code"?}) and throws ApiError with .status,
+// .messages and .code. A 401 on an authenticated route signs the user out (handler set by app.js).
 
 const STORAGE_KEY = 'openwa.apiKey';
 
@@ -25,12 +25,13 @@ export function clearKey() {
 }
 
 export class ApiError extends Error {
-  constructor(status, messages, error) {
+  constructor(status, messages, error, code = null) {
     super(messages.join(' '));
     this.name = 'ApiError';
     this.status = status;
     this.messages = messages;
     this.error = error;
+    this.code = code;
   }
 }
 
@@ -42,8 +43,13 @@ export function onUnauthorized(handler) {
 }
 
 // A 401 that is about one session being outside the key's scope does not mean the key is bad:
-// it must not sign the user out.
-const SCOPE_MESSAGE = /not authorized for this session/i;
+// it must not sign the user out. The server marks it with this code (the WebSocket's word too).
+const FORBIDDEN_SESSION = 'FORBIDDEN_SESSION';
+
+/** True for a 401 that signed the user out: the sign-in page tells why, so pages stay quiet. */
+export function isSignedOut(err) {
+  return Boolean(err) && err.status === 401 && !err.keepSession;
+}
 
 function toMessages(message, fallback) {
   if (Array.isArray(message)) {
@@ -107,9 +113,10 @@ export async function request(method, url, { body, key, anonymous = false, signa
       const retry = response.headers.get('Retry-After');
       messages = messages.concat(retry ? `Too many requests: try again in ${retry} s.` : 'Too many requests: slow down a little.');
     }
-    const err = new ApiError(response.status, messages, envelope.error || response.statusText);
+    const code = typeof envelope.code === 'string' ? envelope.code : null;
+    const err = new ApiError(response.status, messages, envelope.error || response.statusText, code);
     if (response.status === 401 && !anonymous) {
-      if (SCOPE_MESSAGE.test(err.message)) err.keepSession = true;
+      if (err.code === FORBIDDEN_SESSION) err.keepSession = true;
       else if (unauthorizedHandler) unauthorizedHandler(err);
     }
     throw err;

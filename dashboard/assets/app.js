@@ -3,7 +3,8 @@
 
 import { api, clearKey, getKey, onUnauthorized, setKey, validateKey } from './api.js';
 import { LiveClient } from './live.js';
-import { el, pageHead, startRelativeClock, toast } from './ui.js';
+import * as sessionStore from './store.js';
+import { el, pageHead, reportError, startRelativeClock } from './ui.js';
 import * as signinPage from './signin.js';
 import * as sessionsPage from './sessions.js';
 import * as consolePage from './console.js';
@@ -29,10 +30,7 @@ let firstRender = true;
 
 const live = new LiveClient({
   getKey,
-  listSessionIds: async () => {
-    const sessions = await api.get('/api/sessions');
-    return Array.isArray(sessions) ? sessions.map((s) => s.id) : [];
-  },
+  listSessionIds: async () => (await sessionStore.load()).map((s) => s.id),
   onAuthFailure: (reason) => signOut(reason || 'Your API key is no longer accepted.', 'error'),
 });
 
@@ -88,6 +86,7 @@ function signOut(message, kind = 'info') {
   auth.key = null;
   auth.role = null;
   live.stop();
+  sessionStore.clear();
   closeOpenDialogs();
   // Notices of the signed-in pages do not belong on the sign-in page.
   document.getElementById('toasts').replaceChildren();
@@ -341,6 +340,8 @@ function init() {
   document.addEventListener('click', onDocumentClick);
   window.addEventListener('popstate', render);
   document.getElementById('signout').addEventListener('click', () => signOut('You have signed out.', 'info'));
+  // Registered before any page's listener, so pages see the list already updated.
+  live.on('event', sessionStore.applyEvent);
   live.on('state', showLiveState);
   live.on('retry', () => showLiveState(live.state));
   showLiveState(live.state);
@@ -348,7 +349,7 @@ function init() {
     const err = event.reason;
     if (err && err.name === 'ApiError') {
       event.preventDefault();
-      if (err.status !== 401 || err.keepSession) toast(err.messages, 'error');
+      reportError(err);
     }
   });
   boot();

@@ -1,8 +1,9 @@
 // Message console (/console): send a text from a ready session and watch its recent messages,
 // updated live from message.received / message.sent / message.ack events.
 
-import { api, path } from './api.js';
-import { el, field, formatPhone, pageHead, reportError, timeEl, withBusy } from './ui.js';
+import { api, isSignedOut, path } from './api.js';
+import * as sessionStore from './store.js';
+import { el, field, fillSessionPicker, formatPhone, pageHead, reportError, sessionPicker, timeEl, withBusy } from './ui.js';
 
 const HISTORY_LIMIT = 50;
 const MAX_ITEMS = 200;
@@ -30,9 +31,10 @@ export function mount(root, ctx) {
   let selectedId = null;
   let historySeq = 0;
   let reloadTimer = null;
+  const sessionView = sessionStore.follow(renderSessions);
 
   // ---- form ----
-  const sessionSelect = el('select', { id: 'console-session', name: 'session' });
+  const sessionSelect = sessionPicker({ id: 'console-session', name: 'session' });
   const chatInput = el('input', {
     id: 'console-chat',
     name: 'chatId',
@@ -105,25 +107,22 @@ export function mount(root, ctx) {
   }
 
   async function loadSessions() {
-    let list;
     try {
-      list = await api.get('/api/sessions');
+      await sessionView.load();
     } catch (err) {
       if (!disposed) reportError(err, 'Could not load sessions');
-      return;
     }
+  }
+
+  function renderSessions() {
     if (disposed) return;
-    sessions = list.filter((s) => s.status === 'ready');
+    sessions = sessionStore.all().filter((s) => s.status === 'ready');
     const previous = selectedId || sessionStorage.getItem(REMEMBER_KEY);
-    sessionSelect.replaceChildren(...sessions.map((s) => el('option', { value: s.id }, optionText(s))));
-    const keep = sessions.find((s) => s.id === previous) || sessions[0] || null;
-    if (keep) sessionSelect.value = keep.id;
+    fillSessionPicker(sessionSelect, sessions, { label: optionText, chosen: [previous], empty: 'No ready session' });
     const none = sessions.length === 0;
     emptyNotice.hidden = !none;
-    sessionSelect.disabled = none;
     submit.disabled = none || !canSend;
-    if (none) sessionSelect.append(el('option', { value: '' }, 'No ready session'));
-    select(keep ? keep.id : null);
+    select(sessionSelect.value || null);
   }
 
   function scheduleSessionsReload() {
@@ -271,8 +270,7 @@ export function mount(root, ctx) {
         updateCounter();
         textInput.focus();
       } catch (err) {
-        if (disposed) return;
-        if (err.status === 401 && !err.keepSession) return;
+        if (disposed || isSignedOut(err)) return;
         showResult(err.messages ? err.messages.join(' ') : String(err.message), 'error');
         if (err.status === 400 && /not ready/i.test(err.message)) scheduleSessionsReload();
       }
@@ -326,6 +324,7 @@ export function mount(root, ctx) {
   return () => {
     disposed = true;
     clearTimeout(reloadTimer);
+    sessionView.stop();
     for (const off of offs) off();
   };
 }

@@ -1,7 +1,11 @@
 // API keys page (/keys, admin): list, create (secret shown once), revoke, delete.
 
-import { api, path } from './api.js';
-import { confirmDialog, el, field, pageHead, plural, reportError, showErrors, timeEl, toast, toDate, withBusy } from './ui.js';
+import { api, isSignedOut, path } from './api.js';
+import * as sessionStore from './store.js';
+import {
+  confirmDialog, el, field, fillSessionPicker, pageHead, pickedSessions, plural, reportError, sessionPicker,
+  showErrors, timeEl, toast, toDate, withBusy,
+} from './ui.js';
 
 function keyState(key) {
   if (!key.isActive) return 'revoked';
@@ -15,7 +19,6 @@ const STATE_TEXT = { active: 'Active', revoked: 'Revoked', expired: 'Expired' };
 export function mount(root, ctx) {
   const offs = [];
   let disposed = false;
-  let sessions = [];
   const rows = new Map(); // key id -> { key, tr }
 
   // ---- new key secret (shown once) ----
@@ -69,7 +72,7 @@ export function mount(root, ctx) {
     el('option', { value: 'operator', selected: true }, 'Operator: read, send, manage sessions'),
     el('option', { value: 'admin' }, 'Admin: everything, including keys'),
   );
-  const sessionsSelect = el('select', { id: 'key-sessions', name: 'allowedSessions', multiple: true, size: 4 });
+  const sessionsSelect = sessionPicker({ id: 'key-sessions', name: 'allowedSessions', multiple: true, size: 4 });
   const ipsInput = el('input', { id: 'key-ips', name: 'allowedIps', type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: '203.0.113.7, 198.51.100.0/24', class: 'mono-input' });
   const expiresInput = el('input', { id: 'key-expires', name: 'expiresAt', type: 'datetime-local' });
   const errors = el('div', { id: 'key-errors', class: 'form-errors', role: 'alert', hidden: true });
@@ -125,7 +128,7 @@ export function mount(root, ctx) {
 
   // ---- rows ----
   function sessionName(id) {
-    const s = sessions.find((x) => x.id === id);
+    const s = sessionStore.get(id);
     return s ? s.name : `${id.slice(0, 8)}…`;
   }
 
@@ -250,7 +253,7 @@ export function mount(root, ctx) {
     event.preventDefault();
     showErrors(errors, null);
     const body = { name: nameInput.value.trim(), role: roleSelect.value };
-    const chosen = Array.from(sessionsSelect.selectedOptions).map((o) => o.value).filter(Boolean);
+    const chosen = pickedSessions(sessionsSelect);
     if (chosen.length) body.allowedSessions = chosen;
     const ips = ipsInput.value.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
     if (ips.length) body.allowedIps = ips;
@@ -278,7 +281,7 @@ export function mount(root, ctx) {
         secretInput.select();
         toast(`Key “${key.name}” created. Copy it now: it is shown only once.`, 'success');
       } catch (err) {
-        if (disposed || (err.status === 401 && !err.keepSession)) return;
+        if (disposed || isSignedOut(err)) return;
         showErrors(errors, err);
       }
     });
@@ -287,13 +290,9 @@ export function mount(root, ctx) {
   // ---- loading ----
   async function loadSessions() {
     try {
-      const list = await api.get('/api/sessions');
+      const sessions = await sessionStore.load();
       if (disposed) return;
-      sessions = Array.isArray(list) ? list : [];
-      const selected = new Set(Array.from(sessionsSelect.selectedOptions).map((o) => o.value));
-      sessionsSelect.replaceChildren(...sessions.map((s) => el('option', { value: s.id, selected: selected.has(s.id) }, s.name)));
-      sessionsSelect.disabled = sessions.length === 0;
-      if (!sessions.length) sessionsSelect.append(el('option', { value: '', disabled: true }, 'No sessions yet'));
+      fillSessionPicker(sessionsSelect, sessions, { chosen: pickedSessions(sessionsSelect), empty: 'No sessions yet' });
       for (const entry of rows.values()) fillRow(entry.tr, entry.key);
     } catch (err) {
       if (!disposed) reportError(err, 'Could not load sessions');

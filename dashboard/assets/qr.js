@@ -2,7 +2,8 @@
 // follows session.qr / session.status / session.authenticated events; also offers a pairing code.
 // When live updates are down it polls the session instead.
 
-import { api, path } from './api.js';
+import { api, isSignedOut, path } from './api.js';
+import * as sessionStore from './store.js';
 import { formatPhone, reportError, showErrors, withBusy } from './ui.js';
 
 const POLL_MS = 3000;
@@ -170,7 +171,7 @@ async function fetchQr() {
     if (err.status === 400) {
       // Not started / not ready yet: keep waiting. Already authenticated: read who it is.
       if (/already authenticated/i.test(err.message)) refreshSession();
-    } else if (err.status !== 401) {
+    } else {
       reportError(err, 'Could not get the QR code');
     }
   } finally {
@@ -182,7 +183,7 @@ async function refreshSession({ refetchQr = false } = {}) {
   const mine = current;
   if (!mine) return;
   try {
-    const session = await api.get(path`/api/sessions/${mine.id}`);
+    const session = await sessionStore.loadOne(mine.id);
     if (current !== mine) return;
     applySession(session);
     if (session.status === 'qr_ready' && (!mine.hasQr || refetchQr)) fetchQr();
@@ -240,7 +241,7 @@ async function onPairingSubmit(event) {
       r.pairingCode.setAttribute('aria-label', `Pairing code ${String(result.pairingCode || '').split('').join(' ')}`);
       r.pairingResult.hidden = false;
     } catch (err) {
-      if (current !== mine || (err.status === 401 && !err.keepSession)) return;
+      if (current !== mine || isSignedOut(err)) return;
       showErrors(r.pairingErrors, err);
       r.pairingPhone.setAttribute('aria-invalid', 'true');
     }

@@ -1,8 +1,10 @@
-// Sessions page (/sessions): create, list (newest first) and drive sessions; rows follow
-// session.* events live, refreshing the session from GET /api/sessions/:id.
+// Sessions page (/sessions): create, list (newest first) and drive sessions; rows follow the
+// session store, which session.* events update live, each change then read back from
+// GET /api/sessions/:id.
 
-import { api, path } from './api.js';
+import { api, isSignedOut, path } from './api.js';
 import { closeQrDialog, openQrDialog } from './qr.js';
+import * as sessionStore from './store.js';
 import {
   confirmDialog, el, field, formatPhone, pageHead, plural, reportError, setBadge, showErrors,
   statusBadge, timeEl, toast, withBusy,
@@ -26,6 +28,8 @@ export function mount(root, ctx) {
   const rows = new Map(); // id -> { session, tr, refs, busy }
   const offs = [];
   let disposed = false;
+  let highlightId = null; // the session just created here, highlighted when its row appears
+  const sessionView = sessionStore.follow(render);
 
   // ---- create form ----
   let createCard = null;
@@ -72,12 +76,13 @@ export function mount(root, ctx) {
         try {
           const session = await api.post('/api/sessions', { name, engine: engineSelect.value });
           ctx.live.subscribeSession(session.id);
-          applySession(session, { highlight: true });
+          highlightId = session.id;
+          sessionStore.apply(session);
           form.reset();
           toast(`Session “${session.name}” created. Start it to link a phone.`, 'success');
           nameInput.focus();
         } catch (err) {
-          if (err.status === 401 && !err.keepSession) return;
+          if (isSignedOut(err)) return;
           showErrors(errors, err);
           nameInput.setAttribute('aria-invalid', 'true');
           nameInput.focus();
@@ -186,47 +191,41 @@ export function mount(root, ctx) {
     }
   }
 
-  function insertInOrder(entry) {
-    const created = Date.parse(entry.session.createdAt) || Date.now();
-    let before = null;
-    for (const child of tbody.children) {
-      const other = rows.get(child.dataset.sessionId);
-      if (other && other !== entry && (Date.parse(other.session.createdAt) || 0) <= created) {
-        before = child;
-        break;
-      }
+  function addRow(session) {
+    const entry = buildRow(session);
+    rows.set(session.id, entry);
+    if (session.id === highlightId) {
+      highlightId = null;
+      entry.tr.classList.add('is-highlight');
+      setTimeout(() => entry.tr.classList.remove('is-highlight'), 1700);
     }
-    tbody.insertBefore(entry.tr, before);
+    return entry;
   }
 
-  function applySession(session, { highlight = false } = {}) {
-    if (disposed || !session || !session.id) return;
-    let entry = rows.get(session.id);
-    if (entry) {
-      // An answer that left the server before a newer read (say a start's answer arriving after
-      // the refresh its status events caused) must not roll the row back.
-      const before = Date.parse(entry.session.updatedAt);
-      const after = Date.parse(session.updatedAt);
-      if (before && after && after < before) return;
-      entry.session = { ...entry.session, ...session };
-    } else {
-      entry = buildRow(session);
-      rows.set(session.id, entry);
-      insertInOrder(entry);
-      if (highlight) {
-        entry.tr.classList.add('is-highlight');
-        setTimeout(() => entry.tr.classList.remove('is-highlight'), 1700);
-      }
+  /** Brings the table in line with the store: rows added, repainted, removed, newest first. */
+  function render() {
+    if (disposed) return;
+    const list = sessionStore.all();
+    const seen = new Set();
+    for (const session of list) {
+      seen.add(session.id);
+      ctx.live.subscribeSession(session.id);
+      const known = rows.get(session.id);
+      if (known && known.session === session) continue;
+      const entry = known || addRow(session);
+      entry.session = session;
+      paint(entry);
     }
-    paint(entry);
-    updateSummary();
-  }
-
-  function removeSession(id) {
-    const entry = rows.get(id);
-    if (!entry) return;
-    entry.tr.remove();
-    rows.delete(id);
+    for (const [id, entry] of rows) {
+      if (seen.has(id)) continue;
+      entry.tr.remove();
+      rows.delete(id);
+    }
+    // Only rows out of place move: moving a row would take the focus off its buttons.
+    list.forEach((session, i) => {
+      const { tr } = rows.get(session.id);
+      if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null);
+    });
     updateSummary();
   }
 
@@ -244,20 +243,7 @@ export function mount(root, ctx) {
 
   async function load() {
     try {
-      const list = await api.get('/api/sessions');
-      if (disposed) return;
-      const seen = new Set();
-      for (const session of list) {
-        seen.add(session.id);
-        ctx.live.subscribeSession(session.id);
-        applySession(session);
-      }
-      for (const id of [...rows.keys()]) if (!seen.has(id)) removeSession(id);
-      // keep DOM order = newest first
-      const ordered = [...list].sort((a, b) => (Date.parse(b.createdAt) || 0) - (Date.parse(a.createdAt) || 0));
-      const inPlace = ordered.every((session, i) => tbody.children[i] === rows.get(session.id).tr);
-      if (!inPlace) for (const session of ordered) tbody.append(rows.get(session.id).tr);
-      updateSummary();
+      await sessionView.load();
     } catch (err) {
       if (disposed) return;
       loading.textContent = 'Could not load sessions.';
@@ -279,9 +265,9 @@ export function mount(root, ctx) {
 
   async function fetchOne(id) {
     try {
-      applySession(await api.get(path`/api/sessions/${id}`));
-    } catch (err) {
-      if (err.status === 404) removeSession(id);
+      await sessionStore.loadOne(id);
+    } catch {
+      /* a 404 took it off the list; anything else waits for the next read */
     }
   }
 
@@ -329,7 +315,7 @@ export function mount(root, ctx) {
       await withBusy(button, async () => {
         if (action === 'delete') {
           await api.del(path`/api/sessions/${id}`);
-          removeSession(id);
+          sessionStore.remove(id);
           closeQrDialog(id);
           ctx.live.forgetSession(id);
           toast(`Session “${session.name}” deleted.`, 'success');
@@ -337,7 +323,7 @@ export function mount(root, ctx) {
         }
         const updated = await api.post(path`/api/sessions/${id}/${action}`);
         entry.busy = false;
-        applySession(updated);
+        sessionStore.apply(updated);
         toast(`Session “${session.name}” ${DONE[action]}.`, 'success');
         if (action === 'start') openQrDialog(updated, ctx);
       });
@@ -354,34 +340,12 @@ export function mount(root, ctx) {
   }
 
   // ---- live updates ----
+  // The store has already applied what the event says; read the session back for the rest.
+  const READ_BACK = new Set(['session.status', 'session.authenticated', 'session.disconnected']);
   offs.push(
     ctx.live.on('event', (payload) => {
       const id = payload.sessionId || (payload.data && payload.data.sessionId);
-      if (!id) return;
-      const data = payload.data || {};
-      const entry = rows.get(id);
-      switch (payload.event) {
-        case 'session.status':
-          if (entry && data.status) {
-            entry.session = { ...entry.session, status: data.status };
-            paint(entry);
-            updateSummary();
-          }
-          refresh(id);
-          break;
-        case 'session.authenticated':
-          if (entry) {
-            entry.session = { ...entry.session, phone: data.phone ?? entry.session.phone, pushName: data.pushName ?? entry.session.pushName };
-            paint(entry);
-          }
-          refresh(id);
-          break;
-        case 'session.disconnected':
-          refresh(id);
-          break;
-        default:
-          break;
-      }
+      if (id && READ_BACK.has(payload.event)) refresh(id);
     }),
     ctx.live.on('resync', () => load()),
   );
@@ -396,6 +360,7 @@ export function mount(root, ctx) {
     disposed = true;
     clearInterval(poll);
     clearTimeout(flushTimer);
+    sessionView.stop();
     for (const off of offs) off();
   };
 }

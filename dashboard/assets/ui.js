@@ -1,6 +1,9 @@
 // Small DOM helpers shared by every page: element builder, toasts, the confirm dialog, error
-// display and time formatting. Everything is built with createElement/textContent: API data never
-// goes through innerHTML, and no inline styles are used (the Content-Security-Policy forbids them).
+// display, the session picker and time formatting. Everything is built with
+// createElement/textContent: API data never goes through innerHTML, and no inline styles are used
+// (the Content-Security-Policy forbids them).
+
+import { isSignedOut } from './api.js';
 
 const PROPS = new Set([
   'id', 'type', 'name', 'value', 'checked', 'disabled', 'hidden', 'href', 'placeholder', 'min', 'max',
@@ -104,10 +107,9 @@ export function toast(message, kind = 'info', { title, timeout } = {}) {
   return close;
 }
 
-/** Shows an API error in a toast; 401 is handled globally (sign-out), so it is ignored here. */
+/** Shows an API error in a toast; a 401 that signed the user out is handled globally, not here. */
 export function reportError(err, title) {
-  if (!err) return;
-  if (err.status === 401 && !err.keepSession) return;
+  if (!err || isSignedOut(err)) return;
   if (err.name === 'AbortError') return;
   const messages = err.messages && err.messages.length ? err.messages : [err.message || 'Something went wrong'];
   toast(messages, 'error', { title });
@@ -214,6 +216,35 @@ export function setBadge(badge, status) {
   badge.dataset.status = status;
   badge.textContent = status;
   badge.title = STATUS_HINTS[status] || '';
+}
+
+// ---------- Session picker ----------
+
+/** A <select> of sessions (multiple: a list box to pick several); filled by fillSessionPicker. */
+export function sessionPicker({ id, name = 'session', multiple = false, size } = {}) {
+  return el('select', { id, name, multiple, size });
+}
+
+/**
+ * Lists `sessions` in a picker, keeping the `chosen` ids still listed; a single picker falls back
+ * to the first session. With none, the picker is disabled and shows `empty` (if given).
+ */
+export function fillSessionPicker(select, sessions, { label = (s) => s.name, chosen = [], empty = null } = {}) {
+  const keep = new Set(chosen);
+  const multiple = select.multiple;
+  select.replaceChildren(...sessions.map((s) => el('option', { value: s.id, selected: multiple && keep.has(s.id) }, label(s))));
+  if (!multiple) {
+    const current = sessions.find((s) => keep.has(s.id)) || sessions[0];
+    if (current) select.value = current.id;
+  }
+  select.disabled = sessions.length === 0;
+  // A list box would let the placeholder itself be picked; a disabled drop-down cannot anyway.
+  if (!sessions.length && empty) select.append(el('option', { value: '', disabled: multiple }, empty));
+}
+
+/** The ids picked in a session picker, in list order. */
+export function pickedSessions(select) {
+  return Array.from(select.selectedOptions).map((o) => o.value).filter(Boolean);
 }
 
 export function formatPhone(phone) {

@@ -1,7 +1,11 @@
 // Webhooks page (/webhooks): per-session webhook list, create/edit form, test delivery, delete.
 
-import { api, path } from './api.js';
-import { confirmDialog, el, field, pageHead, plural, reportError, showErrors, timeEl, toast, withBusy } from './ui.js';
+import { api, isSignedOut, path } from './api.js';
+import * as sessionStore from './store.js';
+import {
+  confirmDialog, el, field, fillSessionPicker, pageHead, plural, reportError, sessionPicker, showErrors, timeEl,
+  toast, withBusy,
+} from './ui.js';
 
 export const WEBHOOK_EVENTS = [
   'message.received',
@@ -21,14 +25,13 @@ const REMEMBER_KEY = 'openwa.webhooks.session';
 export function mount(root, ctx) {
   const offs = [];
   let disposed = false;
-  let sessions = [];
   let selectedId = null;
   let editing = null; // webhook being edited, or null when creating
   let loadSeq = 0;
   const rows = new Map(); // webhook id -> { hook, tr }
 
   // ---- session picker ----
-  const sessionSelect = el('select', { id: 'webhook-session', name: 'session' });
+  const sessionSelect = sessionPicker({ id: 'webhook-session', name: 'session' });
   const noSessions = el(
     'div',
     { id: 'webhook-no-sessions', class: 'notice', hidden: true },
@@ -227,7 +230,7 @@ export function mount(root, ctx) {
         }
         startCreate();
       } catch (err) {
-        if (disposed || (err.status === 401 && !err.keepSession)) return;
+        if (disposed || isSignedOut(err)) return;
         showErrors(errors, err);
       }
     });
@@ -368,25 +371,23 @@ export function mount(root, ctx) {
   }
 
   async function loadSessions() {
+    let sessions;
     try {
-      const list = await api.get('/api/sessions');
+      sessions = await sessionStore.load();
       if (disposed) return;
-      sessions = Array.isArray(list) ? list : [];
     } catch (err) {
       if (!disposed) reportError(err, 'Could not load sessions');
       return;
     }
     const previous = selectedId || sessionStorage.getItem(REMEMBER_KEY);
-    sessionSelect.replaceChildren(...sessions.map((s) => el('option', { value: s.id }, `${s.name} · ${s.status}`)));
-    const keep = sessions.find((s) => s.id === previous) || sessions[0] || null;
+    fillSessionPicker(sessionSelect, sessions, { label: (s) => `${s.name} · ${s.status}`, chosen: [previous] });
     noSessions.hidden = sessions.length > 0;
-    sessionSelect.disabled = sessions.length === 0;
     formDisabled = sessions.length === 0;
     for (const node of form.querySelectorAll('input, button')) node.disabled = formDisabled;
     syncAll();
-    if (keep) sessionSelect.value = keep.id;
-    const changed = (keep ? keep.id : null) !== selectedId;
-    selectedId = keep ? keep.id : null;
+    const keep = sessionSelect.value || null;
+    const changed = keep !== selectedId;
+    selectedId = keep;
     if (changed) loadWebhooks();
     else updateEmpty();
   }

@@ -46,6 +46,7 @@ const FILES: &[(&str, &[u8])] = files![
     "assets/console.js",
     "assets/webhooks.js",
     "assets/keys.js",
+    "assets/store.js",
 ];
 
 /// `GET` of anything outside `/api`.

@@ -175,14 +175,17 @@ async fn session_scope_and_role_are_enforced_in_that_order() {
         .status,
         200
     );
-    app.send(
-        Method::GET,
-        &format!("/api/sessions/{other}"),
-        Some(&scoped),
-        None,
-    )
-    .await
-    .assert_error(401, "API key not authorized for this session");
+    let refused = app
+        .send(
+            Method::GET,
+            &format!("/api/sessions/{other}"),
+            Some(&scoped),
+            None,
+        )
+        .await;
+    refused.assert_error(401, "API key not authorized for this session");
+    // A client tells this refusal (the key is fine) from a bad key by a stable word, not the text.
+    assert_eq!(refused.body["code"], "FORBIDDEN_SESSION", "{refused:?}");
     // Out of scope AND role too low: the scope answers first.
     app.send(
         Method::POST,
