@@ -1,6 +1,11 @@
 //! The seam between OpenWA and WhatsApp. A session actor drives an [`Engine`] and receives its
 //! progress as [`EngineEvent`]s; it never learns which engine it talks to, except through
 //! [`Engine::sandbox`] for the sandbox control routes.
+//!
+//! [`contract`] is that seam (the trait, its events and shared types; re-exported here),
+//! [`outgoing`] what a send carries, [`factory`] builds the engine a session runs: [`whatsapp`]
+//! (the real one, on the shared tokio [`runtime`]) or [`sandbox`] (a simulated phone). The engines
+//! import the contract, never this file, so no file here imports one that imports it back.
 
 pub mod contract;
 pub mod factory;

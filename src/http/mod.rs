@@ -1,5 +1,7 @@
-//! The route table: every path of the API and its handler, in one place. Handlers are thin: they
-//! validate, authorize, send one message or call one store function, and map the result.
+//! The HTTP edge. This file is the route table: every path of the API and its handler, in one
+//! place. Handlers (one file per resource) are thin: they validate ([`extract`], [`validate`]),
+//! authorize ([`guard`]), send one message or call one service, and map the result to a view.
+//! Everything that wraps them is in [`middleware`]; the live WebSocket is [`ws`] + [`socket`].
 
 pub mod auth_keys;
 pub mod bulk;
