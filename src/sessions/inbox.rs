@@ -284,14 +284,12 @@ impl SessionActor {
                         status.as_str(),
                         &replaces,
                     )?;
-                    Ok((
-                        known,
-                        if known {
-                            ack_events(&sid, &message_id, &chat_id, status)
-                        } else {
-                            Vec::new()
-                        },
-                    ))
+                    // An ack of a message this session does not hold announces nothing.
+                    let events = match known {
+                        true => ack_events(&sid, &message_id, &chat_id, status),
+                        false => Vec::new(),
+                    };
+                    Ok((known, events))
                 })
                 .await
         };
