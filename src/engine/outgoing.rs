@@ -253,50 +253,27 @@ impl Outgoing {
         m
     }
 
-    pub fn event_fields(&self, data: &mut Map<String, Value>) {
-        match &self.content {
-            Content::Media(media) => {
-                data.insert("hasMedia".into(), json!(true));
-                data.insert("media".into(), media_facts(media));
-            }
-            Content::Location {
-                latitude,
-                longitude,
-                description,
-                address,
-            } => {
-                data.insert(
-                    "location".into(),
-                    json!({ "latitude": latitude, "longitude": longitude,
-                            "description": description, "address": address }),
-                );
-            }
-            Content::Text { mentions, .. } if !mentions.is_empty() => {
-                data.insert("mentionedIds".into(), json!(mentions));
-            }
-            _ => {}
+    /// What `message.sent` adds for this message's kind, from the facts its row records
+    /// (`metadata`, from [`Outgoing::metadata`]): `hasMedia`/`media`, `location`, `mentionedIds`,
+    /// `quotedMessage`, `isForwarded`.
+    pub fn event_fields(&self, metadata: &MessageMetadata, data: &mut Map<String, Value>) {
+        if let Some(media) = &metadata.media {
+            data.insert("hasMedia".into(), json!(true));
+            data.insert("media".into(), json!(media));
         }
-        if let Some(q) = &self.quoted {
-            data.insert(
-                "quotedMessage".into(),
-                json!({
-                    "id": crate::wa::serialize_message_id(q.from_me, &q.chat_id, &q.wa_id),
-                    "body": q.body,
-                }),
-            );
+        if let Some(location) = &metadata.location {
+            data.insert("location".into(), json!(location));
         }
-        if self.forwarded {
+        if !metadata.mentions.is_empty() {
+            data.insert("mentionedIds".into(), json!(metadata.mentions));
+        }
+        if let (Some(id), Some(q)) = (&metadata.quoted_message_id, &self.quoted) {
+            data.insert("quotedMessage".into(), json!({ "id": id, "body": q.body }));
+        }
+        if metadata.forwarded {
             data.insert("isForwarded".into(), json!(true));
         }
     }
-}
-
-fn media_facts(media: &OutgoingMedia) -> Value {
-    json!({
-        "mimetype": media.mimetype,
-        "filename": media.filename,
-        "sizeBytes": media.data.len(),
-    })
 }
 
 /// A vCard 3.0 for a contact card; WhatsApp reads the `waid` to offer "Message".

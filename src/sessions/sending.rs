@@ -145,6 +145,7 @@ impl Sender {
             .as_ref()
             .map(|row| row.id.clone())
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let metadata = message.metadata();
         let new = NewMessage {
             id: id.clone(),
             session_id: self.session_id.clone(),
@@ -156,7 +157,7 @@ impl Sender {
             msg_type: message.kind().into(),
             direction: "outgoing".into(),
             timestamp: time::now_secs(),
-            metadata: message.metadata().to_column(),
+            metadata: metadata.to_column(),
             status: "pending".into(),
             created_at: time::now_micros(),
         };
@@ -172,7 +173,7 @@ impl Sender {
             is_group: wa::is_group(&chat_id),
             content: Map::new(),
         };
-        message.event_fields(&mut data.content);
+        message.event_fields(&metadata, &mut data.content);
         if earlier.is_none() {
             self.store
                 .write(move |c| store::messages::insert_message(c, &new))

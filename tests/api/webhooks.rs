@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -734,4 +735,97 @@ async fn session_events_are_queued_before_the_change_is_answered() {
         })
         .await;
     }
+}
+
+/// What `message.sent` says beyond the common fields, for each kind of send: the facts the
+/// message's row records, in the event's own names.
+#[actix_web::test]
+async fn message_sent_carries_what_each_kind_of_send_adds() {
+    let app = app().await;
+    let id = app.ready_session("sent-fields", "628111000412").await;
+    let rx = Receiver::start().await;
+    add_hook(
+        &app,
+        &id,
+        json!({ "url": rx.url("/sent"), "events": ["message.sent"] }),
+    )
+    .await;
+    let chat = "628123450071@c.us";
+    let send = |route: &'static str, body: Value| {
+        let app = &app;
+        let path = format!("/api/sessions/{id}/messages/{route}");
+        async move {
+            let r = app.post(&path, body).await;
+            assert_eq!(r.status, 201, "{route}: {r:?}");
+            r.body["messageId"].as_str().expect("messageId").to_string()
+        }
+    };
+    let sent = |message_id: String| {
+        let rx = &rx;
+        async move {
+            wait_hit(rx, "the message.sent of a send", |h| {
+                message_id_of(h) == message_id
+            })
+            .await
+            .json()["data"]
+                .clone()
+        }
+    };
+    let text = send(
+        "send-text",
+        json!({ "chatId": chat, "text": "hi @628123450072", "mentions": ["628123450072@c.us"] }),
+    )
+    .await;
+    let data = sent(text.clone()).await;
+    assert_eq!(data["mentionedIds"], json!(["628123450072@c.us"]), "{data}");
+    assert!(
+        data.get("hasMedia").is_none() && data.get("isForwarded").is_none(),
+        "{data}"
+    );
+
+    let png = base64::engine::general_purpose::STANDARD.encode([0x89, b'P', b'N', b'G', 1, 2, 3]);
+    let image = send(
+        "send-image",
+        json!({ "chatId": chat, "base64": png, "mimetype": "image/png", "caption": "a dot" }),
+    )
+    .await;
+    let data = sent(image).await;
+    assert_eq!(data["hasMedia"], true, "{data}");
+    assert_eq!(
+        data["media"],
+        json!({ "mimetype": "image/png", "filename": null, "sizeBytes": 7 })
+    );
+
+    let location = send(
+        "send-location",
+        json!({ "chatId": chat, "latitude": -6.2088, "longitude": 106.8456, "address": "Jl. Sudirman 1" }),
+    )
+    .await;
+    assert_eq!(
+        sent(location).await["location"],
+        json!({ "latitude": -6.2088, "longitude": 106.8456, "description": null,
+                "address": "Jl. Sudirman 1" })
+    );
+
+    let reply = send(
+        "reply",
+        json!({ "chatId": chat, "quotedMessageId": text, "text": "and again" }),
+    )
+    .await;
+    assert_eq!(
+        sent(reply).await["quotedMessage"],
+        json!({ "id": text, "body": "hi @628123450072" })
+    );
+
+    let forward = send(
+        "forward",
+        json!({ "fromChatId": chat, "toChatId": "628123450073@c.us", "messageId": text }),
+    )
+    .await;
+    let data = sent(forward).await;
+    assert_eq!(data["isForwarded"], true, "{data}");
+    assert!(
+        data.get("mentionedIds").is_none(),
+        "a forward carries no mentions: {data}"
+    );
 }
