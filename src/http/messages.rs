@@ -544,17 +544,13 @@ pub async fn list_messages(
     state: web::Data<AppState>,
     Query(q): Query<HistoryQuery>,
 ) -> ApiResult<HttpResponse> {
-    let sid = id.clone();
-    let found = state
+    let page = state
         .store
         .run(move |c| {
-            if store::sessions::find_session(c, &sid)?.is_none() {
-                return Ok(None);
-            }
-            store::messages::list_messages(c, &sid, &q.filter, q.limit, q.offset).map(Some)
+            store::sessions::require(c, &id)?;
+            store::messages::list_messages(c, &id, &q.filter, q.limit, q.offset)
         })
         .await?;
-    let page = found.ok_or(SessionError::NotFound(id))?;
     let HistoryPage {
         rows,
         total,

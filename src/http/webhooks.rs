@@ -282,9 +282,7 @@ pub async fn list_session_webhooks(
     let rows = state
         .store
         .run(move |c| {
-            if store::sessions::find_session(c, &sid)?.is_none() {
-                return Err(store::sessions::not_found(&sid));
-            }
+            store::sessions::require(c, &sid)?;
             store::webhooks::list_webhooks(c, Some(&sid), None)
         })
         .await?;

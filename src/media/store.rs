@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::engine::is_media_type;
 use crate::store::metadata::{MediaFacts, MessageMetadata};
-use crate::store::{self, Store};
+use crate::store::{self, Store, StoreError};
 
 use super::loader::MediaError;
 
@@ -90,15 +90,16 @@ impl MediaStore {
         let row = self
             .store
             .run(move |c| {
-                if store::sessions::find_session(c, &sid)?.is_none() {
-                    return Ok(Err(store::sessions::not_found_text(&sid)));
-                }
-                Ok(store::messages::find_message(c, &sid, &mid)?
-                    .ok_or_else(|| format!("Message with id '{mid}' not found")))
+                store::sessions::require(c, &sid)?;
+                store::messages::find_message(c, &sid, &mid)?.ok_or_else(|| {
+                    StoreError::NotFound(format!("Message with id '{mid}' not found"))
+                })
             })
             .await
-            .map_err(|e| MediaError::Io(format!("cannot read message {message_id}: {e}")))?
-            .map_err(MediaError::NotFound)?;
+            .map_err(|e| match e {
+                StoreError::NotFound(m) => MediaError::NotFound(m),
+                e => MediaError::Io(format!("cannot read message {message_id}: {e}")),
+            })?;
         let metadata = MessageMetadata::parse(row.metadata.as_deref());
         let media = match metadata.media {
             Some(media) if row.direction == "incoming" => media,

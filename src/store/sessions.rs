@@ -37,6 +37,14 @@ pub fn not_found(id: &str) -> StoreError {
     StoreError::NotFound(not_found_text(id))
 }
 
+/// `Ok` when session `id` exists, else its not-found error: for queries about a session's rows.
+pub fn require(conn: &mut DbConnection, id: &str) -> Result<(), StoreError> {
+    match find_session(conn, id)? {
+        Some(_) => Ok(()),
+        None => Err(not_found(id)),
+    }
+}
+
 pub fn find_session(conn: &mut DbConnection, id: &str) -> Result<Option<SessionRow>, StoreError> {
     Ok(sessions::table
         .find(id)

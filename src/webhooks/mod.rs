@@ -295,9 +295,7 @@ impl Webhooks {
         self.inner
             .store
             .write(move |c| {
-                if store::sessions::find_session(c, &sid)?.is_none() {
-                    return Err(store::sessions::not_found(&sid));
-                }
+                store::sessions::require(c, &sid)?;
                 store::webhooks::insert_webhook(c, &stored)
             })
             .await?;
