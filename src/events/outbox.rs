@@ -23,16 +23,6 @@ pub trait Recorder: Send + Sync {
     fn forget_session(&self, session_id: &str);
 }
 
-/// Records nothing: a daemon part tested on its own.
-pub struct NoRecord;
-
-impl Recorder for NoRecord {
-    fn record(&self, _: &mut DbConnection, _: &[SessionEvent]) -> Result<(), StoreError> {
-        Ok(())
-    }
-    fn forget_session(&self, _: &str) {}
-}
-
 /// The producers' handle: records events with the change that causes them, then publishes them.
 /// Cheap to clone.
 #[derive(Clone)]
@@ -75,7 +65,7 @@ impl Outbox {
             .await?;
         let committed = Committed {
             events,
-            bus: self.bus.clone(),
+            outbox: self.clone(),
         };
         Ok((value, committed))
     }
@@ -98,13 +88,11 @@ impl Outbox {
 #[must_use = "committed events reach live subscribers only through publish()"]
 pub struct Committed {
     events: Vec<SessionEvent>,
-    bus: Addr<EventBus>,
+    outbox: Outbox,
 }
 
 impl Committed {
     pub fn publish(self) {
-        for event in self.events {
-            self.bus.do_send(Publish(event));
-        }
+        self.outbox.publish(self.events);
     }
 }

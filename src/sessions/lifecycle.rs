@@ -80,17 +80,11 @@ impl SessionActor {
         if self.deps.draining.load(Ordering::SeqCst) {
             return Err(SessionError::ShuttingDown);
         }
-        let setup = self.engine_setup(ctx, self.row()?);
-        let kind = self.kind();
+        // A new run: events of any earlier engine are ignored from now on.
         self.run += 1;
         self.attempt = 0;
-        match self.deps.engines.create(
-            kind,
-            EngineSetup {
-                run: self.run,
-                ..setup
-            },
-        ) {
+        let setup = self.engine_setup(ctx)?;
+        match self.deps.engines.create(self.kind(), setup) {
             Ok(engine) => {
                 engine.connect();
                 self.engine = Some(engine);
@@ -109,8 +103,11 @@ impl SessionActor {
         }
     }
 
-    fn engine_setup(&self, ctx: &mut Context<Self>, row: &SessionRow) -> EngineSetup {
-        EngineSetup {
+    /// What the engine of the current run starts from: the session's row (its linked account and
+    /// proxy) and this actor's address.
+    fn engine_setup(&self, ctx: &mut Context<Self>) -> Result<EngineSetup, SessionError> {
+        let row = self.row()?;
+        Ok(EngineSetup {
             session_id: self.id.clone(),
             linked: row.phone.clone().map(|phone| LinkedAccount {
                 phone,
@@ -121,7 +118,7 @@ impl SessionActor {
             run: self.run,
             proxy_url: row.proxy_url.clone(),
             proxy_type: row.proxy_type.clone(),
-        }
+        })
     }
 
     /// Launches the engine and replies the row once the new status is stored.
