@@ -3,6 +3,8 @@
 #   make test   every test: SQLite always, PostgreSQL too when one is reachable
 #   make lint   rustfmt check + clippy and rustdoc with warnings as errors
 #   make bench  load benchmark of a release build (needs wrk)
+#   make fuzz   schemathesis against the daemon's own OpenAPI document (installs it from PyPI)
+#   make sdk    OpenWA's official Python SDK (0.1.0 and 0.6.0, from PyPI) against the daemon
 
 # Build artefacts live outside the clone so fresh clones (and CI) reuse compiled dependencies.
 CARGO_TARGET_DIR ?= $(HOME)/.cache/openwa/target
@@ -12,7 +14,7 @@ CARGO ?= cargo
 SHELL := /bin/bash
 PG_DEFAULT_URL := postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run build release test test-sqlite test-pg lint fmt bench clean-data install
+.PHONY: run build release test test-sqlite test-pg lint fmt bench clean-data install fuzz sdk
 
 PREFIX ?= /usr/local
 SYSTEMD_DIR ?= /etc/systemd/system
@@ -59,6 +61,14 @@ bench: release
 	bench/webhooks.sh $(CARGO_TARGET_DIR)/release/openwa
 	bench/ws.sh $(CARGO_TARGET_DIR)/release/openwa
 	bench/messaging.sh $(CARGO_TARGET_DIR)/release/openwa
+
+fuzz:
+	$(CARGO) build --bin openwa
+	bash fuzz/run.sh $(CARGO_TARGET_DIR)/debug/openwa
+
+sdk:
+	$(CARGO) build --bin openwa
+	OPENWA_BIN=$(CARGO_TARGET_DIR)/debug/openwa bash tests/sdk/run.sh
 
 # As root, on the server: the binary, the systemd unit, the openwa system user and an env file
 # (kept if it exists). Then: systemctl daemon-reload && systemctl enable --now openwa
