@@ -2,6 +2,8 @@
 //! answers on its own (unknown routes, wrong methods, oversized bodies), the route table, and the
 //! dashboard for every path outside `/api`.
 
+use std::cell::RefCell;
+
 use actix_governor::Governor;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -31,6 +33,7 @@ pub fn build(
     >,
 > {
     let origins = &state.settings.server.cors_origins;
+    let docs = state.settings.server.docs_enabled;
     let cors = Condition::new(!origins.is_empty(), security::cors(origins));
     App::new()
         .app_data(web::PayloadConfig::new(body_limit))
@@ -44,9 +47,17 @@ pub fn build(
         .wrap(from_fn(edge::guard))
         .wrap(from_fn(request_id::assign))
         .app_data(state)
-        .service(web::scope("/api/health").configure(http::health_routes))
+        .service(web::scope("/api/health").configure(|cfg| {
+            http::health_routes(&mut http::Table::new(cfg, "", &RefCell::default()))
+        }))
         // Its own bearer token, no API key, no rate limit (API.md §1.1, §1.2).
         .service(web::resource("/api/metrics").route(web::get().to(http::operations::metrics)))
+        // Public like health, before the /api scope would answer 404; absent with DOCS_ENABLED=false.
+        .configure(|cfg| {
+            if docs {
+                http::docs::routes(cfg)
+            }
+        })
         .service(
             web::scope("/api")
                 // Last wrapped runs first: rate limits, then the audit log (which sees every answer,
@@ -56,7 +67,9 @@ pub fn build(
                 .wrap(Governor::new(&limits[2]))
                 .wrap(Governor::new(&limits[1]))
                 .wrap(Governor::new(&limits[0]))
-                .configure(http::api_routes)
+                .configure(|cfg| {
+                    http::api_routes(&mut http::Table::new(cfg, "", &RefCell::default()))
+                })
                 .default_service(web::to(not_found)),
         )
         .default_service(web::to(http::dashboard::serve))

@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::store::audit::AuditRow;
 use crate::store::{self, Store};
@@ -54,20 +55,39 @@ pub fn storable(raw: &str) -> String {
 }
 
 /// The public shape of an audit row.
-pub fn view(r: &AuditRow) -> Value {
-    json!({
-        "id": r.id,
-        "action": r.action,
-        "severity": r.severity,
-        "apiKeyId": r.api_key_id,
-        "apiKeyName": r.api_key_name,
-        "sessionId": r.session_id,
-        "ipAddress": r.ip_address,
-        "method": r.method,
-        "path": r.path,
-        "statusCode": r.status_code,
-        "createdAt": time::iso(r.created_at),
-    })
+pub fn view(r: &AuditRow) -> AuditEntry {
+    AuditEntry {
+        id: r.id.clone(),
+        action: r.action.clone(),
+        severity: r.severity.clone(),
+        api_key_id: r.api_key_id.clone(),
+        api_key_name: r.api_key_name.clone(),
+        session_id: r.session_id.clone(),
+        ip_address: r.ip_address.clone(),
+        method: r.method.clone(),
+        path: r.path.clone(),
+        status_code: r.status_code,
+        created_at: time::iso(r.created_at),
+    }
+}
+
+/// One entry of the audit log.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub id: String,
+    /// What was done, e.g. `session.create` (the `action` filter lists them all).
+    pub action: String,
+    /// `info`, `warning` (a 4xx) or `error` (a 5xx).
+    pub severity: String,
+    pub api_key_id: Option<String>,
+    pub api_key_name: Option<String>,
+    pub session_id: Option<String>,
+    pub ip_address: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub status_code: i32,
+    pub created_at: String,
 }
 
 /// How often rows past their retention are deleted.

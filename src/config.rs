@@ -51,6 +51,7 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
     ("LOG_LEVEL", "server.log_level", Kind::Str),
     ("DASHBOARD_ENABLED", "server.dashboard_enabled", Kind::Bool),
     ("DASHBOARD_DIR", "server.dashboard_dir", Kind::Str),
+    ("DOCS_ENABLED", "server.docs_enabled", Kind::Bool),
     ("HTTP_WORKERS", "server.workers", Kind::Int),
     ("LOG_FORMAT", "server.log_format", Kind::Str),
     ("CORS_ORIGINS", "server.cors_origins", Kind::List),
@@ -160,6 +161,8 @@ pub struct ServerSettings {
     pub cors_origins: Vec<String>,
     pub dashboard_enabled: bool,
     pub dashboard_dir: String,
+    /// Serve the OpenAPI document (`/api/docs-json`) and Swagger UI (`/api/docs`), unauthenticated.
+    pub docs_enabled: bool,
 }
 
 #[derive(Clone, Deserialize, Serialize)]

@@ -147,7 +147,7 @@ impl From<SessionError> for ApiError {
     fn from(e: SessionError) -> Self {
         use SessionError::*;
         match e {
-            NotFound(_) | MessageNotFound(_) => Self::not_found(e.to_string()),
+            NotFound(_) | MessageNotFound(_) | NotInChat(_) => Self::not_found(e.to_string()),
             NotReady(_) | Precondition(_) => Self::bad_request(e.to_string()),
             ShuttingDown => Self::unavailable(e.to_string()),
             Engine(message) => {

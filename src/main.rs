@@ -35,6 +35,8 @@ enum Command {
     /// Inspect the settings.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print the API's OpenAPI 3.1 document (what GET /api/docs-json serves) and exit.
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -99,6 +101,13 @@ fn main() -> ExitCode {
     logging::init(&settings.server.log_level, &settings.server.log_format);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Config(ConfigCommand::Check) => cli::config_check(&settings),
+        Command::Openapi => {
+            println!(
+                "{}",
+                String::from_utf8_lossy(openwa::http::openapi::json(&settings))
+            );
+            ExitCode::SUCCESS
+        }
         Command::Migrate => match openwa::store::Store::open(settings.database_target(), 1) {
             Ok(_) => ExitCode::SUCCESS,
             Err(e) => {

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
 use tokio::sync::watch;
+use utoipa::ToSchema;
 
 use crate::config::parse_ip_or_cidr;
 use crate::store::models::{ApiKeyChanges, ApiKeyRow};
@@ -362,30 +362,47 @@ pub fn parse_list(raw: Option<&str>) -> Vec<String> {
 }
 
 /// The wire form of a key (API.md §3): empty optional fields are omitted, the hash never leaves.
-pub fn key_view(row: &ApiKeyRow) -> Value {
-    let mut obj = Map::new();
-    obj.insert("id".into(), json!(row.id));
-    obj.insert("name".into(), json!(row.name));
-    obj.insert("keyPrefix".into(), json!(row.key_prefix));
-    obj.insert("role".into(), json!(row.role));
-    let ips = parse_list(row.allowed_ips.as_deref());
-    if !ips.is_empty() {
-        obj.insert("allowedIps".into(), json!(ips));
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyView {
+    pub id: String,
+    pub name: String,
+    /// The key's first characters (`owa_k1_3f9a...`), to recognise it.
+    pub key_prefix: String,
+    #[schema(example = "operator")]
+    pub role: String,
+    /// IPv4 addresses or CIDRs the key may be used from; absent = anywhere.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_ips: Vec<String>,
+    /// Session ids the key may use; absent = all sessions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_sessions: Vec<String>,
+    pub is_active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub last_used_at: Option<String>,
+    pub usage_count: i64,
+    pub created_at: String,
+}
+
+/// A key as stored, in its wire form.
+pub fn key_view(row: &ApiKeyRow) -> KeyView {
+    KeyView {
+        id: row.id.clone(),
+        name: row.name.clone(),
+        key_prefix: row.key_prefix.clone(),
+        role: row.role.clone(),
+        allowed_ips: parse_list(row.allowed_ips.as_deref()),
+        allowed_sessions: parse_list(row.allowed_sessions.as_deref()),
+        is_active: row.is_active,
+        expires_at: row.expires_at.map(time::iso),
+        last_used_at: row.last_used_at.map(time::iso),
+        usage_count: row.usage_count,
+        created_at: time::iso(row.created_at),
     }
-    let sessions = parse_list(row.allowed_sessions.as_deref());
-    if !sessions.is_empty() {
-        obj.insert("allowedSessions".into(), json!(sessions));
-    }
-    obj.insert("isActive".into(), json!(row.is_active));
-    if let Some(t) = row.expires_at {
-        obj.insert("expiresAt".into(), json!(time::iso(t)));
-    }
-    if let Some(t) = row.last_used_at {
-        obj.insert("lastUsedAt".into(), json!(time::iso(t)));
-    }
-    obj.insert("usageCount".into(), json!(row.usage_count));
-    obj.insert("createdAt".into(), json!(time::iso(row.created_at)));
-    Value::Object(obj)
 }
 
 /// First start with no keys: seeds `Default Admin Key` (the master key if set, else random), writes

@@ -208,7 +208,13 @@ pub fn batch_view(batch: &BatchRow, items: &[BatchItemRow]) -> Value {
     let results: Vec<Value> = items
         .iter()
         .map(|i| {
-            let mut r = json!({ "chatId": i.chat_id, "status": i.status });
+            // One being sent is still pending to the client: OpenWA's statuses have no "sending".
+            let status = if i.status == "sending" {
+                "pending"
+            } else {
+                i.status.as_str()
+            };
+            let mut r = json!({ "chatId": i.chat_id, "status": status });
             if let Some(m) = &i.message_id {
                 r["messageId"] = json!(m);
             }

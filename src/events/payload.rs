@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 /// An event's `data`, and the event name it travels under.
 pub trait Payload: Serialize {
@@ -10,7 +11,7 @@ pub trait Payload: Serialize {
 }
 
 /// `session.status`: the session's status changed.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusChanged<'a> {
     pub session_id: &'a str,
@@ -18,7 +19,7 @@ pub struct StatusChanged<'a> {
 }
 
 /// `session.qr`: a new QR code to scan (its text; sockets render it).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QrIssued<'a> {
     pub session_id: &'a str,
@@ -26,7 +27,7 @@ pub struct QrIssued<'a> {
 }
 
 /// `session.authenticated`: the phone linked, or the link came back.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Authenticated<'a> {
     pub session_id: &'a str,
@@ -35,7 +36,7 @@ pub struct Authenticated<'a> {
 }
 
 /// `session.disconnected`: the link dropped (a reconnect may follow) or the device was unlinked.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Disconnected<'a> {
     pub session_id: &'a str,
@@ -43,7 +44,7 @@ pub struct Disconnected<'a> {
 }
 
 /// What `message.received` and `message.sent` say of a message.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageData {
     /// `<fromMe>_<chatId>_<waId>`.
@@ -61,21 +62,22 @@ pub struct MessageData {
     /// What its kind adds: `hasMedia`/`media`, `location`, `mentionedIds`, `quotedMessage`,
     /// `isForwarded`.
     #[serde(flatten)]
+    #[schema(ignore)]
     pub content: Map<String, Value>,
 }
 
 /// `message.received`: an incoming message was stored.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(transparent)]
 pub struct Received(pub MessageData);
 
 /// `message.sent`: WhatsApp took an outgoing message.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(transparent)]
 pub struct Sent(pub MessageData);
 
 /// `message.ack`: an outgoing message's delivery status moved on.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Ack<'a> {
     pub id: &'a str,
@@ -87,7 +89,7 @@ pub struct Ack<'a> {
 }
 
 /// `message.failed`: an outgoing message will not reach WhatsApp.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Failed<'a> {
     /// The row id when the send failed here, the message id when WhatsApp refused it later.
@@ -101,13 +103,56 @@ pub struct Failed<'a> {
 }
 
 /// `message.revoked`: a message was deleted for everyone.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Revoked<'a> {
     pub id: &'a str,
     pub message_id: &'a str,
     pub chat_id: &'a str,
     pub from_me: bool,
+}
+
+/// Every event a webhook can receive, with what it means (the OpenAPI `webhooks` entries).
+pub const CATALOGUE: &[(&str, &str)] = &[
+    ("message.received", "An incoming message was stored (data: a message; its kind adds hasMedia/media, location, mentionedIds, quotedMessage, isForwarded)"),
+    ("message.sent", "WhatsApp took an outgoing message (data: a message)"),
+    ("message.ack", "An outgoing message's delivery status moved on (sent, delivered, read, failed)"),
+    ("message.failed", "An outgoing message will not reach WhatsApp"),
+    ("message.revoked", "A message was deleted for everyone"),
+    ("message.reaction", "Someone reacted to a message (an empty reaction removes it)"),
+    ("session.status", "The session's status changed"),
+    ("session.qr", "A new QR code to scan"),
+    ("session.authenticated", "The phone linked, or the link came back"),
+    ("session.disconnected", "The link dropped (a reconnect may follow) or the device was unlinked"),
+    ("test", "A test delivery, sent by POST .../webhooks/{webhook_id}/test"),
+];
+
+/// The `data` of an event, by kind (for the OpenAPI document).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub enum EventData {
+    Message(MessageData),
+    Ack(Ack<'static>),
+    Failed(Failed<'static>),
+    Revoked(Revoked<'static>),
+    Status(StatusChanged<'static>),
+    Qr(QrIssued<'static>),
+    Authenticated(Authenticated<'static>),
+    Disconnected(Disconnected<'static>),
+    Test(TestPing<'static>),
+}
+
+/// `test`: what a test delivery carries.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TestPing<'a> {
+    pub message: &'a str,
+    pub webhook_id: &'a str,
+    pub url: &'a str,
+}
+
+impl Payload for TestPing<'_> {
+    const EVENT: &'static str = "test";
 }
 
 impl Payload for StatusChanged<'_> {
@@ -202,6 +247,12 @@ mod tests {
             assert!(
                 EVENT_NAMES.contains(&name),
                 "{name} is not a subscribable event"
+            );
+        }
+        for name in EVENT_NAMES {
+            assert!(
+                CATALOGUE.iter().any(|(e, _)| e == name),
+                "{name} is not described in the catalogue"
             );
         }
     }

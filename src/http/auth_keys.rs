@@ -1,12 +1,15 @@
 //! `/api/auth`: key validation (public) and key management (admin).
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use super::extract::{Body, KeyPath, NoFields};
 use super::guard::{Admin, Authed};
+use super::schema::ErrorBody;
 use super::validate::{Fields, FromFields};
-use crate::auth::{self, key_view, AuthContext, AuthError, NewKey, Role};
+use crate::auth::{self, key_view, AuthContext, AuthError, KeyView, NewKey, Role};
 use crate::config::parse_ip_or_cidr;
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -14,12 +17,32 @@ use crate::store;
 use crate::store::models::{ApiKeyChanges, ApiKeyRow};
 use crate::time;
 
-/// `POST /api/auth/validate`: whether the key in `X-API-Key` works from this IP.
-/// Reuses the lookup the key guard already made for this request.
+/// Whether a key works: the answer to `POST /api/auth/validate`.
+#[derive(Serialize, ToSchema)]
+pub struct Validity {
+    pub valid: bool,
+    /// The key's role, when it is valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, value_type = String, example = "operator")]
+    pub role: Option<Role>,
+}
+
+/// Check a key
+///
+/// Whether the key in `X-API-Key` (or `Authorization: Bearer`) works from this IP, and its role.
+/// Needs no key itself: an absent or refused key answers `{"valid": false}`.
+#[utoipa::path(post, path = "/api/auth/validate", tag = "auth",
+    responses((status = 200, description = "Whether the presented key works", body = Validity)))]
 pub async fn validate_key(req: HttpRequest) -> HttpResponse {
     match super::guard::resolved(&req) {
-        Some(Ok(ctx)) => HttpResponse::Ok().json(json!({ "valid": true, "role": ctx.role })),
-        _ => HttpResponse::Ok().json(json!({ "valid": false })),
+        Some(Ok(ctx)) => HttpResponse::Ok().json(Validity {
+            valid: true,
+            role: Some(ctx.role),
+        }),
+        _ => HttpResponse::Ok().json(Validity {
+            valid: false,
+            role: None,
+        }),
     }
 }
 
@@ -89,6 +112,76 @@ fn list_json(list: Option<Vec<String>>) -> Option<Option<String>> {
     list.map(|l| (!l.is_empty()).then(|| json!(l).to_string()))
 }
 
+/// A new API key.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct CreateKeyRequest {
+    /// Who or what uses the key.
+    #[schema(min_length = 3, max_length = 100, pattern = r"[^\s\u0085]")]
+    name: String,
+    /// Default `operator`; at most the caller's own role.
+    role: Option<RoleName>,
+    /// IPv4 addresses or CIDRs the key may be used from; empty = anywhere.
+    #[schema(max_items = 100)]
+    allowed_ips: Option<Vec<Ipv4OrCidr>>,
+    /// Session ids the key may use; empty = all. A session-scoped caller must give a subset of
+    /// its own.
+    #[schema(max_items = 1000)]
+    allowed_sessions: Option<Vec<uuid::Uuid>>,
+    /// When the key stops working (ISO 8601, in the future); `""` or null = never.
+    #[schema(
+        pattern = r"^(|[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))$"
+    )]
+    expires_at: Option<String>,
+}
+
+/// Changes to a key: every field optional; `[]` clears a list, `expiresAt: ""` clears the expiry.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct UpdateKeyRequest {
+    #[schema(min_length = 3, max_length = 100, pattern = r"[^\s\u0085]")]
+    name: Option<String>,
+    role: Option<RoleName>,
+    #[schema(max_items = 100)]
+    allowed_ips: Option<Vec<Ipv4OrCidr>>,
+    #[schema(max_items = 1000)]
+    allowed_sessions: Option<Vec<uuid::Uuid>>,
+    #[schema(
+        pattern = r"^(|[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))$"
+    )]
+    expires_at: Option<String>,
+}
+
+/// An IPv4 address or CIDR, e.g. `203.0.113.0/24`.
+#[derive(ToSchema)]
+#[schema(
+    pattern = r"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(/([0-9]|[12][0-9]|3[0-2]))?$"
+)]
+#[allow(dead_code)]
+pub struct Ipv4OrCidr(String);
+
+/// A role: `admin` > `operator` > `viewer`.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum RoleName {
+    Admin,
+    Operator,
+    Viewer,
+}
+
+/// A key as created: the only answer that ever shows the secret.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedKey {
+    #[serde(flatten)]
+    pub key: KeyView,
+    /// The secret (`owa_k1_...`): store it now, it is never shown again.
+    pub api_key: String,
+}
+
 pub struct CreateKey(KeyFields);
 impl FromFields for CreateKey {
     fn from_fields(f: &mut Fields) -> Option<Self> {
@@ -155,7 +248,12 @@ async fn check_manageable(state: &AppState, caller: &AuthContext, id: &str) -> A
     Ok(())
 }
 
-/// `GET /api/auth/api-keys`
+/// List API keys
+///
+/// Every key (a session-scoped admin sees the keys within its sessions); never a secret.
+#[utoipa::path(get, path = "/api/auth/api-keys", tag = "auth",
+    responses((status = 200, description = "The keys", body = Vec<KeyView>)),
+    extensions(("x-openwa-role" = json!("admin"))))]
 pub async fn list_keys(auth: Authed<Admin>, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let rows = state.store.run(store::api_keys::list_api_keys).await?;
     Ok(HttpResponse::Ok().json(
@@ -166,7 +264,13 @@ pub async fn list_keys(auth: Authed<Admin>, state: web::Data<AppState>) -> ApiRe
     ))
 }
 
-/// `GET /api/auth/api-keys/:id`
+/// Get an API key
+#[utoipa::path(get, path = "/api/auth/api-keys/{key_id}", tag = "auth",
+    responses(
+        (status = 200, description = "The key", body = KeyView),
+        (status = 404, description = "No key with this id (or not within the caller's sessions)", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("admin"))))]
 pub async fn get_key(
     auth: Authed<Admin>,
     KeyPath(id): KeyPath,
@@ -176,7 +280,16 @@ pub async fn get_key(
     Ok(HttpResponse::Ok().json(key_view(&row)))
 }
 
-/// `POST /api/auth/api-keys`: the only answer that ever shows the key.
+/// Create an API key
+///
+/// The answer is the only time the secret is shown.
+#[utoipa::path(post, path = "/api/auth/api-keys", tag = "auth",
+    request_body = CreateKeyRequest,
+    responses(
+        (status = 201, description = "Created; `apiKey` is the secret", body = CreatedKey),
+        (status = 403, description = "The key would have a higher role or wider sessions than the caller's", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("admin"))))]
 pub async fn create_key(
     auth: Authed<Admin>,
     state: web::Data<AppState>,
@@ -201,12 +314,22 @@ pub async fn create_key(
             expires_at: k.expires_at.flatten(),
         })
         .await?;
-    let mut body = key_view(&row);
-    body["apiKey"] = json!(secret);
-    Ok(HttpResponse::Created().json(body))
+    Ok(HttpResponse::Created().json(CreatedKey {
+        key: key_view(&row),
+        api_key: secret,
+    }))
 }
 
-/// `PUT /api/auth/api-keys/:id`
+/// Change an API key
+#[utoipa::path(put, path = "/api/auth/api-keys/{key_id}", tag = "auth",
+    request_body = UpdateKeyRequest,
+    responses(
+        (status = 200, description = "The key as changed", body = KeyView),
+        (status = 403, description = "The change would grant a higher role or wider sessions than the caller's", body = ErrorBody),
+        (status = 404, description = "No key with this id", body = ErrorBody),
+        (status = 409, description = "The change would leave no active admin key", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("admin"))))]
 pub async fn update_key(
     auth: Authed<Admin>,
     KeyPath(id): KeyPath,
@@ -228,7 +351,16 @@ pub async fn update_key(
     Ok(HttpResponse::Ok().json(key_view(&row)))
 }
 
-/// `POST /api/auth/api-keys/:id/revoke`
+/// Revoke an API key
+///
+/// The key stops working at once (within 10 s on other instances); it stays listed as revoked.
+#[utoipa::path(post, path = "/api/auth/api-keys/{key_id}/revoke", tag = "auth",
+    responses(
+        (status = 200, description = "The key, revoked", body = KeyView),
+        (status = 404, description = "No key with this id", body = ErrorBody),
+        (status = 409, description = "It is the last active admin key", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("admin"))))]
 pub async fn revoke_key(
     auth: Authed<Admin>,
     KeyPath(id): KeyPath,
@@ -244,7 +376,14 @@ pub async fn revoke_key(
     Ok(HttpResponse::Ok().json(key_view(&row)))
 }
 
-/// `DELETE /api/auth/api-keys/:id`
+/// Delete an API key
+#[utoipa::path(delete, path = "/api/auth/api-keys/{key_id}", tag = "auth",
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No key with this id", body = ErrorBody),
+        (status = 409, description = "It is the last active admin key", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("admin"))))]
 pub async fn delete_key(
     auth: Authed<Admin>,
     KeyPath(id): KeyPath,

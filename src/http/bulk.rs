@@ -4,9 +4,13 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
+use serde::Serialize;
+use utoipa::ToSchema;
+
 use super::extract::{Body, NoFields, SessionPath};
 use super::guard::{Authed, Operator, Viewer};
-use super::messages::media_fields;
+use super::messages::{media_fields, media_file_schema};
+use super::schema::{hand_schema, ErrorBody};
 use super::validate::{Fields, FromFields};
 use crate::bulk::{BulkMessage, NewBatch, CAPTION_MAX_CHARS, TEXT_MAX_CHARS};
 use crate::engine::MediaKind;
@@ -17,6 +21,135 @@ use crate::{time, wa};
 
 const DEFAULT_DELAY_MS: i64 = 3000;
 const MAX_DELAY_MS: i64 = 60_000;
+
+/// A batch of messages (the schema is `send_bulk_schema`).
+pub struct SendBulkRequest;
+hand_schema!(SendBulkRequest, send_bulk_schema);
+
+/// One message of a batch per `type`, each with the `content` its type takes.
+fn send_bulk_schema() -> Value {
+    let chat = json!({ "$ref": "#/components/schemas/ChatId" });
+    let text = json!({ "type": "string", "minLength": 1, "maxLength": TEXT_MAX_CHARS, "pattern": "[^\\s\\u0085]" });
+    let caption = json!({ "type": "string", "maxLength": CAPTION_MAX_CHARS });
+    let variables = json!({
+        "type": "object",
+        "description": "Values for `{{name}}` placeholders in the text and caption",
+        "additionalProperties": { "type": ["string", "number"] },
+    });
+    let mut variants = vec![json!({
+        "type": "object",
+        "required": ["chatId", "type", "content"],
+        "properties": {
+            "chatId": chat, "type": { "const": "text" }, "variables": variables,
+            "content": {
+                "type": "object", "required": ["text"],
+                "properties": { "text": text, "caption": caption },
+            },
+        },
+    })];
+    for kind in ["image", "video", "audio", "document"] {
+        let media = media_file_schema(MediaKind::parse(kind).unwrap_or(MediaKind::Document));
+        variants.push(json!({
+            "type": "object",
+            "required": ["chatId", "type", "content"],
+            "properties": {
+                "chatId": chat, "type": { "const": kind }, "variables": variables,
+                "content": {
+                    "type": "object", "required": [kind],
+                    "properties": { "text": text, "caption": caption, kind: media },
+                },
+            },
+        }));
+    }
+    json!({
+        "type": "object",
+        "required": ["messages"],
+        "properties": {
+            "batchId": {
+                "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$",
+                "description": "Your id for the batch (a new one is made when absent); unique per session",
+            },
+            "messages": {
+                "type": "array", "minItems": 1, "maxItems": 100,
+                "items": { "oneOf": variants },
+            },
+            "options": {
+                "type": "object",
+                "properties": {
+                    "delayBetweenMessages": {
+                        "type": "integer", "minimum": 0, "maximum": MAX_DELAY_MS,
+                        "description": "ms between two messages (default 3000; at least BULK_MIN_DELAY_MS)",
+                    },
+                    "randomizeDelay": { "type": "boolean", "description": "Vary each delay by up to ±50% (default true)" },
+                    "stopOnError": { "type": "boolean", "description": "Cancel the rest after a failure (default false)" },
+                },
+            },
+        },
+    })
+}
+
+/// A batch as accepted.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchAccepted {
+    pub batch_id: String,
+    /// `pending`.
+    pub status: String,
+    pub total_messages: usize,
+    /// When the last message should go, at the chosen pace.
+    pub estimated_completion_time: String,
+    /// Where to follow it.
+    pub status_url: String,
+}
+
+/// A batch and each message's outcome.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct BatchView {
+    batch_id: String,
+    /// `pending`, `processing`, `completed`, `cancelled` or `failed`.
+    status: String,
+    progress: BatchProgress,
+    results: Vec<BatchResult>,
+    started_at: Option<String>,
+    completed_at: Option<String>,
+}
+
+/// How far a batch is.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct BatchProgress {
+    total: i64,
+    sent: i64,
+    failed: i64,
+    pending: i64,
+    cancelled: i64,
+}
+
+/// One message of a batch.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct BatchResult {
+    chat_id: String,
+    /// `pending`, `sending`, `sent`, `failed` or `cancelled`.
+    status: String,
+    #[schema(nullable = false)]
+    message_id: Option<String>,
+    #[schema(nullable = false)]
+    sent_at: Option<String>,
+    #[schema(nullable = false)]
+    error: Option<BatchError>,
+}
+
+/// Why a message of a batch failed.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct BatchError {
+    code: String,
+    message: String,
+}
 
 pub struct SendBulkBody(NewBatch);
 
@@ -126,7 +259,16 @@ fn status_url(session_id: &str, batch_id: &str) -> String {
     format!("/api/sessions/{session_id}/messages/batch/{batch_id}")
 }
 
-/// `POST /api/sessions/:sessionId/messages/send-bulk`
+/// Send a batch of messages
+///
+/// Stored before the answer (it survives a restart) and sent one at a time at the chosen pace.
+#[utoipa::path(post, path = "/api/sessions/{session_id}/messages/send-bulk", tag = "bulk",
+    request_body = SendBulkRequest,
+    responses(
+        (status = 202, description = "Accepted", body = BatchAccepted),
+        (status = 409, description = "A batch with this batchId exists", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
 pub async fn send_bulk(
     _: Authed<Operator>,
     SessionPath(id): SessionPath,
@@ -134,13 +276,13 @@ pub async fn send_bulk(
     Body(SendBulkBody(batch)): Body<SendBulkBody>,
 ) -> ApiResult<HttpResponse> {
     let accepted = state.bulk.enqueue(&id, batch).await?;
-    Ok(HttpResponse::Accepted().json(json!({
-        "batchId": accepted.batch_id,
-        "status": "pending",
-        "totalMessages": accepted.total,
-        "estimatedCompletionTime": time::iso(accepted.estimated_completion),
-        "statusUrl": status_url(&id, &accepted.batch_id),
-    })))
+    Ok(HttpResponse::Accepted().json(BatchAccepted {
+        status_url: status_url(&id, &accepted.batch_id),
+        batch_id: accepted.batch_id,
+        status: "pending".into(),
+        total_messages: accepted.total,
+        estimated_completion_time: time::iso(accepted.estimated_completion),
+    }))
 }
 
 fn batch_id(req: &HttpRequest) -> ApiResult<String> {
@@ -158,7 +300,13 @@ fn batch_id(req: &HttpRequest) -> ApiResult<String> {
     Ok(id)
 }
 
-/// `GET /api/sessions/:sessionId/messages/batch/:batchId`
+/// A batch's progress
+#[utoipa::path(get, path = "/api/sessions/{session_id}/messages/batch/{batch_id}", tag = "bulk",
+    responses(
+        (status = 200, description = "The batch", body = BatchView),
+        (status = 404, description = "No such session or batch", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("viewer"))))]
 pub async fn get_batch(
     _: Authed<Viewer>,
     SessionPath(id): SessionPath,
@@ -169,8 +317,15 @@ pub async fn get_batch(
     Ok(HttpResponse::Ok().json(state.bulk.get(&id, &batch).await?))
 }
 
-/// `POST /api/sessions/:sessionId/messages/batch/:batchId/cancel`: messages not sent yet are
-/// cancelled; one being sent at that moment still completes.
+/// Cancel a batch
+///
+/// Messages not sent yet are cancelled; one being sent at that moment still completes.
+#[utoipa::path(post, path = "/api/sessions/{session_id}/messages/batch/{batch_id}/cancel", tag = "bulk",
+    responses(
+        (status = 200, description = "The batch, cancelled", body = BatchView),
+        (status = 404, description = "No such session or batch", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
 pub async fn cancel_batch(
     _: Authed<Operator>,
     SessionPath(id): SessionPath,

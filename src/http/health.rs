@@ -5,8 +5,11 @@ use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
+use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
+use super::schema::ErrorBody;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::time;
@@ -14,21 +17,53 @@ use crate::time;
 /// How long the database may take to answer `SELECT 1` before readiness fails.
 const DB_CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// `GET /api/health`
+/// The daemon answers.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: String,
+    /// The daemon's clock, ISO 8601.
+    pub timestamp: String,
+    pub version: String,
+}
+
+/// Health and version
+#[utoipa::path(get, path = "/api/health", tag = "health",
+    responses((status = 200, description = "The daemon answers", body = Health)))]
 pub async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "status": "ok",
-        "timestamp": time::iso_now(),
-        "version": env!("CARGO_PKG_VERSION"),
-    }))
+    HttpResponse::Ok().json(Health {
+        status: "ok".into(),
+        timestamp: time::iso_now(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
 }
 
-/// `GET /api/health/live`
+/// `{"status": "ok"}`.
+#[derive(Serialize, ToSchema)]
+pub struct Live {
+    #[schema(example = "ok")]
+    pub status: String,
+}
+
+/// Liveness: the process serves HTTP
+#[utoipa::path(get, path = "/api/health/live", tag = "health",
+    responses((status = 200, description = "Alive", body = Live)))]
 pub async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+    HttpResponse::Ok().json(Live {
+        status: "ok".into(),
+    })
 }
 
-/// `GET /api/health/ready`: 503 while draining or when the database does not answer in time.
+/// Readiness: the database answers and the daemon is not draining
+///
+/// 503 while draining for shutdown or when the database does not answer within 3 s; the body
+/// says which check failed.
+#[utoipa::path(get, path = "/api/health/ready", tag = "health",
+    responses(
+        (status = 200, description = "Ready to serve", body = Object,
+            example = json!({"status": "ok", "details": {"database": {"status": "up"}}})),
+        (status = 503, description = "Draining or the database is down", body = ErrorBody),
+    ))]
 pub async fn ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     if state.draining.load(Ordering::SeqCst) {
         return Err(ApiError::with_detail(

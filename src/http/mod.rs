@@ -2,151 +2,217 @@
 //! place. Handlers (one file per resource) are thin: they validate ([`extract`], [`validate`]),
 //! authorize ([`guard`]), send one message or call one service, and map the result to a view.
 //! Everything that wraps them is in [`middleware`]; the live WebSocket is [`ws`] + [`socket`].
+//! The table records what it registers ([`route_table`]), so a test can hold it against the
+//! OpenAPI document ([`openapi`]), which [`docs`] serves.
 
 pub mod auth_keys;
 pub mod bulk;
 pub mod dashboard;
+pub mod docs;
 pub mod extract;
 pub mod guard;
 pub mod health;
 pub mod messages;
 pub mod middleware;
+pub mod openapi;
 pub mod operations;
 pub mod sandbox;
+pub mod schema;
 pub mod sessions;
 pub mod socket;
 pub mod validate;
 pub mod webhooks;
 pub mod ws;
 
-use actix_web::web::{self, delete, get, patch, post, put};
+use std::cell::RefCell;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Handler, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::{web, FromRequest, Responder};
+
+/// Registers routes under a path prefix and records each one's method and full path.
+pub struct Table<'a> {
+    cfg: &'a mut web::ServiceConfig,
+    prefix: String,
+    seen: &'a RefCell<Vec<(Method, String)>>,
+}
+
+impl<'a> Table<'a> {
+    pub fn new(
+        cfg: &'a mut web::ServiceConfig,
+        prefix: &str,
+        seen: &'a RefCell<Vec<(Method, String)>>,
+    ) -> Self {
+        Self {
+            cfg,
+            prefix: prefix.to_string(),
+            seen,
+        }
+    }
+
+    /// Registers `handler` for `method` at `path` (relative to this table's prefix).
+    pub fn route<F, Args>(&mut self, method: Method, path: &str, handler: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.seen
+            .borrow_mut()
+            .push((method.clone(), format!("{}{path}", self.prefix)));
+        self.cfg.route(path, web::method(method).to(handler));
+        self
+    }
+
+    /// A scope at `path` (wrapped by `scope`'s middleware, if any) whose routes `routes` adds.
+    pub fn scope<T, B>(
+        &mut self,
+        path: &str,
+        scope: actix_web::Scope<T>,
+        routes: impl FnOnce(&mut Table<'_>),
+    ) -> &mut Self
+    where
+        T: ServiceFactory<
+                ServiceRequest,
+                Config = (),
+                Response = ServiceResponse<B>,
+                Error = actix_web::Error,
+                InitError = (),
+            > + 'static,
+        B: MessageBody + 'static,
+    {
+        let prefix = format!("{}{path}", self.prefix);
+        let seen = self.seen;
+        self.cfg
+            .service(scope.configure(|cfg| routes(&mut Table { cfg, prefix, seen })));
+        self
+    }
+}
+
+/// Every route the app registers, as (method, path) with OpenAPI's `{name}` parameters.
+pub fn route_table() -> Vec<(Method, String)> {
+    let seen = RefCell::new(Vec::new());
+    let _ = actix_web::App::new().configure(|cfg| {
+        health_routes(&mut Table::new(cfg, "/api/health", &seen));
+        api_routes(&mut Table::new(cfg, "/api", &seen));
+    });
+    let mut routes = seen.into_inner();
+    routes.push((Method::GET, "/api/metrics".into()));
+    routes
+}
 
 /// Public health routes: no key, no rate limit.
-pub fn health_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("", get().to(health::health))
-        .route("/live", get().to(health::live))
-        .route("/ready", get().to(health::ready));
+pub fn health_routes(t: &mut Table<'_>) {
+    t.route(Method::GET, "", health::health)
+        .route(Method::GET, "/live", health::live)
+        .route(Method::GET, "/ready", health::ready);
 }
 
 /// Everything else under `/api`, behind the rate limits and the key guard. Routes sharing a
 /// dynamic prefix are nested in one scope, so the router matches that prefix once.
-pub fn api_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/ws", get().to(ws::connect))
-        .route("/auth/validate", post().to(auth_keys::validate_key))
-        .route("/auth/api-keys", get().to(auth_keys::list_keys))
-        .route("/auth/api-keys", post().to(auth_keys::create_key))
-        .service(
-            web::scope("/auth/api-keys/{key_id}")
-                .route("", get().to(auth_keys::get_key))
-                .route("", put().to(auth_keys::update_key))
-                .route("", delete().to(auth_keys::delete_key))
-                .route("/revoke", post().to(auth_keys::revoke_key)),
+pub fn api_routes(t: &mut Table<'_>) {
+    use Method as M;
+    t.route(M::GET, "/ws", ws::connect)
+        .route(M::POST, "/auth/validate", auth_keys::validate_key)
+        .route(M::GET, "/auth/api-keys", auth_keys::list_keys)
+        .route(M::POST, "/auth/api-keys", auth_keys::create_key)
+        .scope(
+            "/auth/api-keys/{key_id}",
+            web::scope("/auth/api-keys/{key_id}"),
+            |t| {
+                t.route(M::GET, "", auth_keys::get_key)
+                    .route(M::PUT, "", auth_keys::update_key)
+                    .route(M::DELETE, "", auth_keys::delete_key)
+                    .route(M::POST, "/revoke", auth_keys::revoke_key);
+            },
         )
-        .route("/sessions", get().to(sessions::list_sessions))
-        .route("/sessions", post().to(sessions::create_session))
+        .route(M::GET, "/sessions", sessions::list_sessions)
+        .route(M::POST, "/sessions", sessions::create_session)
+        .route(M::GET, "/sessions/stats/overview", sessions::stats_overview)
+        .scope(
+            "/sessions/{session_id}",
+            web::scope("/sessions/{session_id}").wrap(actix_web::middleware::from_fn(
+                middleware::idempotency::guard,
+            )),
+            session_routes,
+        )
+        .route(M::GET, "/audit", operations::list_audit)
+        .route(M::GET, "/settings", operations::settings)
+        .route(M::GET, "/stats/overview", operations::overview)
+        .route(M::GET, "/stats/messages", operations::messages)
+        .route(M::GET, "/webhooks", webhooks::list_all_webhooks)
         .route(
-            "/sessions/stats/overview",
-            get().to(sessions::stats_overview),
-        )
-        .service(
-            web::scope("/sessions/{session_id}")
-                .wrap(actix_web::middleware::from_fn(
-                    middleware::idempotency::guard,
-                ))
-                .route("", get().to(sessions::get_session))
-                .route("", delete().to(sessions::delete_session))
-                .route("/start", post().to(sessions::start_session))
-                .route("/stop", post().to(sessions::stop_session))
-                .route("/restart", post().to(sessions::restart_session))
-                .route("/logout", post().to(sessions::logout_session))
-                .route("/qr", get().to(sessions::get_qr))
-                .route("/pairing-code", post().to(sessions::request_pairing_code))
-                .route("/config", get().to(sessions::get_config))
-                .route("/config", patch().to(sessions::update_config))
-                .route("/messages", get().to(messages::list_messages))
-                .route("/messages/send-text", post().to(messages::send_text))
-                .route(
-                    "/messages/send-image",
-                    post().to(messages::send_media::<messages::Image>),
-                )
-                .route(
-                    "/messages/send-video",
-                    post().to(messages::send_media::<messages::Video>),
-                )
-                .route(
-                    "/messages/send-audio",
-                    post().to(messages::send_media::<messages::Audio>),
-                )
-                .route(
-                    "/messages/send-document",
-                    post().to(messages::send_media::<messages::Document>),
-                )
-                .route(
-                    "/messages/send-sticker",
-                    post().to(messages::send_media::<messages::Sticker>),
-                )
-                .route(
-                    "/messages/send-location",
-                    post().to(messages::send_location),
-                )
-                .route("/messages/send-contact", post().to(messages::send_contact))
-                .route("/messages/reply", post().to(messages::reply))
-                .route("/messages/forward", post().to(messages::forward))
-                .route(
-                    "/messages/react",
-                    post().to(messages::act::<messages::React>),
-                )
-                .route(
-                    "/messages/delete",
-                    post().to(messages::act::<messages::Delete>),
-                )
-                .route("/messages/edit", post().to(messages::act::<messages::Edit>))
-                .route("/messages/send-bulk", post().to(bulk::send_bulk))
-                .route("/messages/batch/{batch_id}", get().to(bulk::get_batch))
-                .route(
-                    "/messages/batch/{batch_id}/cancel",
-                    post().to(bulk::cancel_batch),
-                )
-                .route(
-                    "/messages/{message_id}/media",
-                    get().to(messages::get_media),
-                )
-                .route("/webhooks", get().to(webhooks::list_session_webhooks))
-                .route("/webhooks", post().to(webhooks::create_webhook))
-                .route("/webhooks/{webhook_id}", get().to(webhooks::get_webhook))
-                .route("/webhooks/{webhook_id}", put().to(webhooks::update_webhook))
-                .route(
-                    "/webhooks/{webhook_id}",
-                    delete().to(webhooks::delete_webhook),
-                )
-                .route(
-                    "/webhooks/{webhook_id}/test",
-                    post().to(webhooks::test_webhook),
-                ),
-        )
-        .route("/audit", get().to(operations::list_audit))
-        .route("/settings", get().to(operations::settings))
-        .route("/stats/overview", get().to(operations::overview))
-        .route("/stats/messages", get().to(operations::messages))
-        .route("/webhooks", get().to(webhooks::list_all_webhooks))
-        .route(
+            M::GET,
             "/webhooks/delivery-failures",
-            get().to(webhooks::list_failures),
+            webhooks::list_failures,
         )
         .route(
+            M::POST,
             "/webhooks/delivery-failures/{delivery_id}/retry",
-            post().to(webhooks::retry_failure),
+            webhooks::retry_failure,
         )
-        .service(
-            web::scope("/sandbox/sessions/{session_id}")
-                .route("/scan", post().to(sandbox::scan))
-                .route(
-                    "/enter-pairing-code",
-                    post().to(sandbox::enter_pairing_code),
-                )
-                .route("/incoming", post().to(sandbox::incoming))
-                .route("/ack", post().to(sandbox::ack))
-                .route("/drop", post().to(sandbox::drop_link))
-                .route("/fail", post().to(sandbox::fail)),
+        .scope(
+            "/sandbox/sessions/{session_id}",
+            web::scope("/sandbox/sessions/{session_id}"),
+            |t| {
+                t.route(M::POST, "/scan", sandbox::scan)
+                    .route(M::POST, "/enter-pairing-code", sandbox::enter_pairing_code)
+                    .route(M::POST, "/incoming", sandbox::incoming)
+                    .route(M::POST, "/ack", sandbox::ack)
+                    .route(M::POST, "/drop", sandbox::drop_link)
+                    .route(M::POST, "/fail", sandbox::fail);
+            },
+        );
+}
+
+/// `/api/sessions/{session_id}/...`: a session's lifecycle, messages and webhooks.
+fn session_routes(t: &mut Table<'_>) {
+    use Method as M;
+    t.route(M::GET, "", sessions::get_session)
+        .route(M::DELETE, "", sessions::delete_session)
+        .route(M::POST, "/start", sessions::start_session)
+        .route(M::POST, "/stop", sessions::stop_session)
+        .route(M::POST, "/restart", sessions::restart_session)
+        .route(M::POST, "/logout", sessions::logout_session)
+        .route(M::GET, "/qr", sessions::get_qr)
+        .route(M::POST, "/pairing-code", sessions::request_pairing_code)
+        .route(M::GET, "/config", sessions::get_config)
+        .route(M::PATCH, "/config", sessions::update_config)
+        .route(M::GET, "/messages", messages::list_messages)
+        .route(M::POST, "/messages/send-text", messages::send_text)
+        .route(M::POST, "/messages/send-image", messages::send_image)
+        .route(M::POST, "/messages/send-video", messages::send_video)
+        .route(M::POST, "/messages/send-audio", messages::send_audio)
+        .route(M::POST, "/messages/send-document", messages::send_document)
+        .route(M::POST, "/messages/send-sticker", messages::send_sticker)
+        .route(M::POST, "/messages/send-location", messages::send_location)
+        .route(M::POST, "/messages/send-contact", messages::send_contact)
+        .route(M::POST, "/messages/reply", messages::reply)
+        .route(M::POST, "/messages/forward", messages::forward)
+        .route(M::POST, "/messages/react", messages::react)
+        .route(M::POST, "/messages/delete", messages::delete)
+        .route(M::POST, "/messages/edit", messages::edit)
+        .route(M::POST, "/messages/send-bulk", bulk::send_bulk)
+        .route(M::GET, "/messages/batch/{batch_id}", bulk::get_batch)
+        .route(
+            M::POST,
+            "/messages/batch/{batch_id}/cancel",
+            bulk::cancel_batch,
+        )
+        .route(M::GET, "/messages/{message_id}/media", messages::get_media)
+        .route(M::GET, "/webhooks", webhooks::list_session_webhooks)
+        .route(M::POST, "/webhooks", webhooks::create_webhook)
+        .route(M::GET, "/webhooks/{webhook_id}", webhooks::get_webhook)
+        .route(M::PUT, "/webhooks/{webhook_id}", webhooks::update_webhook)
+        .route(
+            M::DELETE,
+            "/webhooks/{webhook_id}",
+            webhooks::delete_webhook,
+        )
+        .route(
+            M::POST,
+            "/webhooks/{webhook_id}/test",
+            webhooks::test_webhook,
         );
 }

@@ -8,9 +8,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
 
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+
 use super::extract::{NoFields, Query};
+use super::schema::ErrorBody;
 use super::validate::{Fields, FromFields};
-use crate::audit;
+use crate::audit::{self, AuditEntry};
 use crate::error::{ApiError, ApiResult};
 use crate::http::guard::{bearer_token, Authed, GlobalAdmin};
 use crate::metrics::CONTENT_TYPE;
@@ -18,10 +22,19 @@ use crate::sessions::SessionStatus;
 use crate::state::AppState;
 use crate::store;
 use crate::store::audit::AuditFilter;
-use crate::store::stats::Overview;
+use crate::store::stats::Overview as StoreOverview;
 use crate::time;
 
-/// `GET /api/metrics`: its own bearer token (`METRICS_TOKEN`), no API key; 404 while unset.
+/// Prometheus metrics
+///
+/// Its own bearer token (`METRICS_TOKEN`), not an API key; 404 while no token is set.
+#[utoipa::path(get, path = "/api/metrics", tag = "operations",
+    security(("metrics" = [])),
+    responses(
+        (status = 200, description = "Prometheus text exposition", content_type = "text/plain; version=0.0.4", body = String),
+        (status = 401, description = "No token, or the wrong one", body = ErrorBody),
+        (status = 404, description = "METRICS_TOKEN is not set", body = ErrorBody),
+    ))]
 pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let token = &state.settings.metrics.token;
     if token.is_empty() {
@@ -49,6 +62,34 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<
         .render(&by_status)
         .map_err(|e| ApiError::internal(format!("metrics: {e}")))?;
     Ok(HttpResponse::Ok().content_type(CONTENT_TYPE).body(text))
+}
+
+/// Filters and paging of the audit log.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct AuditParams {
+    /// Only this action.
+    action: Option<String>,
+    /// Only this severity.
+    severity: Option<String>,
+    #[param(min_length = 1, max_length = 64)]
+    session_id: Option<String>,
+    #[param(min_length = 1, max_length = 64)]
+    api_key_id: Option<String>,
+    /// At most this many (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+    #[param(minimum = 0)]
+    offset: Option<i64>,
+}
+
+/// A page of the audit log.
+#[derive(Serialize, ToSchema)]
+pub struct AuditPage {
+    pub data: Vec<AuditEntry>,
+    /// How many match, across pages.
+    pub total: i64,
 }
 
 pub struct ListAudit {
@@ -79,7 +120,13 @@ impl FromFields for ListAudit {
     }
 }
 
-/// `GET /api/audit?action&severity&sessionId&apiKeyId&limit&offset` (admin): newest first.
+/// The audit log
+///
+/// Newest first: key and session changes, webhook changes and refused keys.
+#[utoipa::path(get, path = "/api/audit", tag = "operations",
+    params(AuditParams),
+    responses((status = 200, description = "A page", body = AuditPage)),
+    extensions(("x-openwa-role" = json!("admin"))))]
 pub async fn list_audit(
     auth: Authed<GlobalAdmin>,
     state: web::Data<AppState>,
@@ -90,13 +137,19 @@ pub async fn list_audit(
         .store
         .run(move |c| store::audit::list(c, &q.filter, q.limit, q.offset))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "data": rows.iter().map(audit::view).collect::<Vec<_>>(),
-        "total": total,
-    })))
+    Ok(HttpResponse::Ok().json(AuditPage {
+        data: rows.iter().map(audit::view).collect(),
+        total,
+    }))
 }
 
-/// `GET /api/settings` (admin): the effective settings, secrets masked.
+/// The effective settings
+///
+/// As loaded from defaults, the config file and the environment; secrets masked. Needs an admin
+/// key that is not limited to some sessions.
+#[utoipa::path(get, path = "/api/settings", tag = "operations",
+    responses((status = 200, description = "The settings, by section", body = Object)),
+    extensions(("x-openwa-role" = json!("admin"))))]
 pub async fn settings(
     _: Authed<GlobalAdmin>,
     state: web::Data<AppState>,
@@ -105,7 +158,12 @@ pub async fn settings(
     HttpResponse::Ok().json(state.settings.masked())
 }
 
-/// `GET /api/stats/overview` (admin)
+/// Daemon statistics
+///
+/// Sessions by status, messages, webhooks and keys. Needs an unscoped admin key.
+#[utoipa::path(get, path = "/api/stats/overview", tag = "operations",
+    responses((status = 200, description = "The overview", body = Overview)),
+    extensions(("x-openwa-role" = json!("admin"))))]
 pub async fn overview(
     _: Authed<GlobalAdmin>,
     state: web::Data<AppState>,
@@ -126,7 +184,55 @@ pub async fn overview(
 }
 
 /// The daemon-wide overview (API.md §9).
-fn overview_view(sessions: &[(String, i64)], o: &Overview, uptime_seconds: u64) -> Value {
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct Overview {
+    sessions: OverviewSessions,
+    messages: OverviewMessages,
+    webhooks: OverviewWebhooks,
+    api_keys: OverviewKeys,
+    uptime_seconds: u64,
+    version: String,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct OverviewSessions {
+    total: i64,
+    by_status: BTreeMap<String, i64>,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct OverviewMessages {
+    total: i64,
+    incoming: i64,
+    outgoing: i64,
+    /// Stored in the last 24 hours.
+    last24h: i64,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct OverviewWebhooks {
+    total: i64,
+    active: i64,
+    pending_deliveries: i64,
+    failed_deliveries: i64,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct OverviewKeys {
+    total: i64,
+    active: i64,
+}
+
+fn overview_view(sessions: &[(String, i64)], o: &StoreOverview, uptime_seconds: u64) -> Value {
     let by_status: BTreeMap<&str, i64> = SessionStatus::count_each(sessions)
         .into_iter()
         .map(|(status, n)| (status.as_str(), n))
@@ -160,6 +266,49 @@ fn overview_view(sessions: &[(String, i64)], o: &Overview, uptime_seconds: u64) 
     })
 }
 
+/// Which period.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PeriodParams {
+    /// `24h` (hourly buckets, the default), `7d` or `30d` (daily).
+    #[param(value_type = Option<Period>)]
+    period: Option<String>,
+}
+
+/// A statistics period.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub enum Period {
+    #[schema(rename = "24h")]
+    Day,
+    #[schema(rename = "7d")]
+    Week,
+    #[schema(rename = "30d")]
+    Month,
+}
+
+/// Messages per bucket.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct MessageStats {
+    period: String,
+    /// `hour` or `day`.
+    interval: String,
+    /// Oldest first, empty buckets included.
+    buckets: Vec<Bucket>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct Bucket {
+    /// The bucket's start, ISO 8601.
+    start: String,
+    incoming: i64,
+    outgoing: i64,
+    total: i64,
+}
+
 pub struct StatsPeriod {
     period: String,
 }
@@ -175,8 +324,14 @@ impl FromFields for StatsPeriod {
     }
 }
 
-/// `GET /api/stats/messages?period=24h|7d|30d` (admin): messages per hour (24h) or per day, by
-/// direction, oldest bucket first, empty buckets included.
+/// Message statistics
+///
+/// Messages per hour (24h) or per day, by direction, oldest bucket first, empty buckets
+/// included. Needs an unscoped admin key.
+#[utoipa::path(get, path = "/api/stats/messages", tag = "operations",
+    params(PeriodParams),
+    responses((status = 200, description = "The buckets", body = MessageStats)),
+    extensions(("x-openwa-role" = json!("admin"))))]
 pub async fn messages(
     _: Authed<GlobalAdmin>,
     state: web::Data<AppState>,

@@ -2,8 +2,12 @@
 
 use actix_web::{web, HttpResponse};
 
+use utoipa::ToSchema;
+
 use super::extract::{Body, SessionPath};
 use super::guard::{Admin, Authed};
+use super::messages::ChatId;
+use super::schema::ErrorBody;
 use super::validate::{Fields, FromFields};
 use crate::engine::SandboxCommand;
 use crate::engine::{is_media_type, MEDIA_TYPE_RULE};
@@ -128,12 +132,133 @@ command_body!(FailBody, |f| {
     Some(Cmd(SandboxCommand::Fail { reason }))
 });
 
+/// The phone scans the QR (or the link resumes).
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct ScanRequest {
+    /// The phone's number (default 628000000001).
+    #[schema(pattern = "^[0-9]{6,15}$")]
+    phone: Option<String>,
+    #[schema(min_length = 1, max_length = 64)]
+    push_name: Option<String>,
+}
+
+/// The phone enters the pairing code the session issued.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct EnterCodeRequest {
+    #[schema(min_length = 8, max_length = 8, pattern = r"[^\s\u0085]")]
+    code: String,
+}
+
+/// A message arrives from a contact.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct IncomingRequest {
+    /// Who sent it.
+    #[schema(value_type = ChatId)]
+    from: String,
+    #[schema(min_length = 1, max_length = 4096)]
+    text: Option<String>,
+    /// Default `text`.
+    #[schema(rename = "type", value_type = Option<String>, pattern = "^(text|image|video|audio|document|sticker|location|contact)$")]
+    kind: Option<String>,
+    /// The chat, when not the sender's (a group).
+    #[schema(value_type = Option<ChatId>)]
+    chat_id: Option<String>,
+    /// The message it quotes (its WhatsApp id).
+    #[schema(min_length = 1, max_length = 256)]
+    quoted_message_id: Option<String>,
+    media: Option<IncomingMedia>,
+}
+
+/// The file of an incoming media message.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct IncomingMedia {
+    #[schema(
+        min_length = 4,
+        pattern = "^(([A-Za-z0-9+/]{4})+([A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?|[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)$"
+    )]
+    base64: String,
+    #[schema(min_length = 3, max_length = 255, pattern = "^[a-z]+/[A-Za-z0-9.+-]+$")]
+    mimetype: String,
+    #[schema(min_length = 1, max_length = 255)]
+    filename: Option<String>,
+}
+
+/// The recipient's phone acknowledges a sent message.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct AckRequest {
+    /// A sent message's id, `true_<chatId>_<id>`.
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^true_([0-9]{5,20}@(c\.us|s\.whatsapp\.net)|[0-9]{5,30}@(lid|newsletter|g\.us)|[0-9]{5,20}-[0-9]{1,20}@g\.us|status@broadcast)_[A-Za-z0-9]{1,64}$"
+    )]
+    message_id: String,
+    #[schema(value_type = String, pattern = "^(delivered|read|failed)$")]
+    status: String,
+}
+
+/// The link drops.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct DropRequest {
+    #[schema(min_length = 1, max_length = 500)]
+    reason: Option<String>,
+    /// How many reconnect attempts fail after the drop (beyond).
+    #[schema(minimum = 0, maximum = 100)]
+    fail_reconnects: Option<i64>,
+}
+
+/// The engine fails for good.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FailRequest {
+    #[schema(min_length = 1, max_length = 500, pattern = r"[^\s\u0085]")]
+    reason: String,
+}
+
+/// What the simulated phone did.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SandboxOutcome {
+    success: bool,
+    /// The session's status after it, where it changes.
+    #[schema(nullable = false)]
+    status: Option<String>,
+}
+
+/// The stored incoming message.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct IncomingStored {
+    /// `false_<chatId>_<id>`.
+    message_id: String,
+}
+
 async fn run(state: &AppState, id: &str, cmd: Cmd) -> ApiResult<HttpResponse> {
     let answer = state.sessions.ask(id, Sandbox(cmd.0)).await?;
     Ok(HttpResponse::Ok().json(answer))
 }
 
-/// `POST /scan`
+/// Scan the QR
+///
+/// The sandbox phone scans the session's QR (it must be `qr_ready`); the session goes `authenticating`, then `ready`.
+#[utoipa::path(post, path = "/api/sandbox/sessions/{session_id}/scan", tag = "sandbox",
+    request_body = ScanRequest,
+    responses(
+        (status = 200, description = "Done", body = SandboxOutcome),
+        (status = 404, description = "No sandbox session with this id", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("admin"))))]
 pub async fn scan(
     _: Authed<Admin>,
     SessionPath(id): SessionPath,
@@ -142,7 +267,16 @@ pub async fn scan(
 ) -> ApiResult<HttpResponse> {
     run(&state, &id, c).await
 }
-/// `POST /enter-pairing-code`
+/// Enter the pairing code
+///
+/// The sandbox phone types the code `pairing-code` issued.
+#[utoipa::path(post, path = "/api/sandbox/sessions/{session_id}/enter-pairing-code", tag = "sandbox",
+    request_body = EnterCodeRequest,
+    responses(
+        (status = 200, description = "Done", body = SandboxOutcome),
+        (status = 404, description = "No sandbox session with this id", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("admin"))))]
 pub async fn enter_pairing_code(
     _: Authed<Admin>,
     SessionPath(id): SessionPath,
@@ -151,7 +285,16 @@ pub async fn enter_pairing_code(
 ) -> ApiResult<HttpResponse> {
     run(&state, &id, c).await
 }
-/// `POST /incoming`: 201 with the new message's id.
+/// Receive a message
+///
+/// A contact sends the session a message; it is stored and announced like a real one.
+#[utoipa::path(post, path = "/api/sandbox/sessions/{session_id}/incoming", tag = "sandbox",
+    request_body = IncomingRequest,
+    responses(
+        (status = 201, description = "Done", body = IncomingStored),
+        (status = 404, description = "No sandbox session with this id", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("admin"))))]
 pub async fn incoming(
     _: Authed<Admin>,
     SessionPath(id): SessionPath,
@@ -161,7 +304,16 @@ pub async fn incoming(
     let answer = state.sessions.ask(&id, Sandbox(c.0)).await?;
     Ok(HttpResponse::Created().json(answer))
 }
-/// `POST /ack`
+/// Acknowledge a sent message
+///
+/// The recipient's phone reports a sent message delivered, read or failed.
+#[utoipa::path(post, path = "/api/sandbox/sessions/{session_id}/ack", tag = "sandbox",
+    request_body = AckRequest,
+    responses(
+        (status = 200, description = "Done", body = SandboxOutcome),
+        (status = 404, description = "No sandbox session with this id", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("admin"))))]
 pub async fn ack(
     _: Authed<Admin>,
     SessionPath(id): SessionPath,
@@ -170,7 +322,16 @@ pub async fn ack(
 ) -> ApiResult<HttpResponse> {
     run(&state, &id, c).await
 }
-/// `POST /drop`
+/// Drop the link
+///
+/// The connection drops; the session reconnects by its policy.
+#[utoipa::path(post, path = "/api/sandbox/sessions/{session_id}/drop", tag = "sandbox",
+    request_body = DropRequest,
+    responses(
+        (status = 200, description = "Done", body = SandboxOutcome),
+        (status = 404, description = "No sandbox session with this id", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("admin"))))]
 pub async fn drop_link(
     _: Authed<Admin>,
     SessionPath(id): SessionPath,
@@ -179,7 +340,16 @@ pub async fn drop_link(
 ) -> ApiResult<HttpResponse> {
     run(&state, &id, c).await
 }
-/// `POST /fail`
+/// Fail the engine
+///
+/// The engine fails for good; the session goes `failed` with the reason.
+#[utoipa::path(post, path = "/api/sandbox/sessions/{session_id}/fail", tag = "sandbox",
+    request_body = FailRequest,
+    responses(
+        (status = 200, description = "Done", body = SandboxOutcome),
+        (status = 404, description = "No sandbox session with this id", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("admin"))))]
 pub async fn fail(
     _: Authed<Admin>,
     SessionPath(id): SessionPath,

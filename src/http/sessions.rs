@@ -4,9 +4,13 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
 
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+
 use super::extract::{Body, NoFields, Query, SessionPath};
 use super::guard::{Authed, Operator, Viewer};
 use super::middleware::audit::with_subject;
+use super::schema::ErrorBody;
 use super::validate::{Fields, FromFields};
 use crate::auth::{AuthContext, Role};
 use crate::engine::whatsapp::dial::Proxy;
@@ -16,7 +20,8 @@ use crate::sessions::manager::NewSession;
 use crate::sessions::messages::{
     Delete, GetQr, Logout, RequestPairingCode, Restart, Start, Stop, UpdateConfig,
 };
-use crate::sessions::{view, SessionConfig, SessionStatus};
+use crate::sessions::view::SessionView;
+use crate::sessions::{SessionConfig, SessionStatus};
 use crate::state::AppState;
 use crate::store;
 
@@ -37,6 +42,74 @@ fn config_fields(f: &mut Fields, nullable: bool) -> Map<String, Value> {
         }
     }
     out
+}
+
+/// A new session.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct CreateSessionRequest {
+    /// Letters, digits and hyphens; unique.
+    #[schema(
+        min_length = 3,
+        max_length = 50,
+        pattern = "^[A-Za-z0-9-]+$",
+        example = "support-1"
+    )]
+    name: String,
+    /// The daemon's `ENGINE_TYPE` when absent.
+    engine: Option<EngineName>,
+    config: Option<SessionConfigRequest>,
+    /// A proxy the engine dials WhatsApp through (only an admin key may name a private or
+    /// loopback host). Takes effect at the next start.
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^(https?|socks[45])://[^/]+"
+    )]
+    proxy_url: Option<String>,
+    proxy_type: Option<ProxyType>,
+}
+
+/// Which engine runs a session.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum EngineName {
+    Whatsapp,
+    Sandbox,
+}
+
+/// How the proxy is spoken to.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum ProxyType {
+    Http,
+    Https,
+    Socks4,
+    Socks5,
+}
+
+/// Per-session overrides of the reconnect policy; `null` (on PATCH) resets a key to the default.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct SessionConfigRequest {
+    /// Reconnect attempts after a drop before the session fails.
+    #[schema(minimum = 0, maximum = 20)]
+    max_reconnect_attempts: Option<i64>,
+    /// The first reconnect delay in ms; it doubles with each attempt.
+    #[schema(minimum = 1000, maximum = 300000)]
+    reconnect_base_delay: Option<i64>,
+}
+
+/// The effective reconnect policy of a session.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionConfigView {
+    pub max_reconnect_attempts: i64,
+    pub reconnect_base_delay: i64,
 }
 
 pub struct CreateSession {
@@ -107,7 +180,17 @@ async fn check_proxy(
     }
 }
 
-/// `POST /api/sessions`
+/// Create a session
+///
+/// Stored as `created`; `start` it to link a phone.
+#[utoipa::path(post, path = "/api/sessions", tag = "sessions",
+    request_body = CreateSessionRequest,
+    responses(
+        (status = 201, description = "Created", body = SessionView),
+        (status = 403, description = "A proxy on a private or loopback address needs an admin key", body = ErrorBody),
+        (status = 409, description = "A session with this name exists", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
 pub async fn create_session(
     auth: Authed<Operator>,
     state: web::Data<AppState>,
@@ -127,9 +210,25 @@ pub async fn create_session(
         })
         .await?;
     Ok(with_subject(
-        HttpResponse::Created().json(view::session(&row)),
+        HttpResponse::Created().json(state.sessions.view(&row)),
         &row.id,
     ))
+}
+
+/// Paging and name filter of the session list.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListSessionsQuery {
+    /// At most this many (default 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+    /// Skip this many.
+    #[param(minimum = 0)]
+    offset: Option<i64>,
+    /// Only sessions whose name contains this.
+    #[param(min_length = 1, max_length = 50)]
+    name: Option<String>,
 }
 
 pub struct ListSessions {
@@ -151,7 +250,12 @@ impl FromFields for ListSessions {
     }
 }
 
-/// `GET /api/sessions`: newest first, restricted to a scoped key's sessions.
+/// List sessions
+///
+/// Newest first; a session-scoped key sees its own sessions only.
+#[utoipa::path(get, path = "/api/sessions", tag = "sessions", params(ListSessionsQuery),
+    responses((status = 200, description = "The sessions", body = Vec<SessionView>)),
+    extensions(("x-openwa-role" = json!("viewer"))))]
 pub async fn list_sessions(
     auth: Authed<Viewer>,
     state: web::Data<AppState>,
@@ -164,19 +268,31 @@ pub async fn list_sessions(
             store::sessions::list_sessions(c, q.name.as_deref(), only.as_deref(), q.limit, q.offset)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(rows.iter().map(view::session).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(
+        rows.iter()
+            .map(|r| state.sessions.view(r))
+            .collect::<Vec<_>>(),
+    ))
 }
 
-/// `GET /api/sessions/:id`
+/// Get a session
+#[utoipa::path(get, path = "/api/sessions/{session_id}", tag = "sessions",
+    responses((status = 200, description = "The session", body = SessionView)),
+    extensions(("x-openwa-role" = json!("viewer"))))]
 pub async fn get_session(
     _: Authed<Viewer>,
     SessionPath(id): SessionPath,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(view::session(&state.sessions.get(&id).await?)))
+    Ok(HttpResponse::Ok().json(state.sessions.view(&state.sessions.get(&id).await?)))
 }
 
-/// `DELETE /api/sessions/:id`
+/// Delete a session
+///
+/// Stops its engine, unlinks nothing on the phone, and deletes its history, webhooks and files.
+#[utoipa::path(delete, path = "/api/sessions/{session_id}", tag = "sessions",
+    responses((status = 204, description = "Deleted")),
+    extensions(("x-openwa-role" = json!("operator"))))]
 pub async fn delete_session(
     _: Authed<Operator>,
     SessionPath(id): SessionPath,
@@ -186,54 +302,126 @@ pub async fn delete_session(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `POST /api/sessions/:id/start`
+/// Start a session
+///
+/// Starts its engine: a new link goes to `qr_ready` (scan the QR), a linked one to `ready`.
+#[utoipa::path(post, path = "/api/sessions/{session_id}/start", tag = "sessions",
+    responses(
+        (status = 200, description = "The session after the action", body = SessionView),
+        (status = 503, description = "The daemon is shutting down", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
 pub async fn start_session(
     _: Authed<Operator>,
     SessionPath(id): SessionPath,
     state: web::Data<AppState>,
     _: Body<NoFields>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(view::session(&state.sessions.ask(&id, Start).await?)))
+    Ok(HttpResponse::Ok().json(state.sessions.view(&state.sessions.ask(&id, Start).await?)))
 }
 
-/// `POST /api/sessions/:id/stop`
+/// Stop a session
+///
+/// Closes its engine; the link is kept, `start` resumes it.
+#[utoipa::path(post, path = "/api/sessions/{session_id}/stop", tag = "sessions",
+    responses(
+        (status = 200, description = "The session after the action", body = SessionView),
+        (status = 503, description = "The daemon is shutting down", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
 pub async fn stop_session(
     _: Authed<Operator>,
     SessionPath(id): SessionPath,
     state: web::Data<AppState>,
     _: Body<NoFields>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(view::session(&state.sessions.ask(&id, Stop).await?)))
+    Ok(HttpResponse::Ok().json(state.sessions.view(&state.sessions.ask(&id, Stop).await?)))
 }
 
-/// `POST /api/sessions/:id/restart`
+/// Restart a session
+///
+/// Stop, then start.
+#[utoipa::path(post, path = "/api/sessions/{session_id}/restart", tag = "sessions",
+    responses(
+        (status = 200, description = "The session after the action", body = SessionView),
+        (status = 503, description = "The daemon is shutting down", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
 pub async fn restart_session(
     _: Authed<Operator>,
     SessionPath(id): SessionPath,
     state: web::Data<AppState>,
     _: Body<NoFields>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(view::session(&state.sessions.ask(&id, Restart).await?)))
+    Ok(HttpResponse::Ok().json(
+        state
+            .sessions
+            .view(&state.sessions.ask(&id, Restart).await?),
+    ))
 }
 
-/// `POST /api/sessions/:id/logout`
+/// Log a session out
+///
+/// Unlinks the device from the phone and forgets its credentials; a new QR is needed.
+#[utoipa::path(post, path = "/api/sessions/{session_id}/logout", tag = "sessions",
+    responses(
+        (status = 200, description = "The session after the action", body = SessionView),
+        (status = 503, description = "The daemon is shutting down", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
 pub async fn logout_session(
     _: Authed<Operator>,
     SessionPath(id): SessionPath,
     state: web::Data<AppState>,
     _: Body<NoFields>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(view::session(&state.sessions.ask(&id, Logout).await?)))
+    Ok(HttpResponse::Ok().json(state.sessions.view(&state.sessions.ask(&id, Logout).await?)))
 }
 
-/// `GET /api/sessions/:id/qr`
+/// A session's QR code
+///
+/// 400 until the session is `qr_ready`; poll, or watch `session.qr` on the WebSocket.
+#[utoipa::path(get, path = "/api/sessions/{session_id}/qr", tag = "sessions",
+    responses((status = 200, description = "The QR to scan", body = QrView)),
+    extensions(("x-openwa-role" = json!("operator"))))]
 pub async fn get_qr(
     _: Authed<Operator>,
     SessionPath(id): SessionPath,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
     let qr = state.sessions.ask(&id, GetQr).await?;
-    Ok(HttpResponse::Ok().json(json!({ "qrCode": qr.data_url, "status": qr.status })))
+    Ok(HttpResponse::Ok().json(QrView {
+        qr_code: qr.data_url,
+        status: qr.status.into(),
+    }))
+}
+
+/// The QR of a linking session.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QrView {
+    /// A PNG data URL (`data:image/png;base64,...`).
+    pub qr_code: String,
+    pub status: String,
+}
+
+/// The phone to link by code instead of QR.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct PairingCodeRequest {
+    /// International number, digits only, no +.
+    #[schema(pattern = "^[0-9]{6,15}$", example = "628123456789")]
+    phone_number: String,
+}
+
+/// A pairing code to type on the phone.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PairingCodeView {
+    /// Eight characters, e.g. `ABCD1234`.
+    pub pairing_code: String,
+    pub status: String,
 }
 
 pub struct PairingBody {
@@ -251,7 +439,13 @@ impl FromFields for PairingBody {
     }
 }
 
-/// `POST /api/sessions/:id/pairing-code`
+/// Link by pairing code
+///
+/// For a session that is linking (`qr_ready`): the phone shows a prompt for the code.
+#[utoipa::path(post, path = "/api/sessions/{session_id}/pairing-code", tag = "sessions",
+    request_body = PairingCodeRequest,
+    responses((status = 201, description = "The code to enter on the phone", body = PairingCodeView)),
+    extensions(("x-openwa-role" = json!("operator"))))]
 pub async fn request_pairing_code(
     _: Authed<Operator>,
     SessionPath(id): SessionPath,
@@ -262,10 +456,16 @@ pub async fn request_pairing_code(
         .sessions
         .ask(&id, RequestPairingCode { phone: b.phone })
         .await?;
-    Ok(HttpResponse::Created().json(json!({ "pairingCode": code, "status": status })))
+    Ok(HttpResponse::Created().json(PairingCodeView {
+        pairing_code: code,
+        status: status.into(),
+    }))
 }
 
-/// `GET /api/sessions/:id/config`
+/// A session's reconnect policy
+#[utoipa::path(get, path = "/api/sessions/{session_id}/config", tag = "sessions",
+    responses((status = 200, description = "The effective policy", body = SessionConfigView)),
+    extensions(("x-openwa-role" = json!("viewer"))))]
 pub async fn get_config(
     _: Authed<Viewer>,
     SessionPath(id): SessionPath,
@@ -283,7 +483,13 @@ impl FromFields for ConfigPatch {
     }
 }
 
-/// `PATCH /api/sessions/:id/config`
+/// Change a session's reconnect policy
+///
+/// Only the keys given change; `null` resets one to the default. Applies from the next drop.
+#[utoipa::path(patch, path = "/api/sessions/{session_id}/config", tag = "sessions",
+    request_body = SessionConfigRequest,
+    responses((status = 200, description = "The effective policy", body = SessionConfigView)),
+    extensions(("x-openwa-role" = json!("operator"))))]
 pub async fn update_config(
     _: Authed<Operator>,
     SessionPath(id): SessionPath,
@@ -293,7 +499,10 @@ pub async fn update_config(
     Ok(HttpResponse::Ok().json(state.sessions.ask(&id, UpdateConfig { patch }).await?))
 }
 
-/// `GET /api/sessions/stats/overview`
+/// Sessions by status
+#[utoipa::path(get, path = "/api/sessions/stats/overview", tag = "sessions",
+    responses((status = 200, description = "Counts", body = SessionCounts)),
+    extensions(("x-openwa-role" = json!("viewer"))))]
 pub async fn stats_overview(
     auth: Authed<Viewer>,
     state: web::Data<AppState>,
@@ -312,11 +521,25 @@ pub async fn stats_overview(
         }
         by_status.insert(status.as_str().into(), json!(n));
     }
-    Ok(HttpResponse::Ok().json(json!({
-        "total": total,
-        "active": active,
-        "ready": by_status["ready"],
-        "disconnected": by_status["disconnected"],
-        "byStatus": by_status,
-    })))
+    Ok(HttpResponse::Ok().json(SessionCounts {
+        total,
+        active,
+        ready: by_status["ready"].as_i64().unwrap_or_default(),
+        disconnected: by_status["disconnected"].as_i64().unwrap_or_default(),
+        by_status,
+    }))
+}
+
+/// How many sessions (the key may see) are in each status.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionCounts {
+    pub total: i64,
+    /// Linking or linked: an engine runs.
+    pub active: i64,
+    pub ready: i64,
+    pub disconnected: i64,
+    /// Every status, zeros included.
+    #[schema(value_type = std::collections::HashMap<String, i64>)]
+    pub by_status: Map<String, Value>,
 }

@@ -6,16 +6,23 @@ use std::collections::BTreeMap;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
+use utoipa::IntoParams;
+
 use super::extract::{Body, DeliveryPath, NoFields, Query, SessionPath, WebhookPath};
 use super::guard::{Admin, Authed, Operator};
+use super::schema::{hand_schema, ErrorBody};
 use super::validate::{Fields, FromFields};
 use crate::auth::AuthError;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store;
-use crate::webhooks::dispatcher::{is_reserved_header, test_delivery};
+use crate::webhooks::dispatcher::{
+    is_reserved_header, test_delivery, TestOutcome, RESERVED_HEADERS, RESERVED_HEADER_PREFIX,
+};
 use crate::webhooks::filter::{Condition, Filters, FIELDS, OPERATORS};
-use crate::webhooks::{delivery_view, webhook_view, WebhookInput, EVENTS};
+use crate::webhooks::{
+    delivery_view, webhook_view, DeliveryView, WebhookInput, WebhookView, EVENTS,
+};
 
 const MAX_HEADERS: usize = 50;
 const MAX_CONDITIONS: usize = 20;
@@ -245,6 +252,99 @@ fn read_filters(f: &mut Fields, v: Value) -> Option<Filters> {
     ok.then_some(Filters { conditions })
 }
 
+/// A new webhook (the schema is `webhook_schema`).
+pub struct CreateWebhookRequest;
+hand_schema!(CreateWebhookRequest, create_webhook_schema);
+
+/// Changes to a webhook; `null` clears `secret`, `headers` and `filters`.
+pub struct UpdateWebhookRequest;
+hand_schema!(UpdateWebhookRequest, update_webhook_schema);
+
+fn create_webhook_schema() -> Value {
+    webhook_schema(true)
+}
+
+fn update_webhook_schema() -> Value {
+    webhook_schema(false)
+}
+
+/// A header name a webhook may set: letters, digits and `-`, none of the reserved ones (a
+/// lookahead per reserved name, letter case ignored as HTTP ignores it).
+fn header_name_pattern() -> String {
+    let caseless = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphabetic() {
+                    format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase())
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    };
+    let reserved: Vec<String> = RESERVED_HEADERS.iter().map(|h| caseless(h)).collect();
+    format!(
+        "^(?!{})(?!({})$)[A-Za-z0-9-]+$",
+        caseless(RESERVED_HEADER_PREFIX),
+        reserved.join("|")
+    )
+}
+
+/// The fields `read_input` takes, with the same bounds and vocabularies.
+fn webhook_schema(create: bool) -> Value {
+    let mut events = vec!["*"];
+    events.extend_from_slice(EVENTS);
+    let nullable = |schema: Value| json!({ "oneOf": [schema, { "type": "null" }] });
+    let condition = json!({
+        "type": "object",
+        "required": ["field", "operator", "value"],
+        "properties": {
+            "field": { "enum": FIELDS },
+            "operator": { "enum": OPERATORS },
+            "value": { "oneOf": [
+                { "type": "string", "maxLength": 1024 }, { "type": "number" }, { "type": "boolean" },
+            ] },
+            "caseSensitive": { "type": ["boolean", "null"] },
+        },
+    });
+    let mut properties = json!({
+        "url": {
+            "type": "string", "format": "uri", "pattern": "^https?://[^/?#]+", "minLength": 1, "maxLength": 2048,
+            "description": "Where events are POSTed; public addresses only (the SSRF guard refuses private, loopback and link-local ones unless WEBHOOK_ALLOWED_HOSTS lists them)",
+        },
+        "events": {
+            "type": ["array", "null"], "minItems": 1, "maxItems": 64, "items": { "enum": events },
+            "description": "Event names, or `*` for all (default)",
+        },
+        "secret": {
+            "type": ["string", "null"], "maxLength": 255,
+            "description": "Signs each body: `X-OpenWA-Signature: sha256=<hex HMAC>`",
+        },
+        "headers": nullable(json!({
+            "type": "object", "maxProperties": MAX_HEADERS,
+            "propertyNames": { "pattern": header_name_pattern() },
+            "additionalProperties": { "type": "string", "maxLength": 1024, "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$" },
+            "description": "Extra request headers (not the X-OpenWA-* ones, Content-Type or Host)",
+        })),
+        "filters": nullable(json!({
+            "type": "object",
+            "required": ["conditions"],
+            "properties": { "conditions": { "type": "array", "maxItems": MAX_CONDITIONS, "items": condition } },
+            "description": "Deliver message events only when every condition holds",
+        })),
+        "retryCount": { "type": ["integer", "null"], "minimum": 0, "maximum": 5 },
+    });
+    if !create {
+        properties["active"] = json!({ "type": ["boolean", "null"] });
+        properties["url"]["type"] = json!(["string", "null"]);
+    }
+    let mut schema = json!({ "type": "object", "properties": properties });
+    if create {
+        schema["required"] = json!(["url"]);
+    }
+    schema
+}
+
 pub struct CreateWebhook(WebhookInput);
 impl FromFields for CreateWebhook {
     fn from_fields(f: &mut Fields) -> Option<Self> {
@@ -272,7 +372,10 @@ async fn check_url(state: &AppState, url: Option<&str>) -> ApiResult<()> {
     Ok(())
 }
 
-/// `GET /api/sessions/:sessionId/webhooks`
+/// A session's webhooks
+#[utoipa::path(get, path = "/api/sessions/{session_id}/webhooks", tag = "webhooks",
+    responses((status = 200, description = "The webhooks", body = Vec<WebhookView>)),
+    extensions(("x-openwa-role" = json!("operator"))))]
 pub async fn list_session_webhooks(
     _: Authed<Operator>,
     SessionPath(id): SessionPath,
@@ -289,7 +392,12 @@ pub async fn list_session_webhooks(
     Ok(HttpResponse::Ok().json(rows.iter().map(webhook_view).collect::<Vec<_>>()))
 }
 
-/// `GET /api/webhooks`: every webhook of the sessions this key may use.
+/// Every webhook
+///
+/// Of every session this key may use.
+#[utoipa::path(get, path = "/api/webhooks", tag = "webhooks",
+    responses((status = 200, description = "The webhooks", body = Vec<WebhookView>)),
+    extensions(("x-openwa-role" = json!("operator"))))]
 pub async fn list_all_webhooks(
     auth: Authed<Operator>,
     state: web::Data<AppState>,
@@ -302,7 +410,13 @@ pub async fn list_all_webhooks(
     Ok(HttpResponse::Ok().json(rows.iter().map(webhook_view).collect::<Vec<_>>()))
 }
 
-/// `GET /api/sessions/:sessionId/webhooks/:id`
+/// Get a webhook
+#[utoipa::path(get, path = "/api/sessions/{session_id}/webhooks/{webhook_id}", tag = "webhooks",
+    responses(
+        (status = 200, description = "The webhook", body = WebhookView),
+        (status = 404, description = "No such session, or no such webhook of it", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
 pub async fn get_webhook(
     _: Authed<Operator>,
     SessionPath(sid): SessionPath,
@@ -313,7 +427,11 @@ pub async fn get_webhook(
     Ok(HttpResponse::Ok().json(webhook_view(&row)))
 }
 
-/// `POST /api/sessions/:sessionId/webhooks`
+/// Register a webhook
+#[utoipa::path(post, path = "/api/sessions/{session_id}/webhooks", tag = "webhooks",
+    request_body = CreateWebhookRequest,
+    responses((status = 201, description = "Registered", body = WebhookView)),
+    extensions(("x-openwa-role" = json!("operator"))))]
 pub async fn create_webhook(
     _: Authed<Operator>,
     SessionPath(sid): SessionPath,
@@ -325,7 +443,14 @@ pub async fn create_webhook(
     Ok(HttpResponse::Created().json(webhook_view(&row)))
 }
 
-/// `PUT /api/sessions/:sessionId/webhooks/:id`
+/// Change a webhook
+#[utoipa::path(put, path = "/api/sessions/{session_id}/webhooks/{webhook_id}", tag = "webhooks",
+    request_body = UpdateWebhookRequest,
+    responses(
+        (status = 200, description = "The webhook as changed", body = WebhookView),
+        (status = 404, description = "No such session, or no such webhook of it", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
 pub async fn update_webhook(
     _: Authed<Operator>,
     SessionPath(sid): SessionPath,
@@ -338,7 +463,15 @@ pub async fn update_webhook(
     Ok(HttpResponse::Ok().json(webhook_view(&row)))
 }
 
-/// `DELETE /api/sessions/:sessionId/webhooks/:id`
+/// Delete a webhook
+///
+/// Its pending deliveries are dropped.
+#[utoipa::path(delete, path = "/api/sessions/{session_id}/webhooks/{webhook_id}", tag = "webhooks",
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such session, or no such webhook of it", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
 pub async fn delete_webhook(
     _: Authed<Operator>,
     SessionPath(sid): SessionPath,
@@ -349,8 +482,15 @@ pub async fn delete_webhook(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `POST /api/sessions/:sessionId/webhooks/:id/test`: one signed request now; the answer says
-/// how the receiver took it.
+/// Send a test delivery
+///
+/// One signed `test` event now, outside the queue; the answer says how the receiver took it.
+#[utoipa::path(post, path = "/api/sessions/{session_id}/webhooks/{webhook_id}/test", tag = "webhooks",
+    responses(
+        (status = 200, description = "How the receiver answered", body = TestOutcome),
+        (status = 404, description = "No such session, or no such webhook of it", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
 pub async fn test_webhook(
     _: Authed<Operator>,
     SessionPath(sid): SessionPath,
@@ -360,6 +500,22 @@ pub async fn test_webhook(
 ) -> ApiResult<HttpResponse> {
     let row = state.webhooks.get(&sid, &id).await?;
     Ok(HttpResponse::Ok().json(test_delivery(&state.webhooks, &row).await))
+}
+
+/// Which failures, and how many.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct FailuresParams {
+    /// Only this session's.
+    session_id: Option<uuid::Uuid>,
+    /// Only this webhook's.
+    webhook_id: Option<uuid::Uuid>,
+    /// At most this many (default 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+    #[param(minimum = 0)]
+    offset: Option<i64>,
 }
 
 pub struct FailuresQuery {
@@ -383,7 +539,7 @@ impl FromFields for FailuresQuery {
         };
         let session_id = uuid(f, "sessionId");
         let webhook_id = uuid(f, "webhookId");
-        let limit = f.int("limit", false, 1, 200).unwrap_or(50);
+        let limit = f.int("limit", false, 1, 1000).unwrap_or(1000);
         let offset = f.int("offset", false, 0, i64::MAX).unwrap_or(0);
         Some(Self {
             session_id,
@@ -394,7 +550,15 @@ impl FromFields for FailuresQuery {
     }
 }
 
-/// `GET /api/webhooks/delivery-failures` (admin): exhausted deliveries, newest first.
+/// Failed deliveries
+///
+/// Deliveries whose every try failed, newest first, as a bare array (OpenWA's shape); the
+/// `X-Total-Count` header counts all that match.
+#[utoipa::path(get, path = "/api/webhooks/delivery-failures", tag = "webhooks",
+    params(FailuresParams),
+    responses((status = 200, description = "The failures", body = Vec<DeliveryView>,
+        headers(("X-Total-Count" = i64, description = "How many match, across pages")))),
+    extensions(("x-openwa-role" = json!("admin"))))]
 pub async fn list_failures(
     auth: Authed<Admin>,
     state: web::Data<AppState>,
@@ -419,11 +583,21 @@ pub async fn list_failures(
             )
         })
         .await?;
-    let data: Vec<Value> = rows.iter().map(|(d, url)| delivery_view(d, url)).collect();
-    Ok(HttpResponse::Ok().json(json!({ "data": data, "total": total })))
+    let data: Vec<DeliveryView> = rows.iter().map(|(d, url)| delivery_view(d, url)).collect();
+    Ok(HttpResponse::Ok()
+        .insert_header(("X-Total-Count", total.to_string()))
+        .json(data))
 }
 
-/// `POST /api/webhooks/delivery-failures/:id/retry` (admin): queue an exhausted delivery again.
+/// Retry a failed delivery
+///
+/// Queues it again, with the same delivery id and body.
+#[utoipa::path(post, path = "/api/webhooks/delivery-failures/{delivery_id}/retry", tag = "webhooks",
+    responses(
+        (status = 200, description = "Queued again", body = DeliveryView),
+        (status = 404, description = "No such failed delivery", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("admin"))))]
 pub async fn retry_failure(
     auth: Authed<Admin>,
     DeliveryPath(id): DeliveryPath,

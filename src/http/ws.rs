@@ -3,6 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::schema::ErrorBody;
 use crate::error::{ApiError, ApiResult};
 use crate::http::guard::{presented_key, resolved};
 use crate::http::socket::{DashboardSocket, SocketDeps, MAX_FRAME};
@@ -11,7 +12,19 @@ use crate::state::AppState;
 /// Query parameters that would carry a key in the URL, where proxies and logs keep it.
 const KEY_PARAMS: &[&str] = &["apikey", "api_key", "key", "token", "access_token"];
 
-/// `GET /api/ws`
+/// The live event WebSocket
+///
+/// Upgrades to a WebSocket (API.md §7). Authenticate with `X-API-Key` on the upgrade, or with a
+/// first frame `{"type":"auth","apiKey":"..."}` (never a key in the URL). Then
+/// `{"type":"subscribe","sessionId":"<id or *>","events":["message.received", ...]}`; events
+/// arrive as `{"type":"event","event":...,"sessionId":...,"timestamp":...,"data":{...}}` (the
+/// webhook payloads). Without an upgrade the answer is 400.
+#[utoipa::path(get, path = "/api/ws", tag = "events",
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 400, description = "Not a WebSocket upgrade, or a key in the URL", body = ErrorBody),
+        (status = 401, description = "The key in the upgrade's header is refused", body = ErrorBody),
+    ))]
 pub async fn connect(
     req: HttpRequest,
     stream: web::Payload,

@@ -103,6 +103,7 @@ impl Actor for SessionActor {
         if let Some(engine) = self.engine.take() {
             engine.disconnect();
         }
+        self.deps.directory.set_engine_loaded(&self.id, false);
         Running::Stop
     }
 }
@@ -416,7 +417,7 @@ impl Handler<ForwardMessage> for SessionActor {
 }
 
 impl Handler<ActOnMessage> for SessionActor {
-    type Result = ResponseFuture<Result<(), SessionError>>;
+    type Result = ResponseFuture<Result<SentReply, SessionError>>;
     fn handle(&mut self, msg: ActOnMessage, ctx: &mut Context<Self>) -> Self::Result {
         match self.sender(ctx) {
             Ok(sender) => Box::pin(sender.act(msg)),

@@ -12,6 +12,9 @@ pub enum SessionError {
     /// No stored message of this session has this id.
     #[error("Message with id '{0}' not found")]
     MessageNotFound(String),
+    /// The message exists, in another chat than the one named; the text says which.
+    #[error("{0}")]
+    NotInChat(String),
     /// The session's state does not allow the command; the text says what to do.
     #[error("{0}")]
     Precondition(String),

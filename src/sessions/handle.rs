@@ -7,6 +7,7 @@ use super::actor::SessionActor;
 use super::directory::SessionDirectory;
 use super::error::SessionError;
 use super::manager::{Create, Lookup, NewSession, SessionManager};
+use super::view::SessionView;
 use crate::store::models::SessionRow;
 use crate::store::{self, Store};
 
@@ -18,6 +19,11 @@ pub struct SessionsHandle {
 }
 
 impl SessionsHandle {
+    /// The public shape of `row`, with whether its engine is in memory.
+    pub fn view(&self, row: &SessionRow) -> SessionView {
+        super::view::session(row, self.directory.engine_loaded(&row.id))
+    }
+
     /// The session's current row: from its actor's last stored state when it has one, else from
     /// the database.
     pub async fn get(&self, id: &str) -> Result<SessionRow, SessionError> {

@@ -137,7 +137,7 @@ pub fn inbound(session_id: &str, own: &str, mut msg: Incoming) -> Option<Inbound
         direction: "incoming".into(),
         timestamp: msg.timestamp,
         metadata: metadata.to_column(),
-        status: "received".into(),
+        status: "sent".into(),
         created_at: time::now_micros(),
     };
     Some(Inbound {
@@ -362,7 +362,7 @@ mod tests {
         );
         assert_eq!(
             (row.direction.as_str(), row.status.as_str()),
-            ("incoming", "received")
+            ("incoming", "sent")
         );
         assert_eq!(row.from_jid, "628111000001@c.us");
         assert_eq!(row.metadata, None, "a plain text records no metadata");

@@ -70,6 +70,7 @@ impl SessionActor {
         if let Some(engine) = self.engine.take() {
             engine.disconnect();
         }
+        self.deps.directory.set_engine_loaded(&self.id, false);
         self.run += 1;
         self.qr = None;
     }
@@ -88,6 +89,7 @@ impl SessionActor {
             Ok(engine) => {
                 engine.connect();
                 self.engine = Some(engine);
+                self.deps.directory.set_engine_loaded(&self.id, true);
                 self.arm_watchdog(ctx);
                 Ok(SessionChanges {
                     status: Some(SessionStatus::Initializing.as_str().into()),

@@ -84,9 +84,10 @@ pub struct ForwardMessage {
     pub message_id: String,
 }
 
-/// React to, delete or edit a stored message of `chat_id`.
+/// React to, delete or edit a stored message of `chat_id`; answers the message's id and the time
+/// of the action.
 #[derive(Message)]
-#[rtype(result = "Result<(), SessionError>")]
+#[rtype(result = "Result<SentReply, SessionError>")]
 pub struct ActOnMessage {
     pub chat_id: String,
     pub message_id: String,
@@ -104,7 +105,7 @@ pub enum MessageAction {
     Edit(String),
 }
 
-/// What a send answers.
+/// What a send (or an action on a message) answers.
 pub struct SentReply {
     /// `true_<chatId>_<waId>`
     pub message_id: String,

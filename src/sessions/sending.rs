@@ -52,7 +52,7 @@ impl Sender {
     ) -> Result<(MessageRow, MessageRef), SessionError> {
         let row = self.find(message_id).await?;
         if row.chat_id != chat_id {
-            return Err(SessionError::Precondition(format!(
+            return Err(SessionError::NotInChat(format!(
                 "{field} '{message_id}' is a message of chat {}, not of {chat_id}",
                 row.chat_id
             )));
@@ -219,10 +219,17 @@ impl Sender {
         }
     }
 
-    pub async fn act(self, msg: ActOnMessage) -> Result<(), SessionError> {
+    pub async fn act(self, msg: ActOnMessage) -> Result<SentReply, SessionError> {
         let (row, target) = self
             .find_in(&msg.chat_id, &msg.message_id, "messageId")
             .await?;
+        let acted = SentReply {
+            message_id: row
+                .wa_message_id
+                .clone()
+                .unwrap_or_else(|| msg.message_id.clone()),
+            timestamp: time::now_secs(),
+        };
         let mut metadata = MessageMetadata::parse(row.metadata.as_deref());
         let mut body = row.body.clone();
         let mut kind = row.msg_type.clone();
@@ -264,7 +271,7 @@ impl Sender {
                     .write(move |c| store::messages::delete_message(c, &row_id))
                     .await?;
                 self.media.remove(&self.session_id, &row.id).await;
-                return Ok(());
+                return Ok(acted);
             }
             MessageAction::Edit(text) => {
                 if !target.from_me {
@@ -319,7 +326,7 @@ impl Sender {
                 Ok(((), events))
             })
             .await?;
-        Ok(())
+        Ok(acted)
     }
 }
 

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use actix::ArbiterHandle;
-use serde_json::{json, Value};
+use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::{envelope, Webhooks};
@@ -31,17 +31,19 @@ use crate::time;
 /// Header names a webhook's custom headers may not set.
 pub fn is_reserved_header(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    lower.starts_with("x-openwa-")
-        || matches!(
-            lower.as_str(),
-            "content-type"
-                | "content-length"
-                | "user-agent"
-                | "host"
-                | "connection"
-                | "transfer-encoding"
-        )
+    lower.starts_with(RESERVED_HEADER_PREFIX) || RESERVED_HEADERS.contains(&lower.as_str())
 }
+
+/// Headers a webhook's own `headers` cannot set: ours, and those of the transport.
+pub const RESERVED_HEADER_PREFIX: &str = "x-openwa-";
+pub const RESERVED_HEADERS: &[&str] = &[
+    "content-type",
+    "content-length",
+    "user-agent",
+    "host",
+    "connection",
+    "transfer-encoding",
+];
 
 /// The bus subscriber: an event on the bus is committed, with its outbox rows, so the webhooks
 /// that want it are woken.
@@ -565,13 +567,16 @@ fn describe(e: &reqwest::Error, timeout_ms: u64) -> String {
     }
 }
 
-/// `POST /webhooks/:id/test`: one signed `webhook.test` request, now, outside the outbox.
-pub async fn test_delivery(webhooks: &Webhooks, hook: &WebhookRow) -> Value {
-    let event = crate::events::SessionEvent::new(
-        "webhook.test",
+/// `POST /webhooks/:id/test`: one signed `test` request (OpenWA's event name and data), now,
+/// outside the outbox.
+pub async fn test_delivery(webhooks: &Webhooks, hook: &WebhookRow) -> TestOutcome {
+    let event = crate::events::SessionEvent::of(
         &hook.session_id,
-        json!({ "sessionId": hook.session_id, "webhookId": hook.id,
-                "message": "This is a test event from OpenWA" }),
+        crate::events::payload::TestPing {
+            message: "This is a test webhook from OpenWA",
+            webhook_id: &hook.id,
+            url: &hook.url,
+        },
     );
     let id = envelope::delivery_id();
     let key = format!("test_{id}");
@@ -592,13 +597,37 @@ pub async fn test_delivery(webhooks: &Webhooks, hook: &WebhookRow) -> Value {
     )
     .await;
     let took = started.elapsed().as_millis() as u64;
-    match outcome {
-        Ok(code) => {
-            json!({ "success": true, "statusCode": code, "deliveryId": id, "durationMs": took })
-        }
-        Err(f) => json!({ "success": false, "statusCode": f.status, "error": f.error,
-                          "deliveryId": id, "durationMs": took }),
+    let (success, status_code, error) = match outcome {
+        Ok(code) => (true, Some(code), None),
+        Err(f) => (false, f.status, Some(f.error)),
+    };
+    TestOutcome {
+        success,
+        status_code,
+        error,
+        delivery_id: id,
+        duration_ms: took,
     }
+}
+
+/// How the receiver took a test delivery.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TestOutcome {
+    /// The receiver answered 2xx.
+    pub success: bool,
+    /// The receiver's status; absent when no answer came (connection refused, timeout, SSRF
+    /// guard), as in OpenWA.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub status_code: Option<u16>,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub error: Option<String>,
+    /// The delivery id the request carried (`X-OpenWA-Delivery`).
+    pub delivery_id: String,
+    pub duration_ms: u64,
 }
 
 #[cfg(test)]

@@ -9,14 +9,19 @@ use sha2::{Digest, Sha256};
 use crate::events::SessionEvent;
 
 /// The body of a delivery, field order as in API.md §6.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct Envelope<'a> {
+pub struct Envelope<'a> {
+    /// The event's name, as subscribed (`message.received`, ...; `test` for a test delivery).
     event: &'a str,
+    /// When it happened, ISO 8601.
     timestamp: &'a str,
     session_id: &'a str,
+    /// The same for every webhook and every retry of one event: deduplicate on it.
     idempotency_key: &'a str,
+    /// This delivery (`dlv_<uuid>`), stable across its retries.
     delivery_id: &'a str,
+    #[schema(value_type = crate::events::payload::EventData)]
     data: &'a Value,
 }
 

@@ -20,17 +20,21 @@ pub const OPERATORS: &[&str] = &["is", "isNot", "contains", "equals"];
 /// Events whose `data` is a message, the only ones filters apply to.
 const MESSAGE_EVENTS: &[&str] = &["message.received", "message.sent"];
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Condition {
+    /// The message field tested: `sender`, `recipient`, `body`, `type`, `isGroup`, ...
     pub field: String,
+    /// `is`, `isNot`, `contains` or `equals`.
     pub operator: String,
+    /// A string, number or boolean.
     pub value: Value,
     #[serde(default)]
     pub case_sensitive: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Conditions a message event must all meet to be delivered.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Filters {
     pub conditions: Vec<Condition>,
 }

@@ -18,8 +18,10 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use reqwest::Url;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::json;
 use tokio::sync::Notify;
+use utoipa::ToSchema;
 
 use crate::auth::AuthContext;
 use crate::config::WebhookSettings;
@@ -429,41 +431,83 @@ fn not_found(id: &str) -> StoreError {
 }
 
 /// The public shape of a webhook: never its secret or headers.
-pub fn webhook_view(row: &WebhookRow) -> Value {
-    let events: Value = serde_json::from_str(&row.events).unwrap_or_else(|_| json!([]));
-    let filters: Value = row
-        .filters
-        .as_deref()
-        .and_then(|f| serde_json::from_str(f).ok())
-        .unwrap_or(Value::Null);
-    json!({
-        "id": row.id,
-        "sessionId": row.session_id,
-        "url": row.url,
-        "events": events,
-        "filters": filters,
-        "active": row.active,
-        "retryCount": row.retry_count,
-        "lastTriggeredAt": row.last_triggered_at.map(time::iso),
-        "createdAt": time::iso(row.created_at),
-        "updatedAt": time::iso(row.updated_at),
-    })
+pub fn webhook_view(row: &WebhookRow) -> WebhookView {
+    WebhookView {
+        id: row.id.clone(),
+        session_id: row.session_id.clone(),
+        url: row.url.clone(),
+        events: serde_json::from_str(&row.events).unwrap_or_default(),
+        filters: row
+            .filters
+            .as_deref()
+            .and_then(|f| serde_json::from_str(f).ok()),
+        active: row.active,
+        retry_count: row.retry_count,
+        last_triggered_at: row.last_triggered_at.map(time::iso),
+        created_at: time::iso(row.created_at),
+        updated_at: time::iso(row.updated_at),
+    }
+}
+
+/// A webhook registration; its secret and headers are never shown.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookView {
+    pub id: String,
+    pub session_id: String,
+    pub url: String,
+    /// Event names, or `*` for all.
+    pub events: Vec<String>,
+    pub filters: Option<Filters>,
+    pub active: bool,
+    /// Retries after a failed first try (0 to 5).
+    pub retry_count: i32,
+    pub last_triggered_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
 }
 
 /// The public shape of a delivery (failures listing and retry).
-pub fn delivery_view(row: &DeliveryRow, url: &str) -> Value {
-    json!({
-        "id": row.id,
-        "webhookId": row.webhook_id,
-        "sessionId": row.session_id,
-        "url": url,
-        "event": row.event,
-        "idempotencyKey": row.idempotency_key,
-        "status": row.status,
-        "attempts": row.attempts,
-        "lastError": row.last_error,
-        "lastStatusCode": row.last_status_code,
-        "createdAt": time::iso(row.created_at),
-        "updatedAt": time::iso(row.updated_at),
-    })
+pub fn delivery_view(row: &DeliveryRow, url: &str) -> DeliveryView {
+    DeliveryView {
+        id: row.id.clone(),
+        delivery_id: row.id.clone(),
+        webhook_id: row.webhook_id.clone(),
+        session_id: row.session_id.clone(),
+        url: url.to_string(),
+        event: row.event.clone(),
+        idempotency_key: row.idempotency_key.clone(),
+        status: row.status.clone(),
+        attempts: row.attempts,
+        replayable: row.status == deliveries::FAILED,
+        last_error: row.last_error.clone(),
+        last_status_code: row.last_status_code,
+        created_at: time::iso(row.created_at),
+        updated_at: time::iso(row.updated_at),
+    }
+}
+
+/// A delivery of one event to one webhook.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryView {
+    /// `dlv_<uuid>`: the `X-OpenWA-Delivery` header of its requests.
+    pub id: String,
+    /// The same id, under OpenWA's name for it.
+    pub delivery_id: String,
+    pub webhook_id: String,
+    pub session_id: String,
+    pub url: String,
+    pub event: String,
+    pub idempotency_key: String,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    /// Whether `retry` can queue it again (it failed, and its body is kept).
+    pub replayable: bool,
+    pub last_error: Option<String>,
+    /// The receiver's last status; null when no answer came.
+    pub last_status_code: Option<i32>,
+    pub created_at: String,
+    pub updated_at: String,
 }

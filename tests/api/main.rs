@@ -10,6 +10,7 @@ mod browser;
 mod bulk;
 mod cli;
 mod dashboard;
+mod docs;
 mod engine;
 mod files;
 mod hardening;

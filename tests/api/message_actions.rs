@@ -163,7 +163,7 @@ async fn replies_and_forwards_point_at_stored_messages() {
     )
     .await
     .assert_error(
-        400,
+        404,
         &format!("quotedMessageId '{question}' is a message of chat {ANN}, not of {BOB}"),
     );
     app.post(
@@ -246,10 +246,25 @@ async fn reactions_deletes_and_edits_follow_whatsapp_rules() {
     let r = app
         .post(
             &format!("{base}/edit"),
-            json!({ "chatId": ANN, "messageId": mine, "text": "Sent!" }),
+            json!({ "chatId": ANN, "messageId": mine, "text": "Sent" }),
         )
         .await;
     assert_eq!(r.status, 200, "{r:?}");
+    // OpenWA's clients send `body` and read back the message's id and the edit's time.
+    let r = app
+        .post(
+            &format!("{base}/edit"),
+            json!({ "chatId": ANN, "messageId": mine, "body": "Sent!" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["messageId"], mine.as_str(), "{r:?}");
+    assert!(
+        r.body["timestamp"]
+            .as_i64()
+            .is_some_and(|t| t > 1_700_000_000),
+        "{r:?}"
+    );
     let edited = row(&app, &id, &mine).await.unwrap();
     assert_eq!(edited["body"], "Sent!");
     assert_eq!(edited["metadata"]["edited"], true);
@@ -314,7 +329,15 @@ async fn reactions_deletes_and_edits_follow_whatsapp_rules() {
         .collect();
     assert_eq!(
         actions,
-        ["send", "react", "react", "edit", "revoke", "deleteForMe"]
+        [
+            "send",
+            "react",
+            "react",
+            "edit",
+            "edit",
+            "revoke",
+            "deleteForMe"
+        ]
     );
     for (route, body, expected) in [
         (
@@ -330,7 +353,12 @@ async fn reactions_deletes_and_edits_follow_whatsapp_rules() {
         (
             "edit",
             json!({ "chatId": ANN, "messageId": mine }),
-            "text should not be empty",
+            "body should not be empty",
+        ),
+        (
+            "edit",
+            json!({ "chatId": ANN, "messageId": mine, "body": "a", "text": "b" }),
+            "only one of body or text may be given",
         ),
         (
             "edit",
@@ -447,14 +475,6 @@ async fn history_filters_and_the_cursor_page_through_everything_once() {
             "direction must be one of the following values: incoming, outgoing",
         ),
         ("?since=yesterday", "since must be an integer number"),
-        (
-            "?after=nope",
-            "after must be the id of a message of this session; 'nope' is not",
-        ),
-        (
-            "?after=x&offset=5",
-            "after and offset cannot be combined: page with one or the other",
-        ),
     ] {
         let r = app
             .get(&format!("/api/sessions/{id}/messages{query}"))
@@ -466,4 +486,11 @@ async fn history_filters_and_the_cursor_page_through_everything_once() {
             r.messages()
         );
     }
+    // A cursor naming no message of this session is a page that does not exist.
+    app.get(&format!("/api/sessions/{id}/messages?after=nope"))
+        .await
+        .assert_error(
+            404,
+            "after must be the id of a message of this session; 'nope' is not",
+        );
 }

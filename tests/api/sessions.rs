@@ -175,3 +175,48 @@ async fn delete_removes_the_session_and_its_messages() {
         201
     );
 }
+
+/// OpenWA's newer clients read `engineLoaded` on every session object (is an engine in memory),
+/// and the history's statuses from OpenWA's vocabulary: an incoming message is `sent`.
+#[actix_web::test]
+async fn engine_loaded_follows_the_engine_and_incoming_rows_use_openwa_statuses() {
+    let app = spawn_app().await;
+    let id = app.create_session("loaded").await;
+    assert_eq!(app.session(&id).await["engineLoaded"], false);
+    let r = app
+        .post(&format!("/api/sessions/{id}/start"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["engineLoaded"], true, "{r:?}");
+    app.wait_status(&id, "qr_ready").await;
+    let listed = app.get("/api/sessions").await;
+    let mine = listed
+        .body
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["id"] == id.as_str()).cloned())
+        .expect("the session is listed");
+    assert_eq!(mine["engineLoaded"], true);
+    let r = app
+        .post(&format!("/api/sessions/{id}/stop"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["engineLoaded"], false, "{r:?}");
+    assert_eq!(app.session(&id).await["engineLoaded"], false);
+
+    let ready = app.ready_session("loaded-ready", "628123450077").await;
+    let r = app
+        .post(
+            &format!("/api/sandbox/sessions/{ready}/incoming"),
+            json!({ "from": "628999000777@c.us", "text": "hello" }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let page = app.messages(&ready, "?direction=incoming").await;
+    let statuses: Vec<&str> = page["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["status"].as_str())
+        .collect();
+    assert_eq!(statuses, ["sent"], "{page}");
+}

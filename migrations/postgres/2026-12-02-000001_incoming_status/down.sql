@@ -1,0 +1,1 @@
+UPDATE messages SET status = 'received' WHERE direction = 'incoming' AND status = 'sent';

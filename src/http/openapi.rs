@@ -1,0 +1,434 @@
+//! The OpenAPI 3.1 document of the API, generated from the handlers' `#[utoipa::path]`
+//! annotations and the wire types beside them, so it changes when they do. What every operation
+//! shares is written once here, when the document is built: the two ways to present a key, the
+//! role each operation needs, the refusals every route can give (each in the error envelope),
+//! the UUID path parameters, strict bodies (`additionalProperties: false`, as the validator
+//! refuses undeclared fields), and the webhook payloads we send (OpenAPI `webhooks`).
+
+use std::sync::OnceLock;
+
+use serde_json::{json, Map, Value};
+use utoipa::OpenApi;
+
+use super::schema::{ErrorBody, HandSchema, Success};
+use super::{auth_keys, bulk, health, messages, operations, sandbox, sessions, webhooks, ws};
+use crate::config::Settings;
+use crate::events::payload;
+
+/// Every hand-written schema, by name.
+fn hand_written() -> Vec<(String, Value)> {
+    fn one<T: HandSchema>() -> (String, Value) {
+        (T::name().into_owned(), T::json())
+    }
+    vec![
+        one::<bulk::SendBulkRequest>(),
+        one::<messages::SendImageRequest>(),
+        one::<messages::SendVideoRequest>(),
+        one::<messages::SendAudioRequest>(),
+        one::<messages::SendDocumentRequest>(),
+        one::<messages::SendStickerRequest>(),
+        one::<messages::EditRequest>(),
+        one::<webhooks::CreateWebhookRequest>(),
+        one::<webhooks::UpdateWebhookRequest>(),
+    ]
+}
+
+/// Query parameters whose values are a constant of the code, by path and name.
+fn enumerations() -> [(&'static str, &'static str, &'static [&'static str]); 2] {
+    [
+        ("/api/audit", "action", crate::audit::ACTIONS),
+        ("/api/audit", "severity", crate::audit::SEVERITIES),
+    ]
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "OpenWA API",
+        description = "Self-hosted WhatsApp HTTP API gateway, wire-compatible with OpenWA 0.7.6. \
+            Every route except health, key validation and these docs needs an API key, in \
+            `X-API-Key` or as `Authorization: Bearer <key>`; the role an operation needs is in its \
+            security requirement (admin > operator > viewer). Refusals carry the error envelope \
+            `{statusCode, message, error}`. The live event WebSocket is `GET /api/ws`; the events \
+            posted to webhooks are under `webhooks`.",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    paths(
+        health::health,
+        health::live,
+        health::ready,
+        operations::metrics,
+        ws::connect,
+        auth_keys::validate_key,
+        auth_keys::list_keys,
+        auth_keys::create_key,
+        auth_keys::get_key,
+        auth_keys::update_key,
+        auth_keys::delete_key,
+        auth_keys::revoke_key,
+        sessions::list_sessions,
+        sessions::create_session,
+        sessions::stats_overview,
+        sessions::get_session,
+        sessions::delete_session,
+        sessions::start_session,
+        sessions::stop_session,
+        sessions::restart_session,
+        sessions::logout_session,
+        sessions::get_qr,
+        sessions::request_pairing_code,
+        sessions::get_config,
+        sessions::update_config,
+        messages::list_messages,
+        messages::send_text,
+        messages::send_image,
+        messages::send_video,
+        messages::send_audio,
+        messages::send_document,
+        messages::send_sticker,
+        messages::send_location,
+        messages::send_contact,
+        messages::reply,
+        messages::forward,
+        messages::react,
+        messages::delete,
+        messages::edit,
+        messages::get_media,
+        bulk::send_bulk,
+        bulk::get_batch,
+        bulk::cancel_batch,
+        webhooks::list_session_webhooks,
+        webhooks::create_webhook,
+        webhooks::get_webhook,
+        webhooks::update_webhook,
+        webhooks::delete_webhook,
+        webhooks::test_webhook,
+        webhooks::list_all_webhooks,
+        webhooks::list_failures,
+        webhooks::retry_failure,
+        operations::list_audit,
+        operations::settings,
+        operations::overview,
+        operations::messages,
+        sandbox::scan,
+        sandbox::enter_pairing_code,
+        sandbox::incoming,
+        sandbox::ack,
+        sandbox::drop_link,
+        sandbox::fail,
+    ),
+    components(schemas(
+        ErrorBody,
+        Success,
+        messages::ChatId,
+        crate::webhooks::envelope::Envelope
+    )),
+    tags(
+        (name = "health", description = "Liveness and readiness, without a key"),
+        (name = "auth", description = "API keys: validation and management"),
+        (name = "sessions", description = "Linked WhatsApp accounts and their lifecycle"),
+        (name = "messages", description = "Sending, message actions and the history"),
+        (name = "bulk", description = "Batches of messages sent at a pace"),
+        (name = "webhooks", description = "Event delivery to your URLs"),
+        (name = "operations", description = "Audit log, settings, statistics, metrics"),
+        (name = "events", description = "The live event WebSocket"),
+        (name = "sandbox", description = "Play the phone of a sandbox session (tests and demos)"),
+    ),
+)]
+struct ApiDoc;
+
+/// The document as JSON bytes, built once; `settings` fill in the bounds that are configured.
+pub fn json(settings: &Settings) -> &'static [u8] {
+    static DOC: OnceLock<Vec<u8>> = OnceLock::new();
+    DOC.get_or_init(|| serde_json::to_vec(&configured(settings)).unwrap_or_default())
+}
+
+/// The document with the bounds `settings` configure: the least delay between bulk messages.
+pub fn configured(settings: &Settings) -> Value {
+    let mut doc = document();
+    doc["components"]["schemas"]["SendBulkRequest"]["properties"]["options"]["properties"]
+        ["delayBetweenMessages"]["minimum"] = json!(settings.bulk.min_delay_ms);
+    doc
+}
+
+/// The whole document, with the conventions of this file applied.
+pub fn document() -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    for (name, schema) in hand_written() {
+        doc["components"]["schemas"][name] = schema;
+    }
+    for (path, name, values) in enumerations() {
+        if let Some(params) = doc["paths"][path]["get"]["parameters"].as_array_mut() {
+            for p in params.iter_mut().filter(|p| p["name"] == name) {
+                p["schema"] = json!({ "type": "string", "enum": values });
+            }
+        }
+    }
+    security_schemes(&mut doc);
+    let schemas = doc["components"]["schemas"].clone();
+    let mut strict = Vec::new();
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (_, op) in item.iter_mut() {
+                operation(path, op);
+                referenced(&op["requestBody"], &schemas, &mut strict);
+            }
+        }
+    }
+    for name in strict {
+        if let Some(schema) = doc["components"]["schemas"].get_mut(&name) {
+            forbid_undeclared(schema);
+        }
+    }
+    optional_bodies(&mut doc);
+    doc["webhooks"] = webhooks();
+    doc
+}
+
+/// The routes a client may call without a key.
+const PUBLIC: &str = "public";
+
+/// How a key is presented; the scopes of a requirement name the role (OpenAPI 3.1 allows role
+/// names as scopes for schemes other than OAuth).
+fn security_schemes(doc: &mut Value) {
+    doc["components"]["securitySchemes"] = json!({
+        "X-API-Key": {
+            "type": "apiKey", "in": "header", "name": "X-API-Key",
+            "description": "An API key (owa_k1_...). The admin key is printed at first start and kept in <DATA_DIR>/.api-key.",
+        },
+        "bearer": {
+            "type": "http", "scheme": "bearer",
+            "description": "The same API key as `Authorization: Bearer <key>`.",
+        },
+        "metrics": {
+            "type": "http", "scheme": "bearer",
+            "description": "METRICS_TOKEN, for GET /api/metrics only.",
+        },
+    });
+}
+
+/// Applies the shared conventions to one operation: its security from its role, its path
+/// parameters, and the refusals every operation of its kind can give.
+fn operation(path: &str, op: &mut Value) {
+    let role = op["x-openwa-role"].as_str().unwrap_or(PUBLIC).to_string();
+    let api = path != "/api/metrics" && !path.starts_with("/api/health");
+    if role != PUBLIC {
+        op["security"] = json!([{ "X-API-Key": [role] }, { "bearer": [role] }]);
+        add_error(op, 401, "No API key, or one that is invalid, expired, revoked, not allowed from this IP, or not allowed for this session (`code: FORBIDDEN_SESSION`)");
+        add_error(op, 403, &format!("The key's role is below {role}"));
+    }
+    path_parameters(path, op);
+    // Every API route refuses query parameters it does not declare.
+    if api {
+        add_error(
+            op,
+            400,
+            "The request is invalid; `message` lists what to change",
+        );
+    }
+    if op.get("requestBody").is_some() {
+        add_error(
+            op,
+            413,
+            "The body is larger than the server accepts (BODY_SIZE_LIMIT)",
+        );
+    }
+    if path.contains("{session_id}") {
+        add_error(op, 404, "No session with this id");
+    }
+    if api {
+        add_error(
+            op,
+            429,
+            "Too many requests from this client; `Retry-After` says when to try again",
+        );
+    }
+}
+
+/// Adds an error response (the envelope) unless the operation documents that status itself.
+fn add_error(op: &mut Value, status: u16, description: &str) {
+    let responses = &mut op["responses"];
+    if responses.get(status.to_string()).is_some() {
+        return;
+    }
+    responses[status.to_string()] = error_response(description);
+}
+
+/// A response carrying the error envelope.
+pub fn error_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } },
+    })
+}
+
+/// The `{name}` parameters of a path, described once for every route that has them.
+fn path_parameters(path: &str, op: &mut Value) {
+    let uuid = |what: &str| json!({ "type": "string", "format": "uuid", "description": what });
+    let mut declared: Vec<Value> = op["parameters"].as_array().cloned().unwrap_or_default();
+    for segment in path.split('/') {
+        let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else {
+            continue;
+        };
+        if declared
+            .iter()
+            .any(|p| p["name"] == name && p["in"] == "path")
+        {
+            continue;
+        }
+        let schema = match name {
+            "session_id" => uuid("The session's id"),
+            "key_id" => uuid("The API key's id"),
+            "webhook_id" => uuid("The webhook's id"),
+            "delivery_id" => json!({
+                "type": "string",
+                "pattern": "^dlv_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                "description": "The delivery's id, dlv_<uuid>",
+            }),
+            "batch_id" => json!({
+                "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$",
+                "description": "The batch's id, as send-bulk answered it",
+            }),
+            _ => json!({ "type": "string", "minLength": 1, "maxLength": 256 }),
+        };
+        declared.push(json!({ "name": name, "in": "path", "required": true, "schema": schema }));
+    }
+    if !declared.is_empty() {
+        op["parameters"] = Value::Array(declared);
+    }
+}
+
+/// An empty body reads as `{}`: a body none of whose fields is required may be left out.
+fn optional_bodies(doc: &mut Value) {
+    let schemas = doc["components"]["schemas"].clone();
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for item in paths.values_mut().filter_map(Value::as_object_mut) {
+        for op in item.values_mut() {
+            let body = &mut op["requestBody"];
+            let Some(name) = body["content"]["application/json"]["schema"]["$ref"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            else {
+                continue;
+            };
+            let schema = &schemas[name];
+            let requires = schema["required"].as_array().is_some_and(|r| !r.is_empty())
+                || schema.get("oneOf").is_some();
+            body["required"] = Value::Bool(requires);
+        }
+    }
+}
+
+/// Collects the component schemas a request body refers to, directly or through other schemas.
+fn referenced(value: &Value, schemas: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                if !out.iter().any(|n| n == name) {
+                    out.push(name.to_string());
+                    referenced(&schemas[name], schemas, out);
+                }
+            }
+            for v in map.values() {
+                referenced(v, schemas, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| referenced(v, schemas, out)),
+        _ => {}
+    }
+}
+
+/// Marks every object schema within `schema` as refusing undeclared properties, except free-form
+/// maps (which declare `additionalProperties` themselves) and the partial schemas of `oneOf`
+/// branches (which name no `type`).
+fn forbid_undeclared(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            let object = match map.get("type") {
+                Some(Value::String(t)) => t == "object",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "object"),
+                _ => false,
+            };
+            if object && map.contains_key("properties") && !map.contains_key("additionalProperties")
+            {
+                map.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            for (key, v) in map.iter_mut() {
+                if key != "additionalProperties" {
+                    forbid_undeclared(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(forbid_undeclared),
+        _ => {}
+    }
+}
+
+/// OpenAPI `webhooks`: one entry per event, each a POST of the signed envelope to the URL of a
+/// webhook subscribed to it.
+fn webhooks() -> Value {
+    let mut out = Map::new();
+    for (event, summary) in payload::CATALOGUE {
+        out.insert(
+            (*event).to_string(),
+            json!({ "post": {
+                "summary": summary,
+                "description": "Posted to every active webhook subscribed to this event (or `*`). \
+                    Headers: `X-OpenWA-Event`, `X-OpenWA-Delivery` (the delivery id, stable across \
+                    retries), `X-OpenWA-Idempotency-Key`, and `X-OpenWA-Signature: sha256=<hex \
+                    HMAC-SHA256 of the raw body with the webhook's secret>` when a secret is set. \
+                    Answer 2xx within the timeout; anything else is retried with backoff.",
+                "requestBody": {
+                    "required": true,
+                    "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Envelope" } } },
+                },
+                "responses": { "2XX": { "description": "Taken: the delivery is done" } },
+            }}),
+        );
+    }
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_has_a_role_or_is_public_and_documents_its_refusals() {
+        let doc = document();
+        assert_eq!(doc["openapi"], "3.1.0");
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if path == "/api/metrics" {
+                    assert_eq!(op["security"], json!([{ "metrics": [] }]));
+                    continue;
+                }
+                let public = op.get("security").is_none();
+                assert_eq!(
+                    public,
+                    op.get("x-openwa-role").is_none(),
+                    "{method} {path}: role and security disagree"
+                );
+                if path.contains('{') {
+                    assert!(op["responses"].get("400").is_some(), "{method} {path}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn request_bodies_refuse_undeclared_fields() {
+        let doc = document();
+        let schema = &doc["components"]["schemas"]["SendTextRequest"];
+        assert_eq!(schema["additionalProperties"], false, "{schema}");
+    }
+}
