@@ -198,7 +198,7 @@ pub struct AckRequest {
     #[schema(
         min_length = 1,
         max_length = 256,
-        pattern = r"^true_([0-9]{5,20}@(c\.us|s\.whatsapp\.net)|[0-9]{5,30}@(lid|newsletter|g\.us)|[0-9]{5,20}-[0-9]{1,20}@g\.us|status@broadcast)_[A-Za-z0-9]{1,64}$"
+        pattern = r"^true_([0-9]{5,20}@(c\.us|s\.whatsapp\.net)|[0-9]{5,30}@(lid|newsletter|g\.us)|[0-9]{5,20}-[0-9]{1,20}@g\.us|status@broadcast)_[^_]+$"
     )]
     message_id: String,
     #[schema(value_type = String, pattern = "^(delivered|read|failed)$")]
