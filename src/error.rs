@@ -4,7 +4,9 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::auth::AuthError;
 use crate::bulk::BulkError;
@@ -13,12 +15,34 @@ use crate::sessions::SessionError;
 use crate::store::StoreError;
 use crate::webhooks::WebhookError;
 
-/// The `message` field: a sentence, a list of validation problems, or a structured detail.
-#[derive(Debug, Clone)]
+/// The `message` field: a sentence, a list of validation problems, or a structured detail (the
+/// checks that failed, for readiness).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+#[schema(as = ErrorMessage)]
 pub enum Message {
     One(String),
     Many(Vec<String>),
-    Detail(Value),
+    Detail(Map<String, Value>),
+}
+
+/// The error envelope every refusal carries (API.md §1): what `ApiError::body` renders, and the
+/// OpenAPI document's schema for every error response.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody<'a> {
+    /// The HTTP status, repeated.
+    #[schema(minimum = 400, maximum = 599)]
+    pub status_code: u16,
+    /// What to change: one sentence, or one per problem for validation errors (class-validator's
+    /// wording). Readiness answers an object with the failing checks.
+    pub message: &'a Message,
+    /// The status' reason phrase, e.g. `Bad Request`.
+    pub error: &'a str,
+    /// A machine-readable reason where one exists (`FORBIDDEN_SESSION`).
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'a str>,
 }
 
 /// An error answered to the client.
@@ -71,7 +95,12 @@ impl ApiError {
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
     }
+    /// An error whose `message` is an object of details (a non-object is kept under `detail`).
     pub fn with_detail(status: StatusCode, detail: Value) -> Self {
+        let detail = match detail {
+            Value::Object(map) => map,
+            other => Map::from_iter([("detail".to_string(), other)]),
+        };
         Self {
             status,
             message: Message::Detail(detail),
@@ -81,20 +110,14 @@ impl ApiError {
 
     /// The JSON body of the envelope.
     pub fn body(&self) -> Value {
-        let message = match &self.message {
-            Message::One(s) => json!(s),
-            Message::Many(v) => json!(v),
-            Message::Detail(v) => v.clone(),
+        let body = ErrorBody {
+            status_code: self.status.as_u16(),
+            message: &self.message,
+            error: self.status.canonical_reason().unwrap_or("Error"),
+            code: self.code,
         };
-        let mut body = json!({
-            "statusCode": self.status.as_u16(),
-            "message": message,
-            "error": self.status.canonical_reason().unwrap_or("Error"),
-        });
-        if let Some(code) = self.code {
-            body["code"] = json!(code);
-        }
-        body
+        // Strings, lists of strings and a JSON object: serialising cannot fail.
+        serde_json::to_value(body).unwrap_or_default()
     }
 }
 

@@ -1,37 +1,14 @@
-//! Wire shapes every resource shares in the OpenAPI document (the error envelope, `{"success":
-//! true}`), and the way a resource writes a schema as JSON. A leaf: handlers and the document
+//! Wire shapes every resource shares in the OpenAPI document (the error envelope, which
+//! `crate::error` renders, and `{"success": true}`), and the way a resource writes a schema as
+//! JSON. A leaf: handlers and the document
 //! both import it.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
-/// The error envelope every refusal carries (API.md §1).
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ErrorBody {
-    /// The HTTP status, repeated.
-    #[schema(minimum = 400, maximum = 599)]
-    pub status_code: u16,
-    /// What to change: one sentence, or one per problem for validation errors (class-validator's
-    /// wording). Readiness answers an object with the failing checks.
-    pub message: ErrorMessage,
-    /// The status' reason phrase, e.g. `Bad Request`.
-    pub error: String,
-    /// A machine-readable reason where one exists (`FORBIDDEN_SESSION`).
-    #[schema(nullable = false)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-}
-
-/// One problem, a list of problems, or the checks that failed.
-#[derive(Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum ErrorMessage {
-    One(String),
-    Many(Vec<String>),
-    Detail(Map<String, Value>),
-}
+/// The error envelope, as `ApiError` renders it.
+pub use crate::error::ErrorBody;
 
 /// `{"success": true}`: the action was done.
 #[derive(Serialize, ToSchema)]
