@@ -65,11 +65,11 @@ impl<'a> Table<'a> {
         self
     }
 
-    /// A scope at `path` (wrapped by `scope`'s middleware, if any) whose routes `routes` adds.
+    /// A scope at `path`, given its middleware by `wrap`, whose routes `routes` adds.
     pub fn scope<T, B>(
         &mut self,
         path: &str,
-        scope: actix_web::Scope<T>,
+        wrap: impl FnOnce(actix_web::Scope) -> actix_web::Scope<T>,
         routes: impl FnOnce(&mut Table<'_>),
     ) -> &mut Self
     where
@@ -84,8 +84,9 @@ impl<'a> Table<'a> {
     {
         let prefix = format!("{}{path}", self.prefix);
         let seen = self.seen;
-        self.cfg
-            .service(scope.configure(|cfg| routes(&mut Table { cfg, prefix, seen })));
+        self.cfg.service(
+            wrap(web::scope(path)).configure(|cfg| routes(&mut Table { cfg, prefix, seen })),
+        );
         self
     }
 }
@@ -119,7 +120,7 @@ pub fn api_routes(t: &mut Table<'_>) {
         .route(M::POST, "/auth/api-keys", auth_keys::create_key)
         .scope(
             "/auth/api-keys/{key_id}",
-            web::scope("/auth/api-keys/{key_id}"),
+            |s| s,
             |t| {
                 t.route(M::GET, "", auth_keys::get_key)
                     .route(M::PUT, "", auth_keys::update_key)
@@ -132,9 +133,11 @@ pub fn api_routes(t: &mut Table<'_>) {
         .route(M::GET, "/sessions/stats/overview", sessions::stats_overview)
         .scope(
             "/sessions/{session_id}",
-            web::scope("/sessions/{session_id}").wrap(actix_web::middleware::from_fn(
-                middleware::idempotency::guard,
-            )),
+            |s| {
+                s.wrap(actix_web::middleware::from_fn(
+                    middleware::idempotency::guard,
+                ))
+            },
             session_routes,
         )
         .route(M::GET, "/audit", operations::list_audit)
@@ -154,7 +157,7 @@ pub fn api_routes(t: &mut Table<'_>) {
         )
         .scope(
             "/sandbox/sessions/{session_id}",
-            web::scope("/sandbox/sessions/{session_id}"),
+            |s| s,
             |t| {
                 t.route(M::POST, "/scan", sandbox::scan)
                     .route(M::POST, "/enter-pairing-code", sandbox::enter_pairing_code)
