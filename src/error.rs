@@ -171,7 +171,11 @@ impl From<SessionError> for ApiError {
         use SessionError::*;
         match e {
             NotFound(_) | MessageNotFound(_) | NotInChat(_) => Self::not_found(e.to_string()),
-            NotReady(_) | Precondition(_) => Self::bad_request(e.to_string()),
+            NotReady(_) | Precondition(_) | NotStarted | Refused(_) => {
+                Self::bad_request(e.to_string())
+            }
+            NotConnected => Self::new(StatusCode::CONFLICT, e.to_string()),
+            Missing(_) => Self::not_found(e.to_string()),
             ShuttingDown => Self::unavailable(e.to_string()),
             Engine(message) => {
                 log::warn!("engine error: {message}");

@@ -30,6 +30,18 @@ pub fn normalize_chat_id(raw: &str) -> Option<String> {
     Some(format!("{user}@{server}"))
 }
 
+/// A person's chat id (`<digits>@c.us` or `<digits>@lid`) from what a client may send: those
+/// forms, `@s.whatsapp.net`, or bare digits (OpenWA appends `@c.us`).
+pub fn normalize_person_id(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let id = if raw.bytes().all(|b| b.is_ascii_digit()) {
+        normalize_chat_id(&format!("{raw}@c.us"))?
+    } else {
+        normalize_chat_id(raw)?
+    };
+    (id.ends_with("@c.us") || id.ends_with("@lid")).then_some(id)
+}
+
 /// Whether a chat id names a group.
 pub fn is_group(chat_id: &str) -> bool {
     chat_id.ends_with("@g.us")

@@ -8,6 +8,13 @@ use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
 
 use super::outgoing::{MessageRef, Outgoing};
+use super::social::{
+    ChatAction, ChatChange, ChatState, ContactUpdate, GroupChange, GroupEdit, GroupInfo,
+    NumberCheck, ParticipantAction, ParticipantResult, PresenceUpdate, ReadRef, SocialError,
+};
+
+/// What a contacts, groups or chats operation of an engine resolves to.
+pub type SocialResult<T> = LocalBoxFuture<'static, Result<T, SocialError>>;
 
 /// A linked WhatsApp account, as remembered between runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +44,8 @@ pub struct Incoming {
     pub timestamp: i64,
     pub quoted_message_id: Option<String>,
     pub media: Option<IncomingMedia>,
+    /// The name the sender chose, as WhatsApp passed it along.
+    pub push_name: Option<String>,
 }
 
 /// The file an incoming message carries; the session fetches it through [`Engine::download`]
@@ -84,6 +93,14 @@ pub enum EngineEvent {
         wa_id: String,
         status: String,
     },
+    /// The address book synced, or people's names changed.
+    Contacts(Vec<ContactUpdate>),
+    /// A contact came online, went offline, or is typing.
+    Presence(PresenceUpdate),
+    /// Something changed in a group this account is in.
+    Group(GroupChange),
+    /// A chat was archived, pinned, muted, read or deleted on another of the account's devices.
+    Chat(ChatChange),
 }
 
 /// An engine event tagged with the engine run it belongs to, so late events of a stopped run are
@@ -106,10 +123,7 @@ pub struct Received {
     pub messages: Vec<Incoming>,
 }
 
-/// An engine failure, in words for the user.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct EngineError(pub String);
+pub use super::error::EngineError;
 
 /// One WhatsApp account's connection. Methods return `'static` futures so the caller may hold
 /// them across its own awaits; progress comes back as [`FromEngine`] messages.
@@ -170,6 +184,41 @@ pub trait Engine {
         &self,
         phone: &str,
     ) -> LocalBoxFuture<'static, Result<String, EngineError>>;
+    /// Which of `numbers` (digits) have a WhatsApp account.
+    fn check_numbers(&self, numbers: Vec<String>) -> SocialResult<Vec<NumberCheck>>;
+    /// The URL of a contact's or group's profile picture; `None` when there is none or it is
+    /// private.
+    fn profile_picture(&self, chat_id: &str) -> SocialResult<Option<String>>;
+    /// The phone number (digits) behind a `<digits>@lid` id, when WhatsApp told it.
+    fn phone_of(&self, chat_id: &str) -> SocialResult<Option<String>>;
+    /// Blocks (`true`) or unblocks a contact.
+    fn set_blocked(&self, chat_id: &str, blocked: bool) -> SocialResult<()>;
+    /// The groups this account is a member of.
+    fn groups(&self) -> SocialResult<Vec<GroupInfo>>;
+    /// One group's info and participants; [`SocialError::NotFound`] when the account is not in it.
+    fn group(&self, group_id: &str) -> SocialResult<GroupInfo>;
+    fn create_group(&self, subject: &str, participants: Vec<String>) -> SocialResult<GroupInfo>;
+    /// Adds, removes, promotes or demotes participants; WhatsApp answers for each one.
+    fn change_participants(
+        &self,
+        group_id: &str,
+        action: ParticipantAction,
+        participants: Vec<String>,
+    ) -> SocialResult<Vec<ParticipantResult>>;
+    fn edit_group(&self, group_id: &str, edit: GroupEdit) -> SocialResult<()>;
+    /// The group's invite code; `reset` revokes the current one and answers the new one.
+    fn invite_code(&self, group_id: &str, reset: bool) -> SocialResult<String>;
+    fn leave_group(&self, group_id: &str) -> SocialResult<()>;
+    /// Sends read receipts for `messages` of a chat and marks it read on the account's devices.
+    fn mark_read(&self, chat_id: &str, messages: Vec<ReadRef>) -> SocialResult<()>;
+    /// Changes how a chat is listed on the account's devices (`MarkRead` goes by [`Engine::mark_read`]).
+    fn chat_action(&self, chat_id: &str, action: ChatAction) -> SocialResult<()>;
+    /// Shows this account typing, recording or paused in a chat.
+    fn chat_state(&self, chat_id: &str, state: ChatState) -> SocialResult<()>;
+    /// Shows this account online (`true`) or offline to its contacts.
+    fn set_presence(&self, available: bool) -> SocialResult<()>;
+    /// Asks WhatsApp for a contact's presence updates.
+    fn subscribe_presence(&self, chat_id: &str) -> SocialResult<()>;
     /// The simulated phone's controls, for the sandbox engine only.
     fn sandbox(&self) -> Option<&dyn SandboxControl> {
         None
@@ -249,4 +298,34 @@ pub enum SandboxCommand {
     Fail {
         reason: String,
     },
+    /// The address book syncs these people (added or updated).
+    Contacts {
+        contacts: Vec<SandboxContact>,
+    },
+    /// A contact's presence or typing shows.
+    Presence(PresenceUpdate),
+    /// Someone (`by`) adds this account to a new group of theirs.
+    AddedToGroup {
+        subject: String,
+        by: String,
+        participants: Vec<String>,
+        admins: Vec<String>,
+    },
+    /// Someone else changes a group this account is in.
+    GroupEvent(GroupChange),
+    /// A chat is archived, pinned, muted, read or deleted on the phone.
+    ChatChanged(ChatChange),
+}
+
+/// A person in the simulated phone's address book.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxContact {
+    /// `<digits>@c.us`.
+    pub id: String,
+    pub name: Option<String>,
+    pub push_name: Option<String>,
+    /// `false` for a number with no WhatsApp account.
+    pub on_whatsapp: bool,
+    pub lid: Option<String>,
+    pub picture: Option<String>,
 }

@@ -8,17 +8,20 @@
 //! import the contract, never this file, so no file here imports one that imports it back.
 
 pub mod contract;
+pub mod error;
 pub mod factory;
 pub mod outgoing;
 pub mod runtime;
 pub mod sandbox;
+pub mod social;
 pub mod whatsapp;
 
 pub use contract::{
     Engine, EngineError, EngineEvent, EngineKind, EngineSetup, FromEngine, Incoming, IncomingMedia,
-    LinkedAccount, MediaHandle, Received, SandboxCommand, SandboxControl, Sent,
+    LinkedAccount, MediaHandle, Received, SandboxCommand, SandboxControl, Sent, SocialResult,
 };
 pub use factory::EngineFactory;
 pub use outgoing::{
     is_media_type, Content, MediaKind, MessageRef, Outgoing, OutgoingMedia, MEDIA_TYPE_RULE,
 };
+pub use social::SocialError;

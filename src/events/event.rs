@@ -17,6 +17,12 @@ pub const EVENT_NAMES: &[&str] = &[
     "session.qr",
     "session.authenticated",
     "session.disconnected",
+    "group.join",
+    "group.leave",
+    "group.update",
+    "presence.update",
+    "contact.update",
+    "chat.update",
 ];
 
 /// One thing that happened to a session.

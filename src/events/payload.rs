@@ -112,6 +112,96 @@ pub struct Revoked<'a> {
     pub from_me: bool,
 }
 
+/// What `group.join` and `group.leave` say: who joined or left a group, and who did it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupMembers<'a> {
+    pub group_id: &'a str,
+    pub participant_ids: &'a [String],
+    /// Who added or removed them; the participant itself when they joined by link or left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<&'a str>,
+    /// Epoch seconds.
+    pub timestamp: i64,
+}
+
+/// `group.join`: people joined or were added to a group (this account too).
+#[derive(Serialize, ToSchema)]
+#[serde(transparent)]
+pub struct GroupJoined<'a>(pub GroupMembers<'a>);
+
+/// `group.leave`: people left or were removed from a group (this account too).
+#[derive(Serialize, ToSchema)]
+#[serde(transparent)]
+pub struct GroupLeft<'a>(pub GroupMembers<'a>);
+
+/// `group.update`: a group's info or admins changed.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupUpdated<'a> {
+    pub group_id: &'a str,
+    /// The participants a promotion or demotion concerns; empty otherwise.
+    pub participant_ids: &'a [String],
+    /// What changed: `subject`, `description`, `announce`, `locked`, `promote` or `demote`, with
+    /// the new value.
+    #[schema(value_type = Object)]
+    pub changes: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<&'a str>,
+    pub timestamp: i64,
+}
+
+/// `presence.update`: a contact came online, went offline, or is typing or recording.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PresenceChanged<'a> {
+    pub session_id: &'a str,
+    /// The chat it shows in: the contact's own, or a group's.
+    pub chat_id: &'a str,
+    /// Everyone's presence in that chat as last reported, the change included.
+    pub participants: &'a [PresenceOf],
+}
+
+/// One participant's presence in a `presence.update`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PresenceOf {
+    pub id: String,
+    /// `available`, `unavailable`, `composing`, `recording` or `paused`.
+    pub state: &'static str,
+    /// Epoch seconds, when WhatsApp told it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<i64>,
+}
+
+/// `contact.update`: what the account knows of a person changed (address book, push name, block).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactChanged<'a> {
+    pub id: &'a str,
+    pub name: Option<&'a str>,
+    pub push_name: Option<&'a str>,
+    pub number: Option<&'a str>,
+    pub is_my_contact: bool,
+    pub is_blocked: bool,
+}
+
+/// `chat.update`: a chat was read, marked unread, archived, pinned, muted or deleted.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatChanged<'a> {
+    pub chat_id: &'a str,
+    pub unread_count: i32,
+    pub archived: bool,
+    pub pinned: bool,
+    pub muted: bool,
+    /// Epoch milliseconds the mute ends, `0` forever; left out when not muted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mute_expiration: Option<i64>,
+    /// The chat left the list.
+    pub deleted: bool,
+}
+
 /// Every event a webhook can receive, with what it means (the OpenAPI `webhooks` entries).
 pub const CATALOGUE: &[(&str, &str)] = &[
     ("message.received", "An incoming message was stored (data: a message; its kind adds hasMedia/media, location, mentionedIds, quotedMessage, isForwarded)"),
@@ -124,6 +214,12 @@ pub const CATALOGUE: &[(&str, &str)] = &[
     ("session.qr", "A new QR code to scan"),
     ("session.authenticated", "The phone linked, or the link came back"),
     ("session.disconnected", "The link dropped (a reconnect may follow) or the device was unlinked"),
+    ("group.join", "People joined or were added to a group (this account too)"),
+    ("group.leave", "People left or were removed from a group (this account too)"),
+    ("group.update", "A group's subject, description, settings or admins changed"),
+    ("presence.update", "A contact came online, went offline, or is typing or recording"),
+    ("contact.update", "What the account knows of a person changed (address book, push name, blocked)"),
+    ("chat.update", "A chat was read, marked unread, archived, pinned, muted or deleted"),
     ("test", "A test delivery, sent by POST .../webhooks/{webhook_id}/test"),
 ];
 
@@ -139,6 +235,11 @@ pub enum EventData {
     Qr(QrIssued<'static>),
     Authenticated(Authenticated<'static>),
     Disconnected(Disconnected<'static>),
+    GroupMembers(GroupMembers<'static>),
+    GroupUpdated(GroupUpdated<'static>),
+    Presence(PresenceChanged<'static>),
+    Contact(ContactChanged<'static>),
+    Chat(ChatChanged<'static>),
     Test(TestPing<'static>),
 }
 
@@ -181,6 +282,24 @@ impl Payload for Failed<'_> {
 }
 impl Payload for Revoked<'_> {
     const EVENT: &'static str = "message.revoked";
+}
+impl Payload for GroupJoined<'_> {
+    const EVENT: &'static str = "group.join";
+}
+impl Payload for GroupLeft<'_> {
+    const EVENT: &'static str = "group.leave";
+}
+impl Payload for GroupUpdated<'_> {
+    const EVENT: &'static str = "group.update";
+}
+impl Payload for PresenceChanged<'_> {
+    const EVENT: &'static str = "presence.update";
+}
+impl Payload for ContactChanged<'_> {
+    const EVENT: &'static str = "contact.update";
+}
+impl Payload for ChatChanged<'_> {
+    const EVENT: &'static str = "chat.update";
 }
 
 #[cfg(test)]
@@ -243,6 +362,12 @@ mod tests {
             Ack::EVENT,
             Failed::EVENT,
             Revoked::EVENT,
+            GroupJoined::EVENT,
+            GroupLeft::EVENT,
+            GroupUpdated::EVENT,
+            PresenceChanged::EVENT,
+            ContactChanged::EVENT,
+            ChatChanged::EVENT,
         ] {
             assert!(
                 EVENT_NAMES.contains(&name),

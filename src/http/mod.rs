@@ -7,15 +7,19 @@
 
 pub mod auth_keys;
 pub mod bulk;
+pub mod chats;
+pub mod contacts;
 pub mod dashboard;
 pub mod docs;
 pub mod extract;
+pub mod groups;
 pub mod guard;
 pub mod health;
 pub mod messages;
 pub mod middleware;
 pub mod openapi;
 pub mod operations;
+pub mod people;
 pub mod sandbox;
 pub mod schema;
 pub mod sessions;
@@ -164,7 +168,11 @@ pub fn api_routes(t: &mut Table<'_>) {
                     .route(M::POST, "/incoming", sandbox::incoming)
                     .route(M::POST, "/ack", sandbox::ack)
                     .route(M::POST, "/drop", sandbox::drop_link)
-                    .route(M::POST, "/fail", sandbox::fail);
+                    .route(M::POST, "/fail", sandbox::fail)
+                    .route(M::POST, "/contacts", sandbox::contacts)
+                    .route(M::POST, "/presence", sandbox::presence)
+                    .route(M::POST, "/groups", sandbox::added_to_group)
+                    .route(M::POST, "/group-event", sandbox::group_event);
             },
         );
 }
@@ -204,6 +212,86 @@ fn session_routes(t: &mut Table<'_>) {
             bulk::cancel_batch,
         )
         .route(M::GET, "/messages/{message_id}/media", messages::get_media)
+        .route(M::GET, "/contacts", contacts::list_contacts)
+        .route(M::GET, "/contacts/blocked", contacts::list_blocked)
+        .route(
+            M::GET,
+            "/contacts/profile-pictures",
+            contacts::profile_pictures,
+        )
+        .route(M::GET, "/contacts/check/{number}", contacts::check_number)
+        .route(M::GET, "/contacts/{contact_id}", contacts::get_contact)
+        .route(
+            M::GET,
+            "/contacts/{contact_id}/profile-picture",
+            contacts::profile_picture,
+        )
+        .route(
+            M::GET,
+            "/contacts/{contact_id}/phone",
+            contacts::contact_phone,
+        )
+        .route(
+            M::POST,
+            "/contacts/{contact_id}/block",
+            contacts::block_contact,
+        )
+        .route(
+            M::DELETE,
+            "/contacts/{contact_id}/block",
+            contacts::unblock_contact,
+        )
+        .route(M::GET, "/groups", groups::list_groups)
+        .route(M::POST, "/groups", groups::create_group)
+        .route(M::GET, "/groups/{group_id}", groups::get_group)
+        .route(
+            M::POST,
+            "/groups/{group_id}/participants",
+            groups::add_participants,
+        )
+        .route(
+            M::DELETE,
+            "/groups/{group_id}/participants",
+            groups::remove_participants,
+        )
+        .route(
+            M::POST,
+            "/groups/{group_id}/participants/promote",
+            groups::promote_participants,
+        )
+        .route(
+            M::POST,
+            "/groups/{group_id}/participants/demote",
+            groups::demote_participants,
+        )
+        .route(M::PUT, "/groups/{group_id}/subject", groups::set_subject)
+        .route(
+            M::PUT,
+            "/groups/{group_id}/description",
+            groups::set_description,
+        )
+        .route(
+            M::GET,
+            "/groups/{group_id}/invite-code",
+            groups::invite_code,
+        )
+        .route(
+            M::POST,
+            "/groups/{group_id}/invite-code/revoke",
+            groups::revoke_invite,
+        )
+        .route(M::POST, "/groups/{group_id}/leave", groups::leave_group)
+        .route(M::GET, "/chats", chats::list_chats)
+        .route(M::POST, "/chats/read", chats::read_chat)
+        .route(M::POST, "/chats/unread", chats::unread_chat)
+        .route(M::POST, "/chats/delete", chats::delete_chat)
+        .route(M::POST, "/chats/typing", chats::typing)
+        .route(M::POST, "/chats/archive", chats::archive_chat)
+        .route(M::POST, "/chats/pin", chats::pin_chat)
+        .route(M::POST, "/chats/mute", chats::mute_chat)
+        .route(M::PUT, "/presence", chats::set_presence)
+        .route(M::POST, "/presence/subscribe", chats::subscribe_presence)
+        .route(M::GET, "/presence/{chat_id}", chats::get_presence)
         .route(M::GET, "/webhooks", webhooks::list_session_webhooks)
         .route(M::POST, "/webhooks", webhooks::create_webhook)
         .route(M::GET, "/webhooks/{webhook_id}", webhooks::get_webhook)

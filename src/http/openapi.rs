@@ -11,7 +11,10 @@ use serde_json::{json, Map, Value};
 use utoipa::OpenApi;
 
 use super::schema::{ErrorBody, HandSchema, Success};
-use super::{auth_keys, bulk, health, messages, operations, sandbox, sessions, webhooks, ws};
+use super::{
+    auth_keys, bulk, chats, contacts, groups, health, messages, operations, people, sandbox,
+    sessions, webhooks, ws,
+};
 use crate::config::Settings;
 use crate::events::payload;
 
@@ -94,6 +97,38 @@ fn enumerations() -> [(&'static str, &'static str, &'static [&'static str]); 2] 
         messages::delete,
         messages::edit,
         messages::get_media,
+        contacts::list_contacts,
+        contacts::list_blocked,
+        contacts::profile_pictures,
+        contacts::check_number,
+        contacts::get_contact,
+        contacts::profile_picture,
+        contacts::contact_phone,
+        contacts::block_contact,
+        contacts::unblock_contact,
+        groups::list_groups,
+        groups::create_group,
+        groups::get_group,
+        groups::add_participants,
+        groups::remove_participants,
+        groups::promote_participants,
+        groups::demote_participants,
+        groups::set_subject,
+        groups::set_description,
+        groups::invite_code,
+        groups::revoke_invite,
+        groups::leave_group,
+        chats::list_chats,
+        chats::read_chat,
+        chats::unread_chat,
+        chats::delete_chat,
+        chats::typing,
+        chats::archive_chat,
+        chats::pin_chat,
+        chats::mute_chat,
+        chats::set_presence,
+        chats::subscribe_presence,
+        chats::get_presence,
         bulk::send_bulk,
         bulk::get_batch,
         bulk::cancel_batch,
@@ -116,11 +151,17 @@ fn enumerations() -> [(&'static str, &'static str, &'static [&'static str]); 2] 
         sandbox::ack,
         sandbox::drop_link,
         sandbox::fail,
+        sandbox::contacts,
+        sandbox::presence,
+        sandbox::added_to_group,
+        sandbox::group_event,
     ),
     components(schemas(
         ErrorBody,
         Success,
         messages::ChatId,
+        people::PersonId,
+        people::GroupId,
         crate::webhooks::envelope::Envelope
     )),
     tags(
@@ -128,6 +169,9 @@ fn enumerations() -> [(&'static str, &'static str, &'static [&'static str]); 2] 
         (name = "auth", description = "API keys: validation and management"),
         (name = "sessions", description = "Linked WhatsApp accounts and their lifecycle"),
         (name = "messages", description = "Sending, message actions and the history"),
+        (name = "contacts", description = "The address book, number checks, blocking"),
+        (name = "groups", description = "Groups: members, admins, subject, invite links"),
+        (name = "chats", description = "The chat list, read state, typing and presence"),
         (name = "bulk", description = "Batches of messages sent at a pace"),
         (name = "webhooks", description = "Event delivery to your URLs"),
         (name = "operations", description = "Audit log, settings, statistics, metrics"),
@@ -287,6 +331,16 @@ fn path_parameters(path: &str, op: &mut Value) {
                 "type": "string",
                 "pattern": "^dlv_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
                 "description": "The delivery's id, dlv_<uuid>",
+            }),
+            "contact_id" => json!({
+                "type": "string",
+                "pattern": r"^([0-9]{5,20}(@(c\.us|s\.whatsapp\.net))?|[0-9]{5,30}@lid)$",
+                "description": "A person's id: <digits>@c.us, <digits>@lid, or the digits alone",
+            }),
+            "group_id" => json!({
+                "type": "string",
+                "pattern": r"^([0-9]{5,30}|[0-9]{5,20}-[0-9]{1,20})@g\.us$",
+                "description": "A group's id, <digits>@g.us",
             }),
             "batch_id" => json!({
                 "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$",

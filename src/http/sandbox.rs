@@ -7,8 +7,13 @@ use utoipa::ToSchema;
 use super::extract::{Body, SessionPath};
 use super::guard::{Admin, Authed};
 use super::messages::ChatId;
+use super::people::PERSON_RULE;
+#[allow(unused_imports)]
+use super::people::{GroupId, PersonId};
 use super::schema::ErrorBody;
 use super::validate::{Fields, FromFields};
+use crate::engine::contract::SandboxContact;
+use crate::engine::social::{GroupChange, GroupChangeKind, PresenceState, PresenceUpdate};
 use crate::engine::SandboxCommand;
 use crate::engine::{is_media_type, MEDIA_TYPE_RULE};
 use crate::error::ApiResult;
@@ -355,6 +360,322 @@ pub async fn fail(
     SessionPath(id): SessionPath,
     state: web::Data<AppState>,
     Body(FailBody(c)): Body<FailBody>,
+) -> ApiResult<HttpResponse> {
+    run(&state, &id, c).await
+}
+
+fn person(f: &mut Fields, field: &str, required: bool) -> Option<String> {
+    let raw = f.string(field, required, 1, 128)?;
+    let id = wa::normalize_person_id(&raw);
+    if id.is_none() {
+        f.error(format!("{field} {PERSON_RULE}"));
+    }
+    id
+}
+
+fn group(f: &mut Fields, field: &str) -> Option<String> {
+    let raw = f.string(field, true, 1, 128)?;
+    let id = wa::normalize_chat_id(&raw).filter(|id| wa::is_group(id));
+    if id.is_none() {
+        f.error(format!("{field} must be a group's id: <digits>@g.us"));
+    }
+    id
+}
+
+fn ids(f: &mut Fields, field: &str) -> Vec<String> {
+    f.string_array(field, 1024, |p| {
+        wa::normalize_person_id(p)
+            .is_none()
+            .then(|| PERSON_RULE.to_string())
+    })
+    .unwrap_or_default()
+    .iter()
+    .filter_map(|p| wa::normalize_person_id(p))
+    .collect()
+}
+
+command_body!(ContactsBody, |f| {
+    let contacts = f.objects("contacts", 1, 10_000, |c, _| {
+        let id = person(c, "id", true);
+        let name = c.string("name", false, 1, 256);
+        let push_name = c.string("pushName", false, 1, 256);
+        let on_whatsapp = c.boolean("onWhatsApp").unwrap_or(true);
+        let lid = c.string("lid", false, 1, 64).and_then(|l| {
+            let id = wa::normalize_chat_id(&l).filter(|id| id.ends_with("@lid"));
+            if id.is_none() {
+                c.error("lid must be <digits>@lid");
+            }
+            id
+        });
+        let picture = c.string("profilePicUrl", false, 1, 2048);
+        Some(SandboxContact {
+            id: id?,
+            name,
+            push_name,
+            on_whatsapp,
+            lid,
+            picture,
+        })
+    })?;
+    Some(Cmd(SandboxCommand::Contacts { contacts }))
+});
+command_body!(PresenceBody, |f| {
+    let from = person(f, "from", true);
+    let chat_id = chat(f, "chatId", false);
+    let state = f.one_of(
+        "state",
+        &[
+            "available",
+            "unavailable",
+            "composing",
+            "recording",
+            "paused",
+        ],
+    );
+    if state.is_none() && !f.has("state") {
+        f.error("state must be one of the following values: available, unavailable, composing, recording, paused");
+    }
+    let last_seen = f.int("lastSeen", false, 0, i64::MAX / 2);
+    let from = from?;
+    Some(Cmd(SandboxCommand::Presence(PresenceUpdate {
+        chat_id: chat_id.unwrap_or_else(|| from.clone()),
+        participant: from,
+        state: PresenceState::parse(&state?)?,
+        last_seen,
+    })))
+});
+command_body!(AddedToGroupBody, |f| {
+    let subject = f.string("subject", true, 1, 100);
+    let by = person(f, "by", true);
+    let participants = ids(f, "participants");
+    let admins = ids(f, "admins");
+    Some(Cmd(SandboxCommand::AddedToGroup {
+        subject: subject?,
+        by: by?,
+        participants,
+        admins,
+    }))
+});
+command_body!(GroupEventBody, |f| {
+    let group_id = group(f, "groupId");
+    let actor = person(f, "actor", false);
+    let action = f.one_of(
+        "action",
+        &[
+            "join",
+            "leave",
+            "promote",
+            "demote",
+            "subject",
+            "description",
+            "announce",
+            "locked",
+        ],
+    );
+    if action.is_none() && !f.has("action") {
+        f.error("action must be one of the following values: join, leave, promote, demote, subject, description, announce, locked");
+    }
+    let participants = ids(f, "participants");
+    let subject = f.string("subject", false, 1, 100);
+    let description = f.string("description", false, 0, 2048);
+    let on = f.boolean("value");
+    let kind = match action?.as_str() {
+        "join" | "leave" | "promote" | "demote" if participants.is_empty() => {
+            f.error("participants should not be empty");
+            return None;
+        }
+        "join" => GroupChangeKind::Join(participants),
+        "leave" => GroupChangeKind::Leave(participants),
+        "promote" => GroupChangeKind::Promote(participants),
+        "demote" => GroupChangeKind::Demote(participants),
+        "subject" => match subject {
+            Some(s) => GroupChangeKind::Subject(s),
+            None => {
+                f.error("subject should not be empty");
+                return None;
+            }
+        },
+        "description" => GroupChangeKind::Description(description.filter(|d| !d.is_empty())),
+        "announce" => GroupChangeKind::Announce(on.unwrap_or(true)),
+        _ => GroupChangeKind::Locked(on.unwrap_or(true)),
+    };
+    Some(Cmd(SandboxCommand::GroupEvent(GroupChange {
+        group_id: group_id?,
+        actor,
+        kind,
+        timestamp: crate::time::now_secs(),
+    })))
+});
+
+/// The phone's address book syncs these people.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ContactsRequest {
+    #[schema(max_items = 10000)]
+    contacts: Vec<SandboxContactRequest>,
+}
+
+/// One address-book entry.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct SandboxContactRequest {
+    #[schema(value_type = PersonId)]
+    id: String,
+    /// The name saved on the phone (makes it "my contact").
+    #[schema(min_length = 1, max_length = 256)]
+    name: Option<String>,
+    #[schema(min_length = 1, max_length = 256)]
+    push_name: Option<String>,
+    /// `false`: the number has no WhatsApp (checks answer so, groups leave it out).
+    #[schema(rename = "onWhatsApp")]
+    on_whatsapp: Option<bool>,
+    #[schema(pattern = "^[0-9]{5,30}@lid$")]
+    lid: Option<String>,
+    #[schema(min_length = 1, max_length = 2048)]
+    profile_pic_url: Option<String>,
+}
+
+/// A contact's presence shows.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct PresenceRequest {
+    #[schema(value_type = PersonId)]
+    from: String,
+    /// The group it shows in; the contact's own chat when left out.
+    #[schema(value_type = Option<ChatId>)]
+    chat_id: Option<String>,
+    #[schema(value_type = String, pattern = "^(available|unavailable|composing|recording|paused)$")]
+    state: String,
+    /// Epoch seconds.
+    #[schema(minimum = 0)]
+    last_seen: Option<i64>,
+}
+
+/// Someone adds this account to a new group of theirs.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AddedToGroupRequest {
+    #[schema(min_length = 1, max_length = 100)]
+    subject: String,
+    /// Who created it and added this account.
+    #[schema(value_type = PersonId)]
+    by: String,
+    /// The other members.
+    #[schema(max_items = 1024, value_type = Option<Vec<PersonId>>)]
+    participants: Option<Vec<String>>,
+    /// Members who are admins.
+    #[schema(max_items = 1024, value_type = Option<Vec<PersonId>>)]
+    admins: Option<Vec<String>>,
+}
+
+/// Someone else changes a group this account is in.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct GroupEventRequest {
+    #[schema(value_type = GroupId)]
+    group_id: String,
+    #[schema(value_type = String, pattern = "^(join|leave|promote|demote|subject|description|announce|locked)$")]
+    action: String,
+    /// Who did it.
+    #[schema(value_type = Option<PersonId>)]
+    actor: Option<String>,
+    /// Whom it concerns (join, leave, promote, demote).
+    #[schema(max_items = 1024, value_type = Option<Vec<PersonId>>)]
+    participants: Option<Vec<String>>,
+    #[schema(min_length = 1, max_length = 100)]
+    subject: Option<String>,
+    #[schema(max_length = 2048)]
+    description: Option<String>,
+    /// For announce and locked (default `true`).
+    value: Option<bool>,
+}
+
+/// The group this account was added to.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct AddedToGroup {
+    success: bool,
+    #[schema(value_type = GroupId)]
+    group_id: String,
+}
+
+/// Sync the address book
+///
+/// The phone's address book adds or updates these people: stored as contacts, each change
+/// announced as `contact.update`.
+#[utoipa::path(post, path = "/api/sandbox/sessions/{session_id}/contacts", tag = "sandbox",
+    request_body = ContactsRequest,
+    responses(
+        (status = 200, description = "Done", body = SandboxOutcome),
+        (status = 404, description = "No sandbox session with this id", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("admin"))))]
+pub async fn contacts(
+    _: Authed<Admin>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    Body(ContactsBody(c)): Body<ContactsBody>,
+) -> ApiResult<HttpResponse> {
+    run(&state, &id, c).await
+}
+/// Show a contact's presence
+///
+/// A contact comes online, goes offline, or types or records (in a group with `chatId`):
+/// `presence.update`.
+#[utoipa::path(post, path = "/api/sandbox/sessions/{session_id}/presence", tag = "sandbox",
+    request_body = PresenceRequest,
+    responses(
+        (status = 200, description = "Done", body = SandboxOutcome),
+        (status = 404, description = "No sandbox session with this id", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("admin"))))]
+pub async fn presence(
+    _: Authed<Admin>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    Body(PresenceBody(c)): Body<PresenceBody>,
+) -> ApiResult<HttpResponse> {
+    run(&state, &id, c).await
+}
+/// Be added to a group
+///
+/// Someone creates a group with this account in it: `group.join`.
+#[utoipa::path(post, path = "/api/sandbox/sessions/{session_id}/groups", tag = "sandbox",
+    request_body = AddedToGroupRequest,
+    responses(
+        (status = 201, description = "Done", body = AddedToGroup),
+        (status = 404, description = "No sandbox session with this id", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("admin"))))]
+pub async fn added_to_group(
+    _: Authed<Admin>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    Body(AddedToGroupBody(c)): Body<AddedToGroupBody>,
+) -> ApiResult<HttpResponse> {
+    let answer = state.sessions.ask(&id, Sandbox(c.0)).await?;
+    Ok(HttpResponse::Created().json(answer))
+}
+/// Change a group, as someone else
+///
+/// People join or leave, admins change, the subject or settings change: `group.join`,
+/// `group.leave` or `group.update`.
+#[utoipa::path(post, path = "/api/sandbox/sessions/{session_id}/group-event", tag = "sandbox",
+    request_body = GroupEventRequest,
+    responses(
+        (status = 200, description = "Done", body = SandboxOutcome),
+        (status = 404, description = "No sandbox session with this id", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("admin"))))]
+pub async fn group_event(
+    _: Authed<Admin>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    Body(GroupEventBody(c)): Body<GroupEventBody>,
 ) -> ApiResult<HttpResponse> {
     run(&state, &id, c).await
 }

@@ -8,6 +8,8 @@
 //! reply is sent only once its change is stored). Nothing else writes a session row after it was
 //! created.
 
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -72,6 +74,27 @@ pub struct SessionActor {
     /// Fails a start that reaches neither a QR code nor a connection in time.
     pub(super) watchdog: Option<SpawnHandle>,
     pub(super) last_touch: Option<Instant>,
+    /// What contacts, groups and chats operations remember during one engine run.
+    pub(super) social: Rc<SocialState>,
+}
+
+/// What the actor remembers between operations, for the current engine run.
+#[derive(Default)]
+pub struct SocialState {
+    /// The group cache was filled from WhatsApp since the engine connected.
+    pub groups_synced: Cell<bool>,
+    /// The last presence of each participant, per chat, as reported (not stored: it is stale
+    /// within minutes).
+    pub presence: RefCell<HashMap<String, HashMap<String, Observed>>>,
+}
+
+/// A presence as last reported.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub state: &'static str,
+    pub last_seen: Option<i64>,
+    /// Epoch seconds it was reported.
+    pub at: i64,
 }
 
 impl Actor for SessionActor {
@@ -122,6 +145,7 @@ impl SessionActor {
             reconnect: None,
             watchdog: None,
             last_touch: None,
+            social: Rc::default(),
         }
     }
 
@@ -504,6 +528,10 @@ impl Handler<FromEngine> for SessionActor {
                 wa_id,
                 status,
             } => self.on_ack(ctx, chat_id, wa_id, status),
+            EngineEvent::Contacts(updates) => self.on_contacts(ctx, updates),
+            EngineEvent::Presence(update) => self.on_presence(ctx, update),
+            EngineEvent::Group(change) => self.on_group(ctx, change),
+            EngineEvent::Chat(change) => self.on_chat(ctx, change),
         }
     }
 }

@@ -18,6 +18,18 @@ pub enum SessionError {
     /// The session's state does not allow the command; the text says what to do.
     #[error("{0}")]
     Precondition(String),
+    /// Contacts, groups and chats need a running engine (OpenWA's text).
+    #[error("Session is not started")]
+    NotStarted,
+    /// The engine runs but is not logged in yet (OpenWA's text).
+    #[error("Session is not connected. The WhatsApp client is not ready.")]
+    NotConnected,
+    /// A contact, group or chat this account does not have; the text says which.
+    #[error("{0}")]
+    Missing(String),
+    /// WhatsApp refused what was asked; the text says why.
+    #[error("{0}")]
+    Refused(String),
     #[error("Server is shutting down")]
     ShuttingDown,
     /// The engine failed; the text says how.

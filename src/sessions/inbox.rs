@@ -14,6 +14,7 @@ use crate::engine::{Incoming, IncomingMedia};
 use crate::events::payload::{Ack, Failed, MessageData, Received};
 use crate::events::SessionEvent;
 use crate::store;
+use crate::store::contacts::ContactPatch;
 use crate::store::metadata::{MediaFacts, MessageMetadata};
 use crate::store::models::{NewMessage, SessionChanges};
 use crate::{time, wa};
@@ -174,6 +175,19 @@ impl SessionActor {
         let mut rows = Vec::with_capacity(messages.len());
         let mut events = Vec::with_capacity(messages.len());
         let mut files = Vec::with_capacity(messages.len());
+        // Each sender's push name feeds the address book (the only name most senders have).
+        let names: Vec<ContactPatch> = messages
+            .iter()
+            .filter(|m| !crate::wa::is_group(&m.from))
+            .filter_map(|m| {
+                m.push_name.as_ref().map(|n| ContactPatch {
+                    id: m.from.clone(),
+                    push_name: Some(n.clone()),
+                    ..Default::default()
+                })
+            })
+            .collect();
+        let sid = self.id.clone();
         for msg in messages {
             let Some(inbound) = inbound(&self.id, &own, msg) else {
                 log::warn!(
@@ -192,12 +206,13 @@ impl SessionActor {
             outbox
                 .commit(&store, move |c| {
                     let fresh = store::messages::insert_incoming(c, &rows)?;
-                    let new = events
+                    let mut new: Vec<SessionEvent> = events
                         .into_iter()
                         .zip(&fresh)
                         .filter(|(_, new)| **new)
                         .map(|(e, _)| e)
                         .collect();
+                    new.extend(super::contacts::merge_contacts(c, &sid, names)?);
                     Ok((fresh, new))
                 })
                 .await
@@ -349,6 +364,7 @@ mod tests {
             timestamp: 1_700_000_000,
             quoted_message_id: None,
             media: None,
+            push_name: None,
         }
     }
 

@@ -213,6 +213,7 @@ impl SessionActor {
         self.disarm_watchdog(ctx);
         self.qr = None;
         self.attempt = 0;
+        self.reset_social();
         let now = time::now_micros();
         let authenticated = SessionEvent::of(
             &self.id,

@@ -5,12 +5,16 @@
 //! [`lifecycle`] (engine launch, watchdog, reconnects), [`inbox`] (incoming messages, acks,
 //! media downloads) and [`row`] (how its row is stored and its events published). A send runs
 //! outside the actor, in [`sending`], with what the actor hands it while ready; [`resend`] settles
-//! sends a crash interrupted.
+//! sends a crash interrupted. Contacts, groups, chats and presence ([`contacts`], [`groups`],
+//! [`chats`]) travel in one [`social::Social`] message and keep their state through [`social`].
 
 pub mod actor;
+pub mod chats;
 pub mod config;
+pub mod contacts;
 pub mod directory;
 pub mod error;
+pub mod groups;
 pub mod handle;
 pub mod inbox;
 pub mod lifecycle;
@@ -19,6 +23,7 @@ pub mod messages;
 pub mod resend;
 pub mod row;
 pub mod sending;
+pub mod social;
 pub mod status;
 pub mod view;
 

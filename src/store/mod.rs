@@ -6,9 +6,12 @@
 pub mod api_keys;
 pub mod audit;
 pub mod batches;
+pub mod chats;
 pub mod conn;
+pub mod contacts;
 pub mod deliveries;
 pub mod error;
+pub mod groups;
 pub mod idempotency;
 pub mod messages;
 pub mod metadata;

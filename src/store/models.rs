@@ -3,7 +3,8 @@
 use diesel::prelude::*;
 
 use super::schema::{
-    api_keys, batch_items, batches, messages, sessions, webhook_deliveries, webhooks,
+    api_keys, batch_items, batches, chat_groups, chats, contacts, messages, sessions,
+    webhook_deliveries, webhooks,
 };
 
 /// A `sessions` row.
@@ -270,4 +271,62 @@ impl BatchItemRow {
             error_message: None,
         }
     }
+}
+
+/// A `contacts` row: one person this session knows, from the address book, a push name or a
+/// block.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = contacts)]
+pub struct ContactRow {
+    pub session_id: String,
+    /// `<digits>@c.us` or `<digits>@lid`.
+    pub id: String,
+    /// As saved in the phone's address book.
+    pub name: Option<String>,
+    pub push_name: Option<String>,
+    pub lid: Option<String>,
+    pub is_my_contact: bool,
+    pub is_blocked: bool,
+    pub updated_at: i64,
+}
+
+/// A `chats` row: the projection of one chat's messages plus its listing state.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = chats)]
+pub struct ChatRow {
+    pub session_id: String,
+    pub id: String,
+    /// `messages.seq` of its newest message; 0 before the first.
+    pub last_seq: i64,
+    /// Epoch seconds of its newest message.
+    pub last_timestamp: i64,
+    pub unread_count: i32,
+    /// Incoming messages up to this `messages.seq` have been read.
+    pub read_seq: i64,
+    pub marked_unread: bool,
+    pub archived: bool,
+    pub pinned: bool,
+    /// Epoch seconds; `-1` forever.
+    pub muted_until: Option<i64>,
+    pub updated_at: i64,
+}
+
+/// A `chat_groups` row: a group's metadata as last fetched or changed.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = chat_groups, treat_none_as_null = true)]
+pub struct GroupRow {
+    pub session_id: String,
+    pub id: String,
+    pub subject: String,
+    pub description: Option<String>,
+    pub owner: Option<String>,
+    pub created_ts: Option<i64>,
+    pub announce: bool,
+    pub locked: bool,
+    pub parent: Option<String>,
+    /// JSON array of `{"id", "role"}`.
+    pub participants: String,
+    /// `false` once this account left or was removed.
+    pub is_member: bool,
+    pub updated_at: i64,
 }

@@ -162,6 +162,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    contacts (session_id, id) {
+        session_id -> Text,
+        id -> Text,
+        name -> Nullable<Text>,
+        push_name -> Nullable<Text>,
+        lid -> Nullable<Text>,
+        is_my_contact -> Bool,
+        is_blocked -> Bool,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    chats (session_id, id) {
+        session_id -> Text,
+        id -> Text,
+        last_seq -> BigInt,
+        last_timestamp -> BigInt,
+        unread_count -> Integer,
+        read_seq -> BigInt,
+        marked_unread -> Bool,
+        archived -> Bool,
+        pinned -> Bool,
+        muted_until -> Nullable<BigInt>,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    chat_groups (session_id, id) {
+        session_id -> Text,
+        id -> Text,
+        subject -> Text,
+        description -> Nullable<Text>,
+        owner -> Nullable<Text>,
+        created_ts -> Nullable<BigInt>,
+        announce -> Bool,
+        locked -> Bool,
+        parent -> Nullable<Text>,
+        participants -> Text,
+        is_member -> Bool,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(messages -> sessions (session_id));
 diesel::joinable!(batches -> sessions (session_id));
 diesel::joinable!(batch_items -> batches (batch_id));
@@ -169,6 +215,9 @@ diesel::joinable!(webhooks -> sessions (session_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::allow_tables_to_appear_in_same_query!(
     batches,
+    chat_groups,
+    chats,
+    contacts,
     batch_items,
     idempotency_keys,
     message_counts,

@@ -23,6 +23,7 @@ mod media;
 mod message_actions;
 mod messages;
 mod operations;
+mod people;
 mod process;
 mod rate_limit;
 mod receiver;

@@ -168,6 +168,7 @@ pub fn incoming(msg: &InboundMessage) -> Option<Incoming> {
         timestamp: info.timestamp.timestamp(),
         quoted_message_id,
         media: media_of(base),
+        push_name: Some(info.push_name.to_string()).filter(|n| !n.is_empty()),
     })
 }
 

@@ -23,6 +23,7 @@ pub mod dial;
 pub mod events;
 pub mod jid;
 pub mod send;
+pub mod social;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -46,9 +47,13 @@ use whatsapp_rust::{Client, InboundDurabilityHook, RevokeType, SendOptions, Toki
 
 use crate::engine::contract::{
     Engine, EngineError, EngineEvent, EngineSetup, FromEngine, IncomingMedia, LinkedAccount,
-    MediaHandle, Received, Sent,
+    MediaHandle, Received, Sent, SocialResult,
 };
 use crate::engine::outgoing::{Content, MessageRef, Outgoing};
+use crate::engine::social::{
+    ChatAction, ChatState, GroupEdit, GroupInfo, NumberCheck, ParticipantAction, ParticipantResult,
+    ReadRef, SocialError,
+};
 use crate::time;
 use dial::{Dialer, Http, Proxy, Reporter};
 
@@ -284,7 +289,8 @@ impl EventHandler for Forwarder {
             let push_name = Some(client.push_name()).filter(|n| !n.is_empty());
             Some(LinkedAccount { phone, push_name })
         };
-        for translated in events::translate(&event, account) {
+        let social = social::translate(&event);
+        for translated in events::translate(&event, account).into_iter().chain(social) {
             match &translated {
                 EngineEvent::Connected(_) => {
                     inner.was_connected.store(true, Ordering::SeqCst);
@@ -422,7 +428,91 @@ impl WhatsAppEngine {
     }
 }
 
+impl WhatsAppEngine {
+    /// Runs a contacts, groups or chats operation with the connected client.
+    fn social<T, F, Fut>(&self, op: F) -> SocialResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<Client>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, SocialError>> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        let run = self.call(async move {
+            let client = inner.connected_client().await?;
+            Ok(op(client).await)
+        });
+        async move { run.await? }.boxed_local()
+    }
+}
+
 impl Engine for WhatsAppEngine {
+    fn check_numbers(&self, numbers: Vec<String>) -> SocialResult<Vec<NumberCheck>> {
+        self.social(move |c| social::check_numbers(c, numbers))
+    }
+    fn profile_picture(&self, chat_id: &str) -> SocialResult<Option<String>> {
+        let chat_id = chat_id.to_string();
+        self.social(move |c| social::profile_picture(c, chat_id))
+    }
+    fn phone_of(&self, chat_id: &str) -> SocialResult<Option<String>> {
+        let chat_id = chat_id.to_string();
+        self.social(move |c| social::phone_of(c, chat_id))
+    }
+    fn set_blocked(&self, chat_id: &str, blocked: bool) -> SocialResult<()> {
+        let chat_id = chat_id.to_string();
+        self.social(move |c| social::set_blocked(c, chat_id, blocked))
+    }
+    fn groups(&self) -> SocialResult<Vec<GroupInfo>> {
+        self.social(social::groups)
+    }
+    fn group(&self, group_id: &str) -> SocialResult<GroupInfo> {
+        let group_id = group_id.to_string();
+        self.social(move |c| social::group(c, group_id))
+    }
+    fn create_group(&self, subject: &str, participants: Vec<String>) -> SocialResult<GroupInfo> {
+        let subject = subject.to_string();
+        self.social(move |c| social::create_group(c, subject, participants))
+    }
+    fn change_participants(
+        &self,
+        group_id: &str,
+        action: ParticipantAction,
+        participants: Vec<String>,
+    ) -> SocialResult<Vec<ParticipantResult>> {
+        let group_id = group_id.to_string();
+        self.social(move |c| social::change_participants(c, group_id, action, participants))
+    }
+    fn edit_group(&self, group_id: &str, edit: GroupEdit) -> SocialResult<()> {
+        let group_id = group_id.to_string();
+        self.social(move |c| social::edit_group(c, group_id, edit))
+    }
+    fn invite_code(&self, group_id: &str, reset: bool) -> SocialResult<String> {
+        let group_id = group_id.to_string();
+        self.social(move |c| social::invite_code(c, group_id, reset))
+    }
+    fn leave_group(&self, group_id: &str) -> SocialResult<()> {
+        let group_id = group_id.to_string();
+        self.social(move |c| social::leave_group(c, group_id))
+    }
+    fn mark_read(&self, chat_id: &str, messages: Vec<ReadRef>) -> SocialResult<()> {
+        let chat_id = chat_id.to_string();
+        self.social(move |c| social::mark_read(c, chat_id, messages))
+    }
+    fn chat_action(&self, chat_id: &str, action: ChatAction) -> SocialResult<()> {
+        let chat_id = chat_id.to_string();
+        self.social(move |c| social::chat_action(c, chat_id, action))
+    }
+    fn chat_state(&self, chat_id: &str, state: ChatState) -> SocialResult<()> {
+        let chat_id = chat_id.to_string();
+        self.social(move |c| social::chat_state(c, chat_id, state))
+    }
+    fn set_presence(&self, available: bool) -> SocialResult<()> {
+        self.social(move |c| social::set_presence(c, available))
+    }
+    fn subscribe_presence(&self, chat_id: &str) -> SocialResult<()> {
+        let chat_id = chat_id.to_string();
+        self.social(move |c| social::subscribe_presence(c, chat_id))
+    }
+
     fn connect(&self) {
         let inner = self.inner.clone();
         let generation = inner.generation.fetch_add(1, Ordering::SeqCst) + 1;

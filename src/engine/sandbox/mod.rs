@@ -2,8 +2,10 @@
 //! pairing code, ready, sends, inbound messages, drops, failures), driven by `/api/sandbox/...`.
 //! It exists so users and CI can exercise the whole gateway without a phone or a network.
 //!
-//! Each engine is a `SandboxPhone` actor. Timers carry the phase epoch they were set in, so a timer
+//! Each engine is a `SandboxPhone` actor; its address book, groups and blocklist are [`people`]. Timers carry the phase epoch they were set in, so a timer
 //! from an earlier phase (before a stop, a scan or a drop) does nothing when it fires.
+
+pub mod people;
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -16,12 +18,17 @@ use serde_json::{json, Value};
 
 use super::contract::{
     Engine, EngineError, EngineEvent, EngineSetup, FromEngine, Incoming, IncomingMedia,
-    LinkedAccount, MediaHandle, Received, SandboxCommand, SandboxControl, Sent,
+    LinkedAccount, MediaHandle, Received, SandboxCommand, SandboxControl, Sent, SocialResult,
 };
 use super::outgoing::{Content, MessageRef, Outgoing};
+use super::social::{
+    ChatAction, ChatState, ContactUpdate, GroupChange, GroupEdit, GroupInfo, NumberCheck,
+    ParticipantAction, ParticipantResult, ReadRef, SocialError,
+};
 use crate::config::SandboxSettings;
 use crate::time;
 use crate::wa;
+use people::People;
 
 /// Delay before the first QR, as a real engine takes to open its socket.
 const QR_DELAY: Duration = Duration::from_millis(500);
@@ -62,6 +69,7 @@ pub struct SandboxPhone {
     fail_reconnects: u32,
     /// Ids of the messages this phone accepted (from the sent log, across restarts).
     delivered: HashSet<String>,
+    people: People,
 }
 
 impl Actor for SandboxPhone {
@@ -142,6 +150,7 @@ impl SandboxPhone {
         self.emit(EngineEvent::Authenticating);
         self.after(ctx, LINK_DELAY, move |act, _| {
             let account = LinkedAccount { phone, push_name };
+            act.people.own = format!("{}@c.us", account.phone);
             act.linked = Some(account.clone());
             act.enter(Phase::Ready);
             act.emit(EngineEvent::Connected(account));
@@ -220,6 +229,60 @@ impl SandboxPhone {
                 self.emit(EngineEvent::Failed { reason });
                 Ok(json!({ "success": true }))
             }
+            SandboxCommand::Contacts { contacts } => {
+                self.require_ready()?;
+                let synced = self.people.sync(contacts);
+                let count = synced.len();
+                self.emit(EngineEvent::Contacts(
+                    synced
+                        .into_iter()
+                        .map(|c| ContactUpdate {
+                            id: c.id,
+                            name: c.name,
+                            push_name: c.push_name,
+                            lid: c.lid,
+                        })
+                        .collect(),
+                ));
+                Ok(json!({ "success": true, "count": count }))
+            }
+            SandboxCommand::Presence(update) => {
+                self.require_ready()?;
+                self.emit(EngineEvent::Presence(update));
+                Ok(json!({ "success": true }))
+            }
+            SandboxCommand::AddedToGroup {
+                subject,
+                by,
+                participants,
+                admins,
+            } => {
+                self.require_ready()?;
+                let (group, change) = self.people.added_to(&subject, &by, participants, admins);
+                self.emit(EngineEvent::Group(change));
+                Ok(json!({ "success": true, "groupId": group.id }))
+            }
+            SandboxCommand::GroupEvent(change) => {
+                self.require_ready()?;
+                self.people
+                    .observe(&change)
+                    .map_err(|e| EngineError(e.to_string()))?;
+                self.emit(EngineEvent::Group(change));
+                Ok(json!({ "success": true }))
+            }
+            SandboxCommand::ChatChanged(change) => {
+                self.require_ready()?;
+                self.emit(EngineEvent::Chat(change));
+                Ok(json!({ "success": true }))
+            }
+        }
+    }
+
+    fn require_ready(&self) -> Result<(), EngineError> {
+        if self.phase == Phase::Ready {
+            Ok(())
+        } else {
+            Err(Self::not_ready())
         }
     }
 }
@@ -257,6 +320,23 @@ struct PairingCode(String);
 #[derive(Message)]
 #[rtype(result = "Result<Value, EngineError>")]
 struct Control(SandboxCommand);
+
+/// A contacts, groups or chats operation, run on the phone's state while it is online.
+type PeopleOp<T> = Box<dyn FnOnce(&mut SandboxPhone) -> Result<T, SocialError> + Send>;
+
+struct WithPeople<T>(PeopleOp<T>);
+
+impl<T: 'static> Message for WithPeople<T> {
+    type Result = Result<T, SocialError>;
+}
+
+impl<T: 'static> Handler<WithPeople<T>> for SandboxPhone {
+    type Result = Result<T, SocialError>;
+    fn handle(&mut self, WithPeople(op): WithPeople<T>, _: &mut Context<Self>) -> Self::Result {
+        self.require_ready()?;
+        op(self)
+    }
+}
 
 impl Handler<Connect> for SandboxPhone {
     type Result = ();
@@ -426,6 +506,7 @@ impl Handler<Control> for SandboxPhone {
                     size_bytes: Some(data.len() as u64),
                     source: MediaHandle::Inline(std::sync::Arc::new(data)),
                 }),
+                push_name: None,
             }],
         });
         Box::pin(async move {
@@ -466,7 +547,11 @@ impl SandboxEngine {
             pairing: None,
             fail_reconnects: 0,
             delivered: HashSet::new(),
+            people: People::default(),
         };
+        if let Some(linked) = &phone.linked {
+            phone.people.own = format!("{}@c.us", linked.phone);
+        }
         phone.delivered = phone.logged_ids();
         log::debug!("session {}: sandbox phone started", phone.session_id);
         Self {
@@ -479,6 +564,29 @@ impl SandboxEngine {
     fn act(&self, entry: Value) -> LocalBoxFuture<'static, Result<(), EngineError>> {
         let req = self.handle.0.send(Act(entry));
         async move { req.await.map_err(mailbox)? }.boxed_local()
+    }
+}
+
+impl SandboxEngine {
+    fn people<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&mut SandboxPhone) -> Result<T, SocialError> + Send + 'static,
+    ) -> SocialResult<T> {
+        let req = self.handle.0.send(WithPeople(Box::new(op)));
+        async move { req.await.map_err(|e| SocialError::Engine(mailbox(e)))? }.boxed_local()
+    }
+
+    /// An operation the phone only records (receipts, chat states, presence).
+    fn noted(&self, entry: Value) -> SocialResult<()> {
+        self.people(move |phone| phone.record(entry).map_err(SocialError::Engine))
+    }
+}
+
+impl SandboxPhone {
+    fn emit_changes(&self, changes: Vec<GroupChange>) {
+        for change in changes {
+            self.emit(EngineEvent::Group(change));
+        }
     }
 }
 
@@ -549,6 +657,99 @@ impl Engine for SandboxEngine {
     ) -> LocalBoxFuture<'static, Result<String, EngineError>> {
         let req = self.handle.0.send(PairingCode(phone.to_string()));
         async move { req.await.map_err(mailbox)? }.boxed_local()
+    }
+    fn check_numbers(&self, numbers: Vec<String>) -> SocialResult<Vec<NumberCheck>> {
+        self.people(move |phone| Ok(phone.people.check(numbers)))
+    }
+    fn profile_picture(&self, chat_id: &str) -> SocialResult<Option<String>> {
+        let chat_id = chat_id.to_string();
+        self.people(move |phone| Ok(phone.people.picture(&chat_id)))
+    }
+    fn phone_of(&self, chat_id: &str) -> SocialResult<Option<String>> {
+        let chat_id = chat_id.to_string();
+        self.people(move |phone| Ok(phone.people.phone_of(&chat_id)))
+    }
+    fn set_blocked(&self, chat_id: &str, blocked: bool) -> SocialResult<()> {
+        let chat_id = chat_id.to_string();
+        self.people(move |phone| {
+            phone.people.set_blocked(&chat_id, blocked);
+            let action = if blocked { "block" } else { "unblock" };
+            phone
+                .record(json!({ "action": action, "chatId": chat_id }))
+                .map_err(SocialError::Engine)
+        })
+    }
+    fn groups(&self) -> SocialResult<Vec<GroupInfo>> {
+        self.people(|phone| Ok(phone.people.groups()))
+    }
+    fn group(&self, group_id: &str) -> SocialResult<GroupInfo> {
+        let group_id = group_id.to_string();
+        self.people(move |phone| phone.people.group(&group_id))
+    }
+    fn create_group(&self, subject: &str, participants: Vec<String>) -> SocialResult<GroupInfo> {
+        let subject = subject.to_string();
+        self.people(move |phone| {
+            let (group, changes) = phone.people.create(&subject, participants);
+            phone.emit_changes(changes);
+            Ok(group)
+        })
+    }
+    fn change_participants(
+        &self,
+        group_id: &str,
+        action: ParticipantAction,
+        participants: Vec<String>,
+    ) -> SocialResult<Vec<ParticipantResult>> {
+        let group_id = group_id.to_string();
+        self.people(move |phone| {
+            let (results, changes) = phone.people.participants(&group_id, action, participants)?;
+            phone.emit_changes(changes);
+            Ok(results)
+        })
+    }
+    fn edit_group(&self, group_id: &str, edit: GroupEdit) -> SocialResult<()> {
+        let group_id = group_id.to_string();
+        self.people(move |phone| {
+            let change = phone.people.edit(&group_id, edit)?;
+            phone.emit_changes(vec![change]);
+            Ok(())
+        })
+    }
+    fn invite_code(&self, group_id: &str, reset: bool) -> SocialResult<String> {
+        let group_id = group_id.to_string();
+        self.people(move |phone| phone.people.invite_code(&group_id, reset))
+    }
+    fn leave_group(&self, group_id: &str) -> SocialResult<()> {
+        let group_id = group_id.to_string();
+        self.people(move |phone| {
+            let change = phone.people.leave(&group_id)?;
+            phone.emit_changes(vec![change]);
+            Ok(())
+        })
+    }
+    fn mark_read(&self, chat_id: &str, messages: Vec<ReadRef>) -> SocialResult<()> {
+        let ids: Vec<&str> = messages.iter().map(|m| m.wa_id.as_str()).collect();
+        self.noted(json!({ "action": "read", "chatId": chat_id, "waIds": ids }))
+    }
+    fn chat_action(&self, chat_id: &str, action: ChatAction) -> SocialResult<()> {
+        let (name, value) = match action {
+            ChatAction::MarkRead => ("markRead", json!(true)),
+            ChatAction::MarkUnread => ("markUnread", json!(true)),
+            ChatAction::Delete => ("deleteChat", json!(true)),
+            ChatAction::Archive(on) => ("archive", json!(on)),
+            ChatAction::Pin(on) => ("pin", json!(on)),
+            ChatAction::Mute(until) => ("mute", json!(until)),
+        };
+        self.noted(json!({ "action": name, "chatId": chat_id, "value": value }))
+    }
+    fn chat_state(&self, chat_id: &str, state: ChatState) -> SocialResult<()> {
+        self.noted(json!({ "action": "chatState", "chatId": chat_id, "state": state.as_str() }))
+    }
+    fn set_presence(&self, available: bool) -> SocialResult<()> {
+        self.noted(json!({ "action": "presence", "available": available }))
+    }
+    fn subscribe_presence(&self, chat_id: &str) -> SocialResult<()> {
+        self.noted(json!({ "action": "subscribePresence", "chatId": chat_id }))
     }
     fn sandbox(&self) -> Option<&dyn SandboxControl> {
         Some(&self.handle)

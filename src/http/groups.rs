@@ -1,0 +1,344 @@
+//! `/api/sessions/:sessionId/groups`: list, read, create, participants, subject, description,
+//! invite code and leave (OpenWA 0.7.6's group routes).
+
+use actix_web::{web, HttpResponse};
+use utoipa::ToSchema;
+
+use super::extract::{Body, NoFields, Query, SessionPath};
+use super::guard::{Authed, Operator, Viewer};
+use super::people::{people, GroupPath, Page, PageParams, PersonId};
+use super::schema::ErrorBody;
+use super::validate::{Fields, FromFields};
+use crate::engine::social::{GroupEdit, ParticipantAction};
+use crate::error::ApiResult;
+use crate::sessions::groups::{
+    self, CreatedGroup, GroupSummary, GroupView, InviteView, ParticipantsDone,
+};
+use crate::sessions::social::Done;
+use crate::state::AppState;
+
+/// WhatsApp's longest group subject and description.
+const SUBJECT_MAX: usize = 100;
+const DESCRIPTION_MAX: usize = 2048;
+/// WhatsApp's largest group.
+const PARTICIPANTS_MAX: usize = 1024;
+
+/// A new group.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CreateGroupRequest {
+    /// Its subject.
+    #[schema(min_length = 1, max_length = 100, pattern = r"[^\s\u0085]")]
+    name: String,
+    /// Who to add (numbers without WhatsApp are left out).
+    #[schema(min_items = 1, max_items = 1024)]
+    participants: Vec<PersonId>,
+}
+
+pub struct CreateGroupBody {
+    name: String,
+    participants: Vec<String>,
+}
+
+impl FromFields for CreateGroupBody {
+    fn from_fields(f: &mut Fields) -> Option<Self> {
+        let name = f.string("name", true, 1, SUBJECT_MAX);
+        let participants = people(f, "participants", PARTICIPANTS_MAX);
+        Some(Self {
+            name: name?,
+            participants: participants?,
+        })
+    }
+}
+
+/// Participants to add, remove, promote or demote.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ParticipantsRequest {
+    #[schema(min_items = 1, max_items = 1024)]
+    participants: Vec<PersonId>,
+}
+
+pub struct ParticipantsBody(Vec<String>);
+
+impl FromFields for ParticipantsBody {
+    fn from_fields(f: &mut Fields) -> Option<Self> {
+        people(f, "participants", PARTICIPANTS_MAX).map(Self)
+    }
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SubjectRequest {
+    #[schema(min_length = 1, max_length = 100, pattern = r"[^\s\u0085]")]
+    subject: String,
+}
+
+pub struct SubjectBody(String);
+
+impl FromFields for SubjectBody {
+    fn from_fields(f: &mut Fields) -> Option<Self> {
+        f.string("subject", true, 1, SUBJECT_MAX).map(Self)
+    }
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct DescriptionRequest {
+    /// `""` clears it.
+    #[schema(max_length = 2048)]
+    description: String,
+}
+
+pub struct DescriptionBody(String);
+
+impl FromFields for DescriptionBody {
+    fn from_fields(f: &mut Fields) -> Option<Self> {
+        if !f.has("description") {
+            f.error("description must be a string");
+            return None;
+        }
+        f.string("description", false, 0, DESCRIPTION_MAX)
+            .or_else(|| (!f.has_errors()).then(String::new))
+            .map(Self)
+    }
+}
+
+/// The groups this account is in
+#[utoipa::path(get, path = "/api/sessions/{session_id}/groups", tag = "groups",
+    params(PageParams),
+    responses(
+        (status = 200, description = "A page of groups, in id order", body = Vec<GroupSummary>),
+        (status = 409, description = "The session is not connected yet", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("viewer"))))]
+pub async fn list_groups(
+    _: Authed<Viewer>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    Query(page): Query<Page>,
+) -> ApiResult<HttpResponse> {
+    let rows = state
+        .sessions
+        .ask(&id, groups::list(page.limit, page.offset))
+        .await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// Get a group, with its participants
+#[utoipa::path(get, path = "/api/sessions/{session_id}/groups/{group_id}", tag = "groups",
+    responses(
+        (status = 200, description = "The group", body = GroupView),
+        (status = 404, description = "No such session, or this account is not in the group", body = ErrorBody),
+        (status = 409, description = "The session is not connected yet", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("viewer"))))]
+pub async fn get_group(
+    _: Authed<Viewer>,
+    SessionPath(id): SessionPath,
+    GroupPath(group): GroupPath,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let view = state.sessions.ask(&id, groups::get(group)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Create a group
+#[utoipa::path(post, path = "/api/sessions/{session_id}/groups", tag = "groups",
+    request_body = CreateGroupRequest,
+    responses(
+        (status = 201, description = "Created", body = CreatedGroup),
+        (status = 409, description = "The session is not connected yet", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
+pub async fn create_group(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    Body(b): Body<CreateGroupBody>,
+) -> ApiResult<HttpResponse> {
+    let created = state
+        .sessions
+        .ask(&id, groups::create(b.name, b.participants))
+        .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+async fn change(
+    state: &AppState,
+    id: &str,
+    group: String,
+    action: ParticipantAction,
+    participants: Vec<String>,
+) -> ApiResult<HttpResponse> {
+    let done = state
+        .sessions
+        .ask(id, groups::participants(group, action, participants))
+        .await?;
+    Ok(HttpResponse::Ok().json(done))
+}
+
+macro_rules! participants_route {
+    ($fn:ident, $method:ident, $path:literal, $action:ident, $summary:literal) => {
+        #[doc = $summary]
+        ///
+        /// WhatsApp answers for each participant (`results`); `success` is true when all changed.
+        #[utoipa::path($method, path = $path, tag = "groups",
+            request_body = ParticipantsRequest,
+            responses(
+                (status = 200, description = "Each participant's outcome", body = ParticipantsDone),
+                (status = 404, description = "No such session, or this account is not in the group", body = ErrorBody),
+                (status = 409, description = "The session is not connected yet", body = ErrorBody),
+            ),
+            extensions(("x-openwa-role" = json!("operator"))))]
+        pub async fn $fn(
+            _: Authed<Operator>,
+            SessionPath(id): SessionPath,
+            GroupPath(group): GroupPath,
+            state: web::Data<AppState>,
+            Body(ParticipantsBody(participants)): Body<ParticipantsBody>,
+        ) -> ApiResult<HttpResponse> {
+            change(&state, &id, group, ParticipantAction::$action, participants).await
+        }
+    };
+}
+
+participants_route!(
+    add_participants,
+    post,
+    "/api/sessions/{session_id}/groups/{group_id}/participants",
+    Add,
+    "Add participants"
+);
+participants_route!(
+    remove_participants,
+    delete,
+    "/api/sessions/{session_id}/groups/{group_id}/participants",
+    Remove,
+    "Remove participants"
+);
+participants_route!(
+    promote_participants,
+    post,
+    "/api/sessions/{session_id}/groups/{group_id}/participants/promote",
+    Promote,
+    "Make participants admins"
+);
+participants_route!(
+    demote_participants,
+    post,
+    "/api/sessions/{session_id}/groups/{group_id}/participants/demote",
+    Demote,
+    "Take participants' admin rights"
+);
+
+/// Change a group's subject
+#[utoipa::path(put, path = "/api/sessions/{session_id}/groups/{group_id}/subject", tag = "groups",
+    request_body = SubjectRequest,
+    responses(
+        (status = 200, description = "Changed", body = Done),
+        (status = 404, description = "No such session, or this account is not in the group", body = ErrorBody),
+        (status = 409, description = "The session is not connected yet", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
+pub async fn set_subject(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    GroupPath(group): GroupPath,
+    state: web::Data<AppState>,
+    Body(SubjectBody(subject)): Body<SubjectBody>,
+) -> ApiResult<HttpResponse> {
+    let done = state
+        .sessions
+        .ask(&id, groups::edit(group, GroupEdit::Subject(subject)))
+        .await?;
+    Ok(HttpResponse::Ok().json(done))
+}
+
+/// Change a group's description
+#[utoipa::path(put, path = "/api/sessions/{session_id}/groups/{group_id}/description", tag = "groups",
+    request_body = DescriptionRequest,
+    responses(
+        (status = 200, description = "Changed", body = Done),
+        (status = 404, description = "No such session, or this account is not in the group", body = ErrorBody),
+        (status = 409, description = "The session is not connected yet", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
+pub async fn set_description(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    GroupPath(group): GroupPath,
+    state: web::Data<AppState>,
+    Body(DescriptionBody(text)): Body<DescriptionBody>,
+) -> ApiResult<HttpResponse> {
+    let description = Some(text).filter(|t| !t.is_empty());
+    let done = state
+        .sessions
+        .ask(
+            &id,
+            groups::edit(group, GroupEdit::Description(description)),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(done))
+}
+
+/// A group's invite code
+#[utoipa::path(get, path = "/api/sessions/{session_id}/groups/{group_id}/invite-code", tag = "groups",
+    responses(
+        (status = 200, description = "The code and its link", body = InviteView),
+        (status = 404, description = "No such session, or this account is not in the group", body = ErrorBody),
+        (status = 409, description = "The session is not connected yet", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("viewer"))))]
+pub async fn invite_code(
+    _: Authed<Viewer>,
+    SessionPath(id): SessionPath,
+    GroupPath(group): GroupPath,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let view = state
+        .sessions
+        .ask(&id, groups::invite(group, false))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Revoke a group's invite code
+///
+/// The old link stops working; the answer carries the new one.
+#[utoipa::path(post, path = "/api/sessions/{session_id}/groups/{group_id}/invite-code/revoke", tag = "groups",
+    responses(
+        (status = 200, description = "The new code and link", body = InviteView),
+        (status = 404, description = "No such session, or this account is not in the group", body = ErrorBody),
+        (status = 409, description = "The session is not connected yet", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
+pub async fn revoke_invite(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    GroupPath(group): GroupPath,
+    state: web::Data<AppState>,
+    Body(NoFields): Body<NoFields>,
+) -> ApiResult<HttpResponse> {
+    let view = state.sessions.ask(&id, groups::invite(group, true)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Leave a group
+#[utoipa::path(post, path = "/api/sessions/{session_id}/groups/{group_id}/leave", tag = "groups",
+    responses(
+        (status = 200, description = "Left", body = Done),
+        (status = 404, description = "No such session, or this account is not in the group", body = ErrorBody),
+        (status = 409, description = "The session is not connected yet", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
+pub async fn leave_group(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    GroupPath(group): GroupPath,
+    state: web::Data<AppState>,
+    Body(NoFields): Body<NoFields>,
+) -> ApiResult<HttpResponse> {
+    let done = state.sessions.ask(&id, groups::leave(group)).await?;
+    Ok(HttpResponse::Ok().json(done))
+}
