@@ -90,13 +90,16 @@ fn ensure(
     if let Some(row) = find(conn, session_id, id)? {
         return Ok(row);
     }
-    diesel::insert_into(chats::table)
-        .values((
-            chats::session_id.eq(session_id),
-            chats::id.eq(id),
-            chats::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    // A row another writer (or the messages trigger) added meanwhile is as good.
+    super::insert_new(conn, |c| {
+        Ok(diesel::insert_into(chats::table)
+            .values((
+                chats::session_id.eq(session_id),
+                chats::id.eq(id),
+                chats::updated_at.eq(now),
+            ))
+            .execute(c)?)
+    })?;
     find(conn, session_id, id)?.ok_or_else(|| StoreError::NotFound(format!("Chat {id} not found")))
 }
 

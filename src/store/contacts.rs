@@ -26,6 +26,23 @@ pub fn merge(
 ) -> Result<Vec<ContactRow>, StoreError> {
     let mut changed = Vec::new();
     for patch in patches {
+        if let Some(row) = merge_one(conn, session_id, patch, now)? {
+            changed.push(row);
+        }
+    }
+    Ok(changed)
+}
+
+/// Merges one patch; the row when it changed. A contact another writer inserted meanwhile is
+/// merged into on a second pass.
+fn merge_one(
+    conn: &mut DbConnection,
+    session_id: &str,
+    patch: &ContactPatch,
+    now: i64,
+) -> Result<Option<ContactRow>, StoreError> {
+    for _ in 0..2 {
+        // A patch naming a LID merges into the contact with that LID, when there is one.
         let before = find(conn, session_id, &patch.id)?;
         let mut row = before.clone().unwrap_or_else(|| ContactRow {
             session_id: session_id.to_string(),
@@ -51,10 +68,14 @@ pub fn merge(
             row.is_blocked = blocked;
         }
         let Some(before) = before else {
-            diesel::insert_into(contacts::table)
-                .values(&row)
-                .execute(conn)?;
-            changed.push(row);
+            let inserted = super::insert_new(conn, |c| {
+                Ok(diesel::insert_into(contacts::table)
+                    .values(&row)
+                    .execute(c)?)
+            })?;
+            if inserted {
+                return Ok(Some(row));
+            }
             continue;
         };
         let unchanged = ContactRow {
@@ -62,7 +83,7 @@ pub fn merge(
             ..row.clone()
         } == before;
         if unchanged {
-            continue;
+            return Ok(None);
         }
         row.updated_at = now;
         diesel::update(
@@ -79,9 +100,9 @@ pub fn merge(
             contacts::updated_at.eq(now),
         ))
         .execute(conn)?;
-        changed.push(row);
+        return Ok(Some(row));
     }
-    Ok(changed)
+    Ok(None)
 }
 
 /// One contact, by its id or by its LID.

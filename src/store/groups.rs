@@ -17,9 +17,21 @@ pub fn save(conn: &mut DbConnection, row: &GroupRow) -> Result<(), StoreError> {
     .set(row)
     .execute(conn)?;
     if updated == 0 {
-        diesel::insert_into(chat_groups::table)
-            .values(row)
+        let inserted = super::insert_new(conn, |c| {
+            Ok(diesel::insert_into(chat_groups::table)
+                .values(row)
+                .execute(c)?)
+        })?;
+        if !inserted {
+            // Another writer cached it meanwhile: this answer is as fresh.
+            diesel::update(
+                chat_groups::table
+                    .filter(chat_groups::session_id.eq(&row.session_id))
+                    .filter(chat_groups::id.eq(&row.id)),
+            )
+            .set(row)
             .execute(conn)?;
+        }
     }
     Ok(())
 }

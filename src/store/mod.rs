@@ -32,6 +32,20 @@ use crate::config::DatabaseTarget;
 pub use conn::DbConnection;
 pub use error::StoreError;
 
+/// Runs `insert` in a savepoint and tells whether it stored the row: `false` when the row exists
+/// already (another writer got there first). On PostgreSQL, writers run concurrently, so "update,
+/// else insert" can race; the savepoint keeps the caller's transaction usable after the conflict.
+pub fn insert_new(
+    conn: &mut DbConnection,
+    insert: impl FnOnce(&mut DbConnection) -> Result<usize, StoreError>,
+) -> Result<bool, StoreError> {
+    match conn.transaction(insert) {
+        Ok(_) => Ok(true),
+        Err(e) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Handle on the database: cheap to clone, one per process.
 #[derive(Clone)]
 pub struct Store {
