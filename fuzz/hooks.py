@@ -48,6 +48,7 @@ PINNED = {
     "key": os.environ["OPENWA_FUZZ_KEY_ID"].lower(),
     "batch": os.environ["OPENWA_FUZZ_BATCH_ID"].lower(),
     "delivery": os.environ["OPENWA_FUZZ_DELIVERY_ID"].lower(),
+    "group": os.environ["OPENWA_FUZZ_GROUP_ID"].lower(),
 }
 MEDIA_URL = os.environ.get("OPENWA_FUZZ_MEDIA_URL", "")
 PHONE = "628123456789"
@@ -147,6 +148,12 @@ def new_batch() -> str:
     return reply["batchId"]
 
 
+def new_group() -> str:
+    """A group of the main session that this account administers."""
+    body = {"name": f"fz-{uuid.uuid4().hex[:8]}", "participants": [os.environ["OPENWA_FUZZ_CONTACT_ID"]]}
+    return _call("POST", f"/sessions/{PINNED['session']}/groups", (200, 201), body)["id"]
+
+
 def new_failed_delivery() -> str:
     """An exhausted delivery not retried yet. A webhook with retryCount 0 on a closed port fails
     every event of the main session at once; a new one is made when none is left (the fuzzer may
@@ -188,6 +195,7 @@ DESTRUCTIVE: list[tuple[str, re.Pattern[str], str, object]] = [
     ("POST", re.compile(rf"/auth/api-keys/{P}/revoke$"), "key", new_key),
     ("POST", re.compile(rf"/messages/batch/{P}/cancel$"), "batch", new_batch),
     ("POST", re.compile(rf"/delivery-failures/{P}/retry$"), "delivery", new_failed_delivery),
+    ("POST", re.compile(rf"/groups/{P}/leave$"), "group", new_group),
 ]
 
 
@@ -273,6 +281,9 @@ def before_call(context, case, **kwargs):
         _future_expiry(case.body)
     if MEDIA_URL and MEDIA_SEND.search(template):
         _local_media(case.body)
+    # The phone's group events name a group in the body: the fixture's, so they find one.
+    if template.endswith("/group-event") and "groupId" in case.body:
+        case.body["groupId"] = PINNED["group"]
 
 
 @schemathesis.hook

@@ -270,6 +270,11 @@ batch_id=$(call POST "/sessions/$session_id/messages/send-bulk" \
     '{"messages":[{"chatId":"628123456789@c.us","type":"text","content":{"text":"fuzz"}},{"chatId":"628123456789@c.us","type":"text","content":{"text":"fuzz"}}],"options":{"delayBetweenMessages":60000}}' \
     | json 'd["batchId"]')
 call POST "/sessions/$session_id/messages/send-text" '{"chatId":"628123456789@c.us","text":"fuzz"}' >/dev/null
+contact_id=628123450011@c.us
+call POST "/sandbox/sessions/$session_id/contacts" \
+    "{\"contacts\":[{\"id\":\"$contact_id\",\"name\":\"Fuzz Contact\",\"pushName\":\"Fuzz\"}]}" >/dev/null
+group_id=$(call POST "/sessions/$session_id/groups" \
+    "{\"name\":\"fuzz group\",\"participants\":[\"$contact_id\"]}" | json 'd["id"]')
 delivery_id=""
 until_delivery=$((SECONDS + 15))
 while [ -z "$delivery_id" ] && [ $SECONDS -lt $until_delivery ]; do
@@ -281,12 +286,13 @@ done
     delivery_id="dlv_$("$python" -c 'import uuid; print(uuid.uuid4())')"; }
 curl -fsS "$api/docs-json" -o "$report_dir/openapi.json" || die "GET /api/docs-json failed"
 echo "session $session_id (ready), qr $qr_session_id, webhook $webhook_id, spare key $spare_key_id,"
-echo "batch $batch_id, delivery $delivery_id, admin key $admin_key_id"
+echo "batch $batch_id, delivery $delivery_id, admin key $admin_key_id, group $group_id, contact $contact_id"
 
 export OPENWA_FUZZ_API="$api" OPENWA_FUZZ_KEY="$key" OPENWA_FUZZ_ADMIN_KEY_ID="$admin_key_id" \
     OPENWA_FUZZ_SESSION_ID="$session_id" OPENWA_FUZZ_QR_SESSION_ID="$qr_session_id" \
     OPENWA_FUZZ_WEBHOOK_ID="$webhook_id" OPENWA_FUZZ_KEY_ID="$spare_key_id" \
     OPENWA_FUZZ_BATCH_ID="$batch_id" OPENWA_FUZZ_DELIVERY_ID="$delivery_id" \
+    OPENWA_FUZZ_GROUP_ID="$group_id" OPENWA_FUZZ_CONTACT_ID="$contact_id" \
     OPENWA_FUZZ_MEDIA_URL="http://127.0.0.1:$media_port/sample.bin" OPENWA_FUZZ_METRICS_TOKEN="$metrics_token" \
     OPENWA_FUZZ_HOOKS="$here/hooks.py" OPENWA_FUZZ_LOG="$report_dir/hooks.log"
 rm -f "$report_dir/hooks.log"

@@ -177,7 +177,7 @@ impl FromFields for PinBody {
 #[allow(dead_code)]
 pub struct MuteRequest {
     chat_id: ChatId,
-    /// Epoch milliseconds the mute ends (in the future); `null` unmutes.
+    /// Epoch milliseconds the mute ends; `null` (or a time already past) unmutes.
     #[schema(minimum = 1, value_type = Option<i64>, required = true)]
     mute_until: Option<i64>,
 }
@@ -195,11 +195,9 @@ impl FromFields for MuteBody {
             }
             Some(None) => None,
             Some(Some(v)) => match v.as_i64() {
+                // A time already past mutes nothing: the chat is unmuted.
                 Some(ms) if ms >= 1 && ms / 1000 > time::now_secs() => Some(ms / 1000),
-                Some(ms) if ms >= 1 => {
-                    f.error("muteUntil must be in the future (epoch milliseconds)");
-                    return None;
-                }
+                Some(ms) if ms >= 1 => None,
                 Some(_) => {
                     f.error("muteUntil must not be less than 1");
                     return None;

@@ -57,6 +57,7 @@ pub struct GroupView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
     /// Epoch seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<i64>,
     /// Only admins may send.
     pub is_read_only: bool,

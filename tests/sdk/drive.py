@@ -869,6 +869,115 @@ def run(d: Drive) -> None:
         d.expect(d.key not in json.dumps(res), "settings show the API key")
     d.step("settings [client.request]", settings)
 
+    # Contacts, groups, chats and presence
+    contact, contact_number, third = CHAT2, CHAT2.split("@")[0], "628133333333@c.us"
+
+    def contacts_book():
+        d.sandbox(sid(), "contacts", {"contacts": [
+            {"id": contact, "name": "Drive Contact", "pushName": "Drive"},
+            {"id": third, "pushName": "Third"},
+        ]})
+        def synced():
+            hit = [c for c in d.sdk("contacts.list", sid(), {"limit": 100}) if c.get("id") == contact]
+            return bool(hit), hit
+        listed = d.wait_for("the synced contacts", synced)
+        d.expect(listed[0].get("name") == "Drive Contact" and listed[0].get("isMyContact") is True,
+                 f"contact listed as {_short(listed[0])}")
+        one = d.sdk("contacts.get", sid(), contact)
+        d.expect(one.get("number") == contact_number, f"contacts.get: {_short(one)}")
+        chk = d.sdk("contacts.check", sid(), contact_number)
+        d.expect(chk.get("exists") is True and chk.get("whatsappId") == contact, f"check: {_short(chk)}")
+        d.expect("url" in d.sdk("contacts.profile_picture", sid(), contact), "profile picture has no url key")
+        ph = d.sdk("contacts.phone", sid(), contact)
+        d.expect(ph.get("phone") == contact_number, f"phone: {_short(ph)}")
+        if d.has("contacts.profile_pictures"):
+            pics = d.sdk("contacts.profile_pictures", sid(), [contact, third])
+            d.expect(set((pics.get("pictures") or {}).keys()) == {contact, third}, f"pictures: {_short(pics)}")
+        else:
+            d.skip_method("contacts.profile_pictures")
+    d.step("contacts.list/get/check/profile_picture/phone", contacts_book, needs=("ready",))
+
+    def contacts_block():
+        d.expect(d.sdk("contacts.block", sid(), third).get("success") is True, "block did not succeed")
+        blocked = d.sdk_or_raw("contacts.list_blocked", "GET", f"/api/sessions/{sid()}/contacts/blocked", sid())
+        d.expect(third in blocked, f"blocked list: {_short(blocked)}")
+        d.expect(d.sdk("contacts.unblock", sid(), third).get("success") is True, "unblock did not succeed")
+        d.expect(d.sdk("contacts.get", sid(), third).get("isBlocked") is False, "still blocked")
+    d.step("contacts.block/unblock (+list_blocked)", contacts_block, needs=("ready",))
+
+    def groups_flow():
+        made = d.sdk("groups.create", sid(), {"name": "SDK group", "participants": [contact]})
+        gid = made.get("id", "")
+        d.expect(gid.endswith("@g.us"), f"create answered {_short(made)}")
+        s["gid"] = gid
+        listed = d.sdk("groups.list", sid())
+        d.expect(any(g.get("id") == gid for g in listed), "the new group is not listed")
+        info = d.sdk("groups.get", sid(), gid)
+        ids = [p.get("id") for p in info.get("participants") or []]
+        d.expect(contact in ids and len(ids) == 2, f"participants: {ids}")
+        added = d.sdk("groups.add_participants", sid(), gid, [third])
+        d.expect(added.get("success") is True, f"add: {_short(added)}")
+        d.expect(d.sdk("groups.promote_participants", sid(), gid, [third]).get("success") is True, "promote failed")
+        d.expect(d.sdk("groups.demote_participants", sid(), gid, [third]).get("success") is True, "demote failed")
+        d.expect(d.sdk("groups.set_subject", sid(), gid, "SDK group 2").get("success") is True, "subject failed")
+        d.expect(d.sdk("groups.set_description", sid(), gid, "from the SDK").get("success") is True, "description failed")
+        after = d.sdk("groups.get", sid(), gid)
+        d.expect(after.get("name") == "SDK group 2" and after.get("description") == "from the SDK", f"after edits: {_short(after)}")
+        code = d.sdk("groups.invite_code", sid(), gid)
+        d.expect(code.get("inviteLink", "").endswith(code.get("inviteCode", "?")), f"invite: {_short(code)}")
+        new = d.sdk("groups.revoke_invite_code", sid(), gid)
+        d.expect(new.get("inviteCode") not in (None, code.get("inviteCode")), "revoke kept the code")
+        removed = d.sdk("groups.remove_participants", sid(), gid, [third])
+        d.expect(removed.get("success") is True, f"remove: {_short(removed)}")
+    d.step("groups.create/list/get/participants/subject/description/invite", groups_flow, needs=("ready",))
+
+    def groups_leave():
+        d.expect(d.sdk("groups.leave", sid(), s["gid"]).get("success") is True, "leave failed")
+        d.expect(all(g.get("id") != s["gid"] for g in d.sdk("groups.list", sid())), "a group left is still listed")
+    d.step("groups.leave", groups_leave, needs=("gid",))
+
+    def chats_flow():
+        d.sandbox(sid(), "incoming", {"from": contact, "text": "hello chats"})
+        def listed():
+            hit = [c for c in d.sdk("chats.list", sid()) if c.get("id") == contact]
+            return bool(hit), hit
+        found = d.wait_for("the chat of an incoming message", listed)
+        d.expect(found[0].get("unreadCount", 0) >= 1, f"chat: {_short(found[0])}")
+        for dotted, body in (("chats.mark_read", {"chatId": contact}),
+                             ("chats.mark_unread", {"chatId": contact}),
+                             ("chats.send_state", {"chatId": contact, "state": "typing"})):
+            d.expect(d.sdk(dotted, sid(), body).get("success") is True, f"{dotted} did not succeed")
+        for dotted, path, body in (
+            ("chats.archive", "chats/archive", {"chatId": contact, "archive": True}),
+            ("chats.pin", "chats/pin", {"chatId": contact, "pin": True}),
+            ("chats.mute", "chats/mute", {"chatId": contact, "muteUntil": None}),
+        ):
+            res = d.sdk(dotted, sid(), body) if d.has(dotted) else (
+                d.skip_method(dotted), d.raw("POST", f"/api/sessions/{sid()}/{path}", body=body))[1]
+            d.expect(res.get("success") is True, f"{dotted} did not succeed")
+        now = [c for c in d.sdk("chats.list", sid()) if c.get("id") == contact]
+        d.expect(now and now[0].get("archived") is True and now[0].get("pinned") is True, f"after: {_short(now)}")
+        d.expect(d.sdk("chats.delete", sid(), {"chatId": contact}).get("success") is True, "delete failed")
+    d.step("chats.list/mark_read/mark_unread/send_state/archive/pin/mute/delete", chats_flow, needs=("ready",))
+
+    def presence():
+        body = {"available": True}
+        res = d.sdk("sessions.set_online_presence", sid(), body) if d.has("sessions.set_online_presence") else (
+            d.skip_method("sessions.set_online_presence"), d.raw("PUT", f"/api/sessions/{sid()}/presence", body=body))[1]
+        d.expect(res.get("success") is True, "presence not set")
+        sub = {"chatId": contact}
+        res = d.sdk("chats.subscribe_presence", sid(), sub) if d.has("chats.subscribe_presence") else (
+            d.skip_method("chats.subscribe_presence"), d.raw("POST", f"/api/sessions/{sid()}/presence/subscribe", body=sub))[1]
+        d.expect(res.get("success") is True, "subscribe failed")
+        d.sandbox(sid(), "presence", {"from": contact, "state": "composing"})
+        def seen():
+            got = (d.sdk("chats.get_presence", sid(), contact) if d.has("chats.get_presence")
+                   else d.raw("GET", f"/api/sessions/{sid()}/presence/{contact}")) or {}
+            return bool(got.get("participants")), got
+        got = d.wait_for("the reported presence", seen)
+        d.expect(got["participants"][0].get("state") == "composing", f"presence: {_short(got)}")
+    d.step("presence: set_online_presence/subscribe_presence/get_presence", presence, needs=("ready",))
+
     # Lifecycle
     def stop_start():
         st = d.sdk("sessions.stop", sid())
