@@ -265,7 +265,9 @@ pub struct EngineSetup {
 
 /// The simulated phone's controls (the `/api/sandbox/sessions/:id/*` routes).
 pub trait SandboxControl {
-    fn control(&self, cmd: SandboxCommand) -> LocalBoxFuture<'static, Result<Value, EngineError>>;
+    /// A group or contact the phone does not have is [`SocialError::NotFound`]; anything else it
+    /// cannot do now is another error, in words.
+    fn control(&self, cmd: SandboxCommand) -> LocalBoxFuture<'static, Result<Value, SocialError>>;
 }
 
 /// What the test or demo user makes the phone do (the `/api/sandbox/sessions/:id/*` routes).

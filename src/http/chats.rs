@@ -65,18 +65,24 @@ impl FromFields for ChatBody {
 pub struct ReadRequest {
     chat_id: ChatId,
     /// Only these incoming messages (WhatsApp ids); every unread one when left out.
-    #[schema(min_items = 1, max_items = 100, value_type = Option<Vec<String>>)]
-    message_ids: Option<Vec<String>>,
+    #[schema(min_items = 1, max_items = 100)]
+    message_ids: Option<Vec<MessageWaId>>,
 }
+
+/// A message's WhatsApp id (`3EB0...`).
+#[derive(ToSchema)]
+#[schema(pattern = r"^[^\s\u0085]{1,128}$", example = "3EB0A1B2C3D4E5F6A7B8C9")]
+#[allow(dead_code)]
+pub struct MessageWaId(String);
 
 pub struct ReadBody(String, Option<Vec<String>>);
 
 impl FromFields for ReadBody {
     fn from_fields(f: &mut Fields) -> Option<Self> {
         let chat = chat_id(f);
-        let ids = if f.has("messageIds") {
+        let ids = if f.has("messageIds") && !f.is_null("messageIds") {
             let ids = f.string_array("messageIds", 100, |id| {
-                (id.is_empty() || id.len() > 128 || id.chars().any(char::is_whitespace))
+                (id.is_empty() || id.chars().count() > 128 || id.chars().any(char::is_whitespace))
                     .then(|| "must be a non-empty id with no whitespace".to_string())
             });
             match ids {
@@ -194,7 +200,12 @@ impl FromFields for MuteBody {
                 return None;
             }
             Some(None) => None,
-            Some(Some(v)) => match v.as_i64() {
+            // An integral float (`1.8e12`) is an integer, as JSON Schema counts it.
+            Some(Some(v)) => match v.as_i64().or_else(|| {
+                v.as_f64()
+                    .filter(|x| x.fract() == 0.0 && x.abs() < 9e15)
+                    .map(|x| x as i64)
+            }) {
                 // A time already past mutes nothing: the chat is unmuted.
                 Some(ms) if ms >= 1 && ms / 1000 > time::now_secs() => Some(ms / 1000),
                 Some(ms) if ms >= 1 => None,

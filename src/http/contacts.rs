@@ -89,7 +89,8 @@ const PICTURES_MAX: usize = 50;
 ///
 /// `ids` is a comma-separated list (the first 50 count).
 #[utoipa::path(get, path = "/api/sessions/{session_id}/contacts/profile-pictures", tag = "contacts",
-    params(("ids" = String, Query, description = "Comma-separated person ids", min_length = 1, max_length = 4096)),
+    params(("ids" = String, Query, description = "Comma-separated person ids", min_length = 1, max_length = 4096,
+        pattern = r"^([0-9]{5,20}(@(c\.us|s\.whatsapp\.net))?|[0-9]{5,30}@lid)(,([0-9]{5,20}(@(c\.us|s\.whatsapp\.net))?|[0-9]{5,30}@lid))*$")),
     responses(
         (status = 200, description = "Each one's URL", body = PicturesView),
         (status = 409, description = "The session is not connected yet", body = ErrorBody),

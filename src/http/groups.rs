@@ -94,7 +94,7 @@ pub struct DescriptionBody(String);
 
 impl FromFields for DescriptionBody {
     fn from_fields(f: &mut Fields) -> Option<Self> {
-        if !f.has("description") {
+        if !f.has("description") || f.is_null("description") {
             f.error("description must be a string");
             return None;
         }

@@ -480,10 +480,6 @@ command_body!(GroupEventBody, |f| {
     let description = f.string("description", false, 0, 2048);
     let on = f.boolean("value");
     let kind = match action?.as_str() {
-        "join" | "leave" | "promote" | "demote" if participants.is_empty() => {
-            f.error("participants should not be empty");
-            return None;
-        }
         "join" => GroupChangeKind::Join(participants),
         "leave" => GroupChangeKind::Leave(participants),
         "promote" => GroupChangeKind::Promote(participants),
@@ -511,7 +507,7 @@ command_body!(GroupEventBody, |f| {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct ContactsRequest {
-    #[schema(max_items = 10000)]
+    #[schema(min_items = 1, max_items = 10000)]
     contacts: Vec<SandboxContactRequest>,
 }
 
@@ -540,7 +536,7 @@ pub struct SandboxContactRequest {
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
 #[allow(dead_code)]
-pub struct PresenceRequest {
+pub struct SandboxPresenceRequest {
     #[schema(value_type = PersonId)]
     from: String,
     /// The group it shows in; the contact's own chat when left out.
@@ -549,7 +545,7 @@ pub struct PresenceRequest {
     #[schema(value_type = String, pattern = "^(available|unavailable|composing|recording|paused)$")]
     state: String,
     /// Epoch seconds.
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 4611686018427387903_i64)]
     last_seen: Option<i64>,
 }
 
@@ -582,7 +578,7 @@ pub struct GroupEventRequest {
     /// Who did it.
     #[schema(value_type = Option<PersonId>)]
     actor: Option<String>,
-    /// Whom it concerns (join, leave, promote, demote).
+    /// Whom it concerns (join, leave, promote, demote; none changes nothing).
     #[schema(max_items = 1024, value_type = Option<Vec<PersonId>>)]
     participants: Option<Vec<String>>,
     #[schema(min_length = 1, max_length = 100)]
@@ -627,7 +623,7 @@ pub async fn contacts(
 /// A contact comes online, goes offline, or types or records (in a group with `chatId`):
 /// `presence.update`.
 #[utoipa::path(post, path = "/api/sandbox/sessions/{session_id}/presence", tag = "sandbox",
-    request_body = PresenceRequest,
+    request_body = SandboxPresenceRequest,
     responses(
         (status = 200, description = "Done", body = SandboxOutcome),
         (status = 404, description = "No sandbox session with this id", body = ErrorBody),

@@ -471,7 +471,12 @@ impl Handler<Sandbox> for SessionActor {
                 ))
             });
         };
-        Box::pin(async move { control.await.map_err(|e| SessionError::Precondition(e.0)) })
+        Box::pin(async move {
+            control.await.map_err(|e| match e {
+                crate::engine::SocialError::NotFound(m) => SessionError::Missing(m),
+                other => SessionError::Precondition(other.to_string()),
+            })
+        })
     }
 }
 

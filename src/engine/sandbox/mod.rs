@@ -22,8 +22,8 @@ use super::contract::{
 };
 use super::outgoing::{Content, MessageRef, Outgoing};
 use super::social::{
-    ChatAction, ChatState, ContactUpdate, GroupChange, GroupEdit, GroupInfo, NumberCheck,
-    ParticipantAction, ParticipantResult, ReadRef, SocialError,
+    ChatAction, ChatState, ContactUpdate, GroupChange, GroupChangeKind, GroupEdit, GroupInfo,
+    NumberCheck, ParticipantAction, ParticipantResult, ReadRef, SocialError,
 };
 use crate::config::SandboxSettings;
 use crate::time;
@@ -262,20 +262,33 @@ impl SandboxPhone {
                 self.emit(EngineEvent::Group(change));
                 Ok(json!({ "success": true, "groupId": group.id }))
             }
-            SandboxCommand::GroupEvent(change) => {
-                self.require_ready()?;
-                self.people
-                    .observe(&change)
-                    .map_err(|e| EngineError(e.to_string()))?;
-                self.emit(EngineEvent::Group(change));
-                Ok(json!({ "success": true }))
-            }
+            SandboxCommand::GroupEvent(_) => Err(EngineError(
+                "group events are played through SandboxPhone::group_event".into(),
+            )),
             SandboxCommand::ChatChanged(change) => {
                 self.require_ready()?;
                 self.emit(EngineEvent::Chat(change));
                 Ok(json!({ "success": true }))
             }
         }
+    }
+
+    /// Someone else changes a group; a group this account is not in is not found.
+    fn group_event(&mut self, change: GroupChange) -> Result<Value, SocialError> {
+        self.require_ready()?;
+        if let GroupChangeKind::Join(ids)
+        | GroupChangeKind::Leave(ids)
+        | GroupChangeKind::Promote(ids)
+        | GroupChangeKind::Demote(ids) = &change.kind
+        {
+            if ids.is_empty() {
+                // Nobody joined or left: no notification, as WhatsApp sends none.
+                return Ok(json!({ "success": true }));
+            }
+        }
+        self.people.observe(&change)?;
+        self.emit(EngineEvent::Group(change));
+        Ok(json!({ "success": true }))
     }
 
     fn require_ready(&self) -> Result<(), EngineError> {
@@ -318,7 +331,7 @@ struct Act(Value);
 struct PairingCode(String);
 
 #[derive(Message)]
-#[rtype(result = "Result<Value, EngineError>")]
+#[rtype(result = "Result<Value, SocialError>")]
 struct Control(SandboxCommand);
 
 /// A contacts, groups or chats operation, run on the phone's state while it is online.
@@ -469,9 +482,16 @@ impl Handler<PairingCode> for SandboxPhone {
 }
 
 impl Handler<Control> for SandboxPhone {
-    type Result = ResponseFuture<Result<Value, EngineError>>;
+    type Result = ResponseFuture<Result<Value, SocialError>>;
     /// Plays the phone's part; a message from a contact is answered once the session stored it.
     fn handle(&mut self, msg: Control, ctx: &mut Context<Self>) -> Self::Result {
+        let msg = match msg.0 {
+            SandboxCommand::GroupEvent(change) => {
+                let now = self.group_event(change);
+                return Box::pin(async move { now });
+            }
+            other => Control(other),
+        };
         let SandboxCommand::Incoming {
             from,
             text,
@@ -481,11 +501,11 @@ impl Handler<Control> for SandboxPhone {
             media,
         } = msg.0
         else {
-            let now = self.control(msg.0, ctx);
+            let now = self.control(msg.0, ctx).map_err(SocialError::from);
             return Box::pin(async move { now });
         };
         if self.phase != Phase::Ready {
-            return Box::pin(async { Err(Self::not_ready()) });
+            return Box::pin(async { Err(Self::not_ready().into()) });
         }
         let chat_id = chat_id.unwrap_or_else(|| from.clone());
         let wa_id = new_wa_id();
@@ -522,7 +542,7 @@ impl Handler<Control> for SandboxPhone {
 pub struct SandboxHandle(Addr<SandboxPhone>);
 
 impl SandboxControl for SandboxHandle {
-    fn control(&self, cmd: SandboxCommand) -> LocalBoxFuture<'static, Result<Value, EngineError>> {
+    fn control(&self, cmd: SandboxCommand) -> LocalBoxFuture<'static, Result<Value, SocialError>> {
         let req = self.0.send(Control(cmd));
         async move { req.await.map_err(mailbox)? }.boxed_local()
     }
