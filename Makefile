@@ -2,7 +2,8 @@
 #   make run    build (release) and start with the embedded defaults (SQLite under ./data, port 2785)
 #   make test   every test: SQLite always, PostgreSQL too when one is reachable
 #   make lint   rustfmt check + clippy and rustdoc with warnings as errors
-#   make bench  load benchmark of a release build (needs wrk)
+#   make bench  load benchmark of a release build (needs wrk), and chat/group list latency
+#   make bench-engine  RSS per real-engine session linked to the loopback WhatsApp stand-in
 #   make fuzz   schemathesis against the daemon's own OpenAPI document (installs it from PyPI)
 #   make sdk    OpenWA's official Python SDK (0.1.0 and 0.6.0, from PyPI) against the daemon
 
@@ -14,7 +15,7 @@ CARGO ?= cargo
 SHELL := /bin/bash
 PG_DEFAULT_URL := postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run build release test test-sqlite test-pg lint fmt bench clean-data install fuzz sdk
+.PHONY: run build release test test-sqlite test-pg lint fmt bench bench-engine clean-data install fuzz sdk
 
 PREFIX ?= /usr/local
 SYSTEMD_DIR ?= /etc/systemd/system
@@ -58,6 +59,12 @@ fmt:
 bench: release
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "make bench needs wrk (apt-get install wrk)"; exit 1; }
 	bench/run.sh $(CARGO_TARGET_DIR)/release/openwa
+	bench/people.sh $(CARGO_TARGET_DIR)/release/openwa
+
+# The stand-in is test code: this runs the ignored benchmark tests (a debug build of the daemon, as
+# the tests build it; BENCH_SESSIONS sets how many sessions link).
+bench-engine:
+	$(CARGO) test --test api bench_ -- --ignored --nocapture --test-threads=1
 	bench/webhooks.sh $(CARGO_TARGET_DIR)/release/openwa
 	bench/ws.sh $(CARGO_TARGET_DIR)/release/openwa
 	bench/messaging.sh $(CARGO_TARGET_DIR)/release/openwa

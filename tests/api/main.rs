@@ -6,6 +6,7 @@
 )]
 
 mod auth;
+mod bench_engine;
 mod browser;
 mod bulk;
 mod cli;
