@@ -83,8 +83,9 @@ struct Shared {
 
 #[derive(Default)]
 struct State {
-    /// A QR code the phone scanned, waiting for the unlinked connection it came from.
-    scanned: Option<Scan>,
+    /// QR codes the phone scanned, each waiting for the unlinked connection it came from (the one
+    /// whose Noise key it carries), so several devices can link at once.
+    scanned: Vec<Scan>,
     /// Devices that signed their identity: linked to the account.
     paired: usize,
     /// Logins that reached `<success>`.
@@ -99,6 +100,7 @@ struct State {
 
 /// The keys a QR code carries: what the scanning phone needs to vouch for the device.
 struct Scan {
+    noise_key: [u8; 32],
     device_identity: [u8; 32],
     adv_secret: [u8; 32],
 }
@@ -198,7 +200,8 @@ impl StandIn {
                 .unwrap_or_else(|| panic!("QR field {s:?} is not a base64 32-byte key"))
         };
         self.shared.act(|state| {
-            state.scanned = Some(Scan {
+            state.scanned.push(Scan {
+                noise_key: key(fields[1]),
                 device_identity: key(fields[2]),
                 adv_secret: key(fields[3]),
             });
@@ -293,7 +296,8 @@ async fn serve(tcp: TcpStream, shared: Arc<Shared>) -> anyhow::Result<()> {
     if !conn.read_intro().await? {
         return Ok(());
     }
-    let Some((mut session, login)) = handshake(&mut conn, &shared.server).await? else {
+    let Some((mut session, login, client_static)) = handshake(&mut conn, &shared.server).await?
+    else {
         return Ok(());
     };
     let mut wake = shared.wake.subscribe();
@@ -328,7 +332,7 @@ async fn serve(tcp: TcpStream, shared: Arc<Shared>) -> anyhow::Result<()> {
     }
 
     loop {
-        for node in pending(&shared, login).await? {
+        for node in pending(&shared, login, &client_static).await? {
             session.send(&mut conn, &node).await?;
         }
         let frame = tokio::select! {
@@ -351,9 +355,16 @@ async fn serve(tcp: TcpStream, shared: Arc<Shared>) -> anyhow::Result<()> {
 }
 
 /// What the test asked for that this connection can deliver now.
-async fn pending(shared: &Shared, login: bool) -> anyhow::Result<Vec<Node>> {
+async fn pending(shared: &Shared, login: bool, client_static: &[u8]) -> anyhow::Result<Vec<Node>> {
     if !login {
-        let scan = shared.lock().scanned.take();
+        let scan = {
+            let mut state = shared.lock();
+            let mine = state
+                .scanned
+                .iter()
+                .position(|s| s.noise_key.as_slice() == client_static);
+            mine.map(|i| state.scanned.remove(i))
+        };
         return match scan {
             Some(scan) => Ok(vec![pair_success(&shared.account, &scan)?]),
             None => Ok(Vec::new()),
@@ -823,10 +834,11 @@ impl Session {
 /// `WA_CONN_HEADER` as prologue; a linked device that tries IK with a cached server key gets
 /// XXfallback, which continues the same way. `None` if the client hung up midway; otherwise the
 /// transport ciphers and whether the device logs in (`true`) or registers.
+/// The Noise session, whether the device logs in (rather than pairs), and its static Noise key.
 async fn handshake(
     conn: &mut Conn,
     identity: &Identity,
-) -> anyhow::Result<Option<(Session, bool)>> {
+) -> anyhow::Result<Option<(Session, bool, Vec<u8>)>> {
     let Some(hello) = conn.next_frame().await? else {
         return Ok(None);
     };
@@ -894,6 +906,7 @@ async fn handshake(
             write_count: 0,
         },
         login,
+        client_static,
     )))
 }
 
