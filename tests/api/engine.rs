@@ -538,3 +538,69 @@ async fn a_phone_links_receives_stays_linked_across_a_restart_and_unlinks() {
     })
     .await;
 }
+
+/// Typing and presence reach WhatsApp through the unmodified engine: the stand-in sees the
+/// `<chatstate>` and `<presence>` stanzas. Before the link, the routes refuse with OpenWA's texts.
+#[actix_web::test]
+async fn typing_and_presence_leave_through_the_engine() {
+    let standin = StandIn::start(2).await;
+    let app = whatsapp_app(&standin.url, "60000").await;
+    let id = app.create_with(json!({ "name": name("typing") })).await;
+    app.post(
+        &format!("/api/sessions/{id}/chats/typing"),
+        json!({ "chatId": "15550002222@c.us", "state": "typing" }),
+    )
+    .await
+    .assert_error(400, "Session is not started");
+    start(&app, &id).await;
+    app.wait_status(&id, "qr_ready").await;
+    app.get(&format!("/api/sessions/{id}/groups"))
+        .await
+        .assert_error(
+            409,
+            "Session is not connected. The WhatsApp client is not ready.",
+        );
+    standin.scan(&qr_text(&app, &id).await);
+    app.wait_status_within(LINK_DEADLINE, &id, "ready").await;
+
+    for (state, child) in [
+        ("typing", "composing"),
+        ("recording", "audio"),
+        ("paused", "paused"),
+    ] {
+        let r = app
+            .post(
+                &format!("/api/sessions/{id}/chats/typing"),
+                json!({ "chatId": "15550002222@c.us", "state": state }),
+            )
+            .await;
+        assert_eq!(
+            (r.status.as_u16(), &r.body),
+            (201, &json!({ "success": true })),
+            "{r:?}"
+        );
+        wait_for(&format!("a {state} chat state at the stand-in"), || async {
+            standin
+                .received(&["chatstate", "15550002222@s.whatsapp.net", child])
+                .first()
+                .cloned()
+        })
+        .await;
+    }
+    let r = app
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/sessions/{id}/presence"),
+            Some(&app.key),
+            Some(json!({ "available": false })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    wait_for("an unavailable presence at the stand-in", || async {
+        standin
+            .received(&["presence", "unavailable"])
+            .first()
+            .cloned()
+    })
+    .await;
+}

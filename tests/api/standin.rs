@@ -96,6 +96,8 @@ struct State {
     outbox: VecDeque<Text>,
     /// Set by [`StandIn::remove_device`]: the next logged-in connection hears `401`.
     remove_device: bool,
+    /// Every stanza logged-in devices sent, as text (`<tag attr="…">…`), oldest first.
+    received: Vec<String>,
 }
 
 /// The keys a QR code carries: what the scanning phone needs to vouch for the device.
@@ -230,6 +232,17 @@ impl StandIn {
         });
     }
 
+    /// The stanzas logged-in devices sent whose text contains every one of `needles`.
+    pub fn received(&self, needles: &[&str]) -> Vec<String> {
+        self.shared
+            .lock()
+            .received
+            .iter()
+            .filter(|s| needles.iter().all(|n| s.contains(n)))
+            .cloned()
+            .collect()
+    }
+
     /// The phone removes the linked device (Settings > Linked devices > Log out).
     pub fn remove_device(&self) {
         self.shared.act(|state| state.remove_device = true);
@@ -348,6 +361,12 @@ async fn serve(tcp: TcpStream, shared: Arc<Shared>) -> anyhow::Result<()> {
         let data = whatsapp_rust::wacore_binary::util::unpack(&plain).context("unpack stanza")?;
         let node = marshal::unmarshal_ref(&data).context("unmarshal stanza")?;
         log::debug!("stand-in: received {}", DisplayableNodeRef(&node));
+        if login {
+            shared
+                .lock()
+                .received
+                .push(DisplayableNodeRef(&node).to_string());
+        }
         for reply in answer(&shared, &node)? {
             session.send(&mut conn, &reply).await?;
         }
