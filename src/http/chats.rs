@@ -80,7 +80,11 @@ pub struct ReadBody(String, Option<Vec<String>>);
 impl FromFields for ReadBody {
     fn from_fields(f: &mut Fields) -> Option<Self> {
         let chat = chat_id(f);
-        let ids = if f.has("messageIds") && !f.is_null("messageIds") {
+        if f.is_null("messageIds") {
+            // `null` counts as absent, as everywhere.
+            f.take_nullable("messageIds");
+        }
+        let ids = if f.has("messageIds") {
             let ids = f.string_array("messageIds", 100, |id| {
                 (id.is_empty() || id.chars().count() > 128 || id.chars().any(char::is_whitespace))
                     .then(|| "must be a non-empty id with no whitespace".to_string())

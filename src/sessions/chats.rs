@@ -143,6 +143,15 @@ pub fn read(chat_id: String, only: Option<Vec<String>>) -> Social<Success> {
     Social::new(move |cx| {
         async move {
             let (sid, id) = (cx.session_id.clone(), chat_id.clone());
+            // Rows keep `false_<chat>_<id>`; a client may name either that or WhatsApp's own id.
+            let only = only.map(|ids| {
+                ids.iter()
+                    .map(|m| match wa::parse_message_id(m) {
+                        Some(_) => m.clone(),
+                        None => wa::serialize_message_id(false, &chat_id, m),
+                    })
+                    .collect::<Vec<_>>()
+            });
             let unread = cx
                 .store
                 .run(move |c| match only {
@@ -151,11 +160,15 @@ pub fn read(chat_id: String, only: Option<Vec<String>>) -> Social<Success> {
                 })
                 .await?;
             let group = wa::is_group(&chat_id);
+            // Receipts name WhatsApp's own id.
             let refs = unread
                 .into_iter()
-                .map(|(wa_id, from)| ReadRef {
-                    wa_id,
-                    sender: group.then_some(from),
+                .filter_map(|(stored, from)| {
+                    let (_, _, wa_id) = wa::parse_message_id(&stored)?;
+                    Some(ReadRef {
+                        wa_id,
+                        sender: group.then_some(from),
+                    })
                 })
                 .collect();
             cx.engine.mark_read(&chat_id, refs).await?;

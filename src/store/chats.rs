@@ -124,8 +124,8 @@ pub fn touch(
     Ok(())
 }
 
-/// The incoming messages of a chat not read yet (at most `limit`, oldest first): their WhatsApp
-/// ids and authors, for read receipts.
+/// The incoming messages of a chat not read yet (at most `limit`, oldest first): their stored
+/// WhatsApp ids (`false_<chat>_<id>`) and authors, for read receipts.
 pub fn unread(
     conn: &mut DbConnection,
     session_id: &str,
@@ -148,7 +148,7 @@ pub fn unread(
         .collect())
 }
 
-/// These incoming messages of a chat (by WhatsApp id) that are stored: ids and authors.
+/// These incoming messages of a chat (by stored WhatsApp id) that are stored: ids and authors.
 pub fn incoming(
     conn: &mut DbConnection,
     session_id: &str,

@@ -566,9 +566,12 @@ async fn the_chat_list_follows_messages_and_read_state() {
         .collect();
     assert_eq!(receipts.len(), 1, "{receipts:?}");
     assert_eq!(receipts[0]["waIds"].as_array().map(Vec::len), Some(2));
-    assert!(
-        first.ends_with(receipts[0]["waIds"][0].as_str().unwrap_or("?")),
-        "{first} {receipts:?}"
+    assert_eq!(
+        receipts[0]["waIds"][0]
+            .as_str()
+            .map(|w| format!("false_{ANN}_{w}")),
+        Some(first.clone()),
+        "receipts name WhatsApp's own id: {receipts:?}"
     );
     // Nothing new: a second read sends no receipt again.
     app.post(
@@ -582,6 +585,33 @@ async fn the_chat_list_follows_messages_and_read_state() {
         .filter(|e| e["action"] == "read")
         .collect();
     assert_eq!(again[1]["waIds"], json!([]));
+    // Receipts for named messages only; `null` reads as leaving messageIds out.
+    let wa_first = first.rsplit('_').next().expect("a WhatsApp id").to_string();
+    let r = app
+        .post(
+            &format!("/api/sessions/{id}/chats/read"),
+            json!({ "chatId": ANN, "messageIds": [wa_first.clone()] }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let r = app
+        .post(
+            &format!("/api/sessions/{id}/chats/read"),
+            json!({ "chatId": ANN, "messageIds": null }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let named: Vec<Value> = sent_log(&log)
+        .into_iter()
+        .filter(|e| e["action"] == "read")
+        .collect();
+    assert_eq!(named[2]["waIds"], json!([wa_first]));
+    app.post(
+        &format!("/api/sessions/{id}/chats/read"),
+        json!({ "chatId": ANN, "messageIds": [] }),
+    )
+    .await
+    .assert_error(400, "messageIds should not be empty");
 
     let chat = |body: Value| {
         body.as_array()
