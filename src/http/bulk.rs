@@ -66,8 +66,8 @@ fn send_bulk_schema() -> Value {
         "required": ["messages"],
         "properties": {
             "batchId": {
-                "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$",
-                "description": "Your id for the batch (a new one is made when absent); unique per session",
+                "type": ["string", "null"], "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$",
+                "description": "Your id for the batch (a new one is made when absent or null); unique per session",
             },
             "messages": {
                 "type": "array", "minItems": 1, "maxItems": 100,

@@ -484,12 +484,10 @@ command_body!(GroupEventBody, |f| {
         "leave" => GroupChangeKind::Leave(participants),
         "promote" => GroupChangeKind::Promote(participants),
         "demote" => GroupChangeKind::Demote(participants),
+        // No subject given: nothing changes (the phone sends no notification).
         "subject" => match subject {
             Some(s) => GroupChangeKind::Subject(s),
-            None => {
-                f.error("subject should not be empty");
-                return None;
-            }
+            None => GroupChangeKind::Join(Vec::new()),
         },
         "description" => GroupChangeKind::Description(description.filter(|d| !d.is_empty())),
         "announce" => GroupChangeKind::Announce(on.unwrap_or(true)),
@@ -578,7 +576,8 @@ pub struct GroupEventRequest {
     /// Who did it.
     #[schema(value_type = Option<PersonId>)]
     actor: Option<String>,
-    /// Whom it concerns (join, leave, promote, demote; none changes nothing).
+    /// Whom it concerns (join, leave, promote, demote; none, like no subject for `subject`, changes
+    /// nothing).
     #[schema(max_items = 1024, value_type = Option<Vec<PersonId>>)]
     participants: Option<Vec<String>>,
     #[schema(min_length = 1, max_length = 100)]
