@@ -41,9 +41,15 @@ impl r2d2::ManageConnection for Manager {
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }
-            DatabaseTarget::Postgres(url) => diesel::PgConnection::establish(url)
-                .map(DbConnection::Postgres)
-                .map_err(r2d2::Error::ConnectionError),
+            DatabaseTarget::Postgres(url) => {
+                // Before libpq first initialises OpenSSL: this init skips OpenSSL's exit-time
+                // cleanup, which would otherwise free TLS state under pool threads still closing
+                // their connections as the process exits (a segfault at exit).
+                openssl_sys::init();
+                diesel::PgConnection::establish(url)
+                    .map(DbConnection::Postgres)
+                    .map_err(r2d2::Error::ConnectionError)
+            }
         }
     }
 

@@ -160,7 +160,7 @@ impl ConnectProxy {
 }
 
 /// The settings that point the real engine at `ws_url` instead of WhatsApp.
-fn engine_env(ws_url: &str) -> [(&'static str, &str); 3] {
+pub(crate) fn engine_env(ws_url: &str) -> [(&'static str, &str); 3] {
     [
         ("ENGINE_TYPE", "whatsapp"),
         ("ENGINE_WS_URL", ws_url),
@@ -168,7 +168,7 @@ fn engine_env(ws_url: &str) -> [(&'static str, &str); 3] {
     ]
 }
 
-async fn whatsapp_app(ws_url: &str, connect_timeout_ms: &str) -> TestApp {
+pub(crate) async fn whatsapp_app(ws_url: &str, connect_timeout_ms: &str) -> TestApp {
     let mut env = engine_env(ws_url).to_vec();
     env.push(("ENGINE_CONNECT_TIMEOUT_MS", connect_timeout_ms));
     spawn_app_with(&env).await
@@ -176,9 +176,9 @@ async fn whatsapp_app(ws_url: &str, connect_timeout_ms: &str) -> TestApp {
 
 /// Linking waits out whatsapp-rust's 10 s grace for the phone's app-state keys after the first
 /// login, which the stand-in does not send.
-const LINK_DEADLINE: Duration = Duration::from_secs(45);
+pub(crate) const LINK_DEADLINE: Duration = Duration::from_secs(45);
 
-async fn start(app: &TestApp, id: &str) -> Value {
+pub(crate) async fn start(app: &TestApp, id: &str) -> Value {
     let r = app
         .post(&format!("/api/sessions/{id}/start"), json!({}))
         .await;
@@ -203,11 +203,25 @@ fn keys_dir(app: &TestApp, id: &str) -> PathBuf {
 }
 
 /// The text of the session's current QR code, read back from the PNG the API serves.
-async fn qr_text(app: &TestApp, id: &str) -> String {
+pub(crate) async fn qr_text(app: &TestApp, id: &str) -> String {
     let r = app.get(&format!("/api/sessions/{id}/qr")).await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["status"], "qr_ready");
     read_qr(r.body["qrCode"].as_str().expect("qrCode is a string"))
+}
+
+/// A session of `app` that the stand-in's phone has linked, ready and logged in: its id.
+pub(crate) async fn linked_session(app: &TestApp, standin: &StandIn, prefix: &str) -> String {
+    let id = app.create_with(json!({ "name": name(prefix) })).await;
+    start(app, &id).await;
+    app.wait_status(&id, "qr_ready").await;
+    standin.scan(&qr_text(app, &id).await);
+    app.wait_status_within(LINK_DEADLINE, &id, "ready").await;
+    wait_for("a login at the stand-in", || async {
+        (standin.logins() >= 1).then_some(())
+    })
+    .await;
+    id
 }
 
 /// The device identity key a QR code carries (its third field).

@@ -55,6 +55,9 @@ impl TestDb {
             let base = std::env::var("TEST_DATABASE_URL")
                 .expect("OPENWA_TEST_BACKEND=postgres needs TEST_DATABASE_URL");
             let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+            // As the daemon does before its first connection: no OpenSSL cleanup at exit, which
+            // races connections still closing (a segfault once every test has passed).
+            openssl_sys::init();
             let mut conn =
                 diesel::PgConnection::establish(&base).expect("connect to TEST_DATABASE_URL");
             conn.batch_execute(&format!("CREATE SCHEMA {schema}"))

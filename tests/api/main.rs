@@ -13,6 +13,7 @@ mod cli;
 mod dashboard;
 mod docs;
 mod engine;
+mod engine_social;
 mod files;
 mod hardening;
 mod health;
