@@ -26,6 +26,7 @@ mod message_actions;
 mod messages;
 mod operations;
 mod people;
+mod people_guards;
 mod process;
 mod rate_limit;
 mod receiver;
