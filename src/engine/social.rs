@@ -86,6 +86,10 @@ pub struct GroupInfo {
     pub announce: bool,
     /// Only admins may edit its info.
     pub locked: bool,
+    /// Disappearing messages: their lifetime in seconds, `None` when off.
+    pub ephemeral: Option<u32>,
+    /// Only admins may add members.
+    pub admins_add: bool,
     /// The community it belongs to (`<id>@g.us`).
     pub parent: Option<String>,
     pub participants: Vec<Participant>,
@@ -121,12 +125,20 @@ pub struct ParticipantResult {
     pub status: u16,
 }
 
-/// A change to a group's info.
+/// A change to a group's info or settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupEdit {
     Subject(String),
     /// `None` clears it.
     Description(Option<String>),
+    /// Only admins may send (`true`).
+    Announce(bool),
+    /// Only admins may edit the info (`true`).
+    Locked(bool),
+    /// Disappearing messages after this many seconds; `0` turns them off.
+    Ephemeral(u32),
+    /// Only admins may add members (`true`).
+    AdminsAdd(bool),
 }
 
 /// A message to acknowledge as read: receipts name the sender in groups.
@@ -147,6 +159,8 @@ pub enum ChatAction {
     Pin(bool),
     /// Muted until this time (epoch seconds), `Some(-1)` forever, `None` unmuted.
     Mute(Option<i64>),
+    /// Its messages are cleared; the chat stays.
+    Clear,
 }
 
 /// What this account shows in a chat while composing.
@@ -247,6 +261,10 @@ pub enum GroupChangeKind {
     Announce(bool),
     /// Only admins may edit the info.
     Locked(bool),
+    /// Disappearing messages after this many seconds; `0` off.
+    Ephemeral(u32),
+    /// Only admins may add members.
+    AdminsAdd(bool),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

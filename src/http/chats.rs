@@ -380,11 +380,12 @@ pub async fn set_presence(
 
 /// A chat's presence, as last reported
 ///
-/// Each participant's last state since this session connected (subscribe to a contact first).
+/// Each participant's last state since this session connected (subscribe to a contact first);
+/// `null` until WhatsApp has reported any.
 #[utoipa::path(get, path = "/api/sessions/{session_id}/presence/{chat_id}", tag = "chats",
     params(("chat_id" = ChatId, Path, description = "The chat")),
     responses(
-        (status = 200, description = "What is known", body = ChatPresence),
+        (status = 200, description = "What is known, or null", body = Option<ChatPresence>),
         (status = 409, description = "The session is not connected yet", body = ErrorBody),
     ),
     extensions(("x-openwa-role" = json!("viewer"))))]
@@ -396,4 +397,28 @@ pub async fn get_presence(
 ) -> ApiResult<HttpResponse> {
     let seen = state.sessions.ask(&id, chats::presence_of(chat)).await?;
     Ok(HttpResponse::Ok().json(seen))
+}
+
+/// Clear a chat's messages
+///
+/// On the account's devices and in the stored history (messages still waiting to be sent stay);
+/// the chat stays in the list.
+#[utoipa::path(delete, path = "/api/sessions/{session_id}/chats/{chat_id}/messages", tag = "chats",
+    params(("chat_id" = ChatId, Path, description = "The chat")),
+    responses(
+        (status = 200, description = "Cleared", body = Success),
+        (status = 409, description = "The session is not connected yet", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
+pub async fn clear_messages(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    ChatPath(chat): ChatPath,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let done = state
+        .sessions
+        .ask(&id, chats::act(chat, ChatAction::Clear))
+        .await?;
+    Ok(HttpResponse::Ok().json(done))
 }

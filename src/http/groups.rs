@@ -12,7 +12,7 @@ use super::validate::{Fields, FromFields};
 use crate::engine::social::{GroupEdit, ParticipantAction};
 use crate::error::ApiResult;
 use crate::sessions::groups::{
-    self, CreatedGroup, GroupSummary, GroupView, InviteView, ParticipantsDone,
+    self, CreatedGroup, GroupSummary, GroupView, InviteView, ParticipantsDone, SettingsView,
 };
 use crate::sessions::social::Done;
 use crate::state::AppState;
@@ -340,5 +340,105 @@ pub async fn leave_group(
     Body(NoFields): Body<NoFields>,
 ) -> ApiResult<HttpResponse> {
     let done = state.sessions.ask(&id, groups::leave(group)).await?;
+    Ok(HttpResponse::Ok().json(done))
+}
+
+/// The settings a group's admins change.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct SettingsRequest {
+    /// Only admins may send.
+    announce: Option<bool>,
+    /// Only admins may edit the group's info.
+    locked: Option<bool>,
+    /// Disappearing messages: `0` (off), 86400 (24 hours), 604800 (7 days) or 7776000 (90 days).
+    #[schema(value_type = Option<u32>)]
+    ephemeral_seconds: Option<u32>,
+    /// Who may add members.
+    #[schema(value_type = Option<String>, pattern = "^(all|admins)$")]
+    member_add_mode: Option<String>,
+}
+
+/// WhatsApp's disappearing-message lifetimes.
+const EPHEMERAL_CHOICES: [i64; 4] = [0, 86_400, 604_800, 7_776_000];
+
+pub struct SettingsBody(Vec<GroupEdit>);
+
+impl FromFields for SettingsBody {
+    fn from_fields(f: &mut Fields) -> Option<Self> {
+        const NAMES: [&str; 4] = ["announce", "locked", "ephemeralSeconds", "memberAddMode"];
+        for name in NAMES {
+            if f.is_null(name) {
+                f.error(format!("{name} must not be null: leave it out to keep it"));
+            }
+        }
+        if !NAMES.iter().any(|n| f.has(n)) {
+            f.error("At least one of announce, locked, ephemeralSeconds, memberAddMode must be provided");
+        }
+        let mut edits = Vec::new();
+        if let Some(on) = f.boolean("announce") {
+            edits.push(GroupEdit::Announce(on));
+        }
+        if let Some(on) = f.boolean("locked") {
+            edits.push(GroupEdit::Locked(on));
+        }
+        if let Some(seconds) = f.int("ephemeralSeconds", false, 0, 7_776_000) {
+            match u32::try_from(seconds) {
+                Ok(s) if EPHEMERAL_CHOICES.contains(&seconds) => edits.push(GroupEdit::Ephemeral(s)),
+                _ => f.error(
+                    "ephemeralSeconds must be one of 0 (off), 86400 (24 hours), 604800 (7 days), 7776000 (90 days)",
+                ),
+            }
+        }
+        if let Some(mode) = f.one_of("memberAddMode", &["all", "admins"]) {
+            edits.push(GroupEdit::AdminsAdd(mode == "admins"));
+        }
+        (!f.has_errors()).then_some(Self(edits))
+    }
+}
+
+/// A group's settings
+#[utoipa::path(get, path = "/api/sessions/{session_id}/groups/{group_id}/settings", tag = "groups",
+    responses(
+        (status = 200, description = "Who may send, edit and add, and disappearing messages", body = SettingsView),
+        (status = 404, description = "No such session, or this account is not in the group", body = ErrorBody),
+        (status = 409, description = "The session is not connected yet", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("viewer"))))]
+pub async fn get_settings(
+    _: Authed<Viewer>,
+    SessionPath(id): SessionPath,
+    GroupPath(group): GroupPath,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let view = state.sessions.ask(&id, groups::settings(group)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Change a group's settings
+///
+/// Only the settings given change; WhatsApp takes them one at a time, so a refusal after some
+/// were applied says so.
+#[utoipa::path(put, path = "/api/sessions/{session_id}/groups/{group_id}/settings", tag = "groups",
+    request_body = SettingsRequest,
+    responses(
+        (status = 200, description = "Changed", body = Done),
+        (status = 400, description = "Nothing to change, a bad value, or this account is not an admin", body = ErrorBody),
+        (status = 404, description = "No such session, or this account is not in the group", body = ErrorBody),
+        (status = 409, description = "The session is not connected yet", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
+pub async fn update_settings(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    GroupPath(group): GroupPath,
+    state: web::Data<AppState>,
+    Body(SettingsBody(edits)): Body<SettingsBody>,
+) -> ApiResult<HttpResponse> {
+    let done = state
+        .sessions
+        .ask(&id, groups::update_settings(group, edits))
+        .await?;
     Ok(HttpResponse::Ok().json(done))
 }

@@ -281,6 +281,12 @@ fn session_routes(t: &mut Table<'_>) {
             groups::revoke_invite,
         )
         .route(M::POST, "/groups/{group_id}/leave", groups::leave_group)
+        .route(M::GET, "/groups/{group_id}/settings", groups::get_settings)
+        .route(
+            M::PUT,
+            "/groups/{group_id}/settings",
+            groups::update_settings,
+        )
         .route(M::GET, "/chats", chats::list_chats)
         .route(M::POST, "/chats/read", chats::read_chat)
         .route(M::POST, "/chats/unread", chats::unread_chat)
@@ -289,6 +295,11 @@ fn session_routes(t: &mut Table<'_>) {
         .route(M::POST, "/chats/archive", chats::archive_chat)
         .route(M::POST, "/chats/pin", chats::pin_chat)
         .route(M::POST, "/chats/mute", chats::mute_chat)
+        .route(
+            M::DELETE,
+            "/chats/{chat_id}/messages",
+            chats::clear_messages,
+        )
         .route(M::PUT, "/presence", chats::set_presence)
         .route(M::POST, "/presence/subscribe", chats::subscribe_presence)
         .route(M::GET, "/presence/{chat_id}", chats::get_presence)

@@ -263,15 +263,16 @@ pub fn presence_in(state: &SocialState, chat_id: &str) -> (Vec<ParticipantPresen
     (participants, newest)
 }
 
-pub fn presence_of(chat_id: String) -> Social<ChatPresence> {
+/// `None` until WhatsApp has reported someone's presence in the chat, as OpenWA answers `null`.
+pub fn presence_of(chat_id: String) -> Social<Option<ChatPresence>> {
     Social::new(move |cx| {
         async move {
             let (participants, newest) = presence_in(&cx.state, &chat_id);
-            Ok(ChatPresence {
+            Ok((!participants.is_empty()).then(|| ChatPresence {
                 observed_at: newest.map(|s| time::iso(s * 1_000_000)),
                 participants,
                 chat_id,
-            })
+            }))
         }
         .boxed_local()
     })
@@ -337,6 +338,10 @@ pub fn apply_chat_action(
             store::chats::delete(c, sid, chat_id)?;
             return Ok(vec![chat_event(sid, chat_id, None)]);
         }
+        ChatAction::Clear => {
+            store::chats::clear(c, sid, chat_id)?;
+            store::chats::set(c, sid, chat_id, &ChatPatch::default(), now)?
+        }
         other => {
             let patch = match other {
                 ChatAction::MarkUnread => ChatPatch {
@@ -355,7 +360,9 @@ pub fn apply_chat_action(
                     muted_until: Some(until),
                     ..Default::default()
                 },
-                ChatAction::MarkRead | ChatAction::Delete => ChatPatch::default(),
+                ChatAction::MarkRead | ChatAction::Delete | ChatAction::Clear => {
+                    ChatPatch::default()
+                }
             };
             store::chats::set(c, sid, chat_id, &patch, now)?
         }

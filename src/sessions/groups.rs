@@ -93,6 +93,22 @@ pub struct InviteView {
     pub message: Option<&'static str>,
 }
 
+/// A group's settings, as WhatsApp answers them now.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsView {
+    /// Only admins may send.
+    pub announce: bool,
+    /// Only admins may edit the group's info.
+    pub locked: bool,
+    /// How long messages last, when disappearing messages are on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ephemeral_seconds: Option<u32>,
+    /// Who may add members: `all` or `admins`.
+    #[schema(example = "all")]
+    pub member_add_mode: &'static str,
+}
+
 /// How one participant fared.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -169,6 +185,9 @@ pub fn info_of(row: &GroupRow) -> GroupInfo {
         created_at: row.created_ts,
         announce: row.announce,
         locked: row.locked,
+        // Not cached: the settings route asks WhatsApp.
+        ephemeral: None,
+        admins_add: false,
         parent: row.parent.clone(),
         participants: stored
             .into_iter()
@@ -216,6 +235,7 @@ pub fn apply(row: GroupRow, change: &GroupChange, own: &str, now: i64) -> GroupR
         GroupChangeKind::Description(d) => g.description = d.clone(),
         GroupChangeKind::Announce(on) => g.announce = *on,
         GroupChangeKind::Locked(on) => g.locked = *on,
+        GroupChangeKind::Ephemeral(_) | GroupChangeKind::AdminsAdd(_) => {}
     }
     GroupRow {
         is_member,
@@ -381,9 +401,49 @@ pub fn edit(id: String, edit: GroupEdit) -> Social<Done> {
             let message = match &edit {
                 GroupEdit::Subject(_) => "Group subject updated",
                 GroupEdit::Description(_) => "Group description updated",
+                _ => "Group settings updated",
             };
             cx.engine.edit_group(&id, edit).await?;
             Ok(Done::ok(message))
+        }
+        .boxed_local()
+    })
+}
+
+pub fn settings(id: String) -> Social<SettingsView> {
+    Social::new(move |cx| {
+        async move {
+            let g = cx.engine.group(&id).await?;
+            Ok(SettingsView {
+                announce: g.announce,
+                locked: g.locked,
+                ephemeral_seconds: g.ephemeral,
+                member_add_mode: if g.admins_add { "admins" } else { "all" },
+            })
+        }
+        .boxed_local()
+    })
+}
+
+/// Applies settings one by one, as WhatsApp takes them: a refusal after some were applied says
+/// which.
+pub fn update_settings(id: String, edits: Vec<GroupEdit>) -> Social<Done> {
+    Social::new(move |cx| {
+        async move {
+            let mut applied = 0;
+            for edit in edits {
+                if let Err(e) = cx.engine.edit_group(&id, edit).await {
+                    return Err(match (applied, SessionError::from(e)) {
+                        (0, e) => e,
+                        (n, SessionError::Refused(m)) => SessionError::Refused(format!(
+                            "Group settings partially applied ({n} of them): {m}"
+                        )),
+                        (_, e) => e,
+                    });
+                }
+                applied += 1;
+            }
+            Ok(Done::ok("Group settings updated"))
         }
         .boxed_local()
     })
@@ -495,6 +555,11 @@ pub fn group_event(sid: &str, change: &GroupChange) -> SessionEvent {
         GroupChangeKind::Description(d) => updated(&[], json!({ "description": d })),
         GroupChangeKind::Announce(on) => updated(&[], json!({ "announce": on })),
         GroupChangeKind::Locked(on) => updated(&[], json!({ "locked": on })),
+        GroupChangeKind::Ephemeral(seconds) => updated(&[], json!({ "ephemeralSeconds": seconds })),
+        GroupChangeKind::AdminsAdd(on) => updated(
+            &[],
+            json!({ "memberAddMode": if *on { "admins" } else { "all" } }),
+        ),
     }
 }
 
@@ -511,6 +576,8 @@ mod tests {
             created_at: Some(5),
             announce: false,
             locked: false,
+            ephemeral: None,
+            admins_add: false,
             parent: None,
             participants: vec![
                 Participant {

@@ -241,3 +241,23 @@ pub fn delete(conn: &mut DbConnection, session_id: &str, id: &str) -> Result<boo
     .execute(conn)?;
     Ok(n > 0)
 }
+
+/// Clears a chat's history: its stored messages go (but those still waiting to be sent), and the
+/// chat stays listed with nothing unread. Answers how many messages went.
+pub fn clear(conn: &mut DbConnection, session_id: &str, id: &str) -> Result<usize, StoreError> {
+    let gone = diesel::delete(
+        messages::table
+            .filter(messages::session_id.eq(session_id))
+            .filter(messages::chat_id.eq(id))
+            .filter(messages::status.ne("pending")),
+    )
+    .execute(conn)?;
+    diesel::update(
+        chats::table
+            .filter(chats::session_id.eq(session_id))
+            .filter(chats::id.eq(id)),
+    )
+    .set((chats::unread_count.eq(0), chats::marked_unread.eq(false)))
+    .execute(conn)?;
+    Ok(gone)
+}

@@ -252,6 +252,38 @@ async fn a_group_is_created_grown_renamed_and_messaged_at_whatsapp() {
         "{r:?}"
     );
 
+    // Settings change at WhatsApp and read back from it.
+    let settings = format!("{base}/{gid}/settings");
+    let r = app
+        .send(
+            reqwest::Method::PUT,
+            &settings,
+            Some(&app.key),
+            Some(
+                json!({ "announce": true, "locked": true, "ephemeralSeconds": 86400,
+                         "memberAddMode": "admins" }),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let at_whatsapp = standin.group(&gid).expect("the group");
+    assert_eq!(
+        (
+            at_whatsapp.announce,
+            at_whatsapp.locked,
+            at_whatsapp.ephemeral,
+            at_whatsapp.admins_add
+        ),
+        (true, true, Some(86400), true)
+    );
+    let r = app.get(&settings).await;
+    assert_eq!(
+        r.body,
+        json!({ "announce": true, "locked": true, "ephemeralSeconds": 86400,
+                "memberAddMode": "admins" }),
+        "{r:?}"
+    );
+
     // A text to the group: each member reads it with the sender key the device handed them.
     let r = app.send_text(&id, &gid, "welcome to the group").await;
     assert_eq!(r.status, 201, "{r:?}");

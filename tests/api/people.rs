@@ -827,9 +827,9 @@ async fn presence_is_shown_subscribed_and_reported() {
     );
     let r = app.get(&format!("/api/sessions/{id}/presence/{BOB}")).await;
     assert_eq!(
-        r.body,
-        json!({ "chatId": BOB, "participants": [] }),
-        "nothing reported"
+        (r.status.as_u16(), &r.body),
+        (200, &Value::Null),
+        "nothing reported: null, as OpenWA answers"
     );
 }
 
@@ -868,4 +868,150 @@ async fn webhooks_take_openwa_group_events_and_receive_the_new_ones() {
         body["data"]["participantIds"],
         json!(["628111000506@c.us", ANN])
     );
+}
+
+#[actix_web::test]
+async fn group_settings_are_read_changed_checked_and_announced() {
+    let app = spawn_app().await;
+    let id = app.ready_session(&name("settings"), "628111000509").await;
+    sync_address_book(&app, &id).await;
+    let (mut ws, _) = Ws::signed_in(&app, &app.key).await;
+    ws.subscribe(&id, &["group.update"]).await;
+    let base = format!("/api/sessions/{id}/groups");
+    let r = app
+        .post(&base, json!({ "name": "Rules", "participants": [ANN] }))
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let gid = r.body["id"].as_str().expect("group id").to_string();
+    let settings = format!("{base}/{gid}/settings");
+
+    let r = app.get(&settings).await;
+    assert_eq!(
+        (r.status.as_u16(), &r.body),
+        (
+            200,
+            &json!({ "announce": false, "locked": false, "memberAddMode": "all" })
+        )
+    );
+    let r = put(
+        &app,
+        &settings,
+        json!({ "announce": true, "ephemeralSeconds": 604800, "memberAddMode": "admins" }),
+    )
+    .await;
+    assert_eq!(
+        (r.status.as_u16(), &r.body),
+        (
+            200,
+            &json!({ "success": true, "message": "Group settings updated" })
+        )
+    );
+    for changes in [
+        json!({ "announce": true }),
+        json!({ "ephemeralSeconds": 604800 }),
+        json!({ "memberAddMode": "admins" }),
+    ] {
+        let update = ws.event("group.update", &id).await;
+        assert_eq!(update["groupId"], gid.as_str());
+        assert_eq!(update["changes"], changes);
+    }
+    let r = app.get(&settings).await;
+    assert_eq!(
+        r.body,
+        json!({ "announce": true, "locked": false, "ephemeralSeconds": 604800,
+                "memberAddMode": "admins" })
+    );
+    // Turning disappearing messages off drops the field.
+    let r = put(
+        &app,
+        &settings,
+        json!({ "ephemeralSeconds": 0, "locked": true }),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = app.get(&settings).await;
+    assert_eq!(
+        r.body,
+        json!({ "announce": true, "locked": true, "memberAddMode": "admins" })
+    );
+
+    put(&app, &settings, json!({})).await.assert_error(
+        400,
+        "At least one of announce, locked, ephemeralSeconds, memberAddMode must be provided",
+    );
+    put(&app, &settings, json!({ "announce": null }))
+        .await
+        .assert_error(400, "announce must not be null: leave it out to keep it");
+    put(&app, &settings, json!({ "ephemeralSeconds": 3600 }))
+        .await
+        .assert_error(
+            400,
+            "ephemeralSeconds must be one of 0 (off), 86400 (24 hours), 604800 (7 days), 7776000 (90 days)",
+        );
+    put(&app, &settings, json!({ "memberAddMode": "everyone" }))
+        .await
+        .assert_error(
+            400,
+            "memberAddMode must be one of the following values: all, admins",
+        );
+    put(&app, &settings, json!({ "locked": "yes" }))
+        .await
+        .assert_error(400, "locked must be a boolean value");
+    app.get(&format!("{base}/120363000000000000@g.us/settings"))
+        .await
+        .assert_envelope(404);
+}
+
+#[actix_web::test]
+async fn clearing_a_chat_empties_its_history_at_whatsapp_and_here_and_keeps_it_listed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("sent.jsonl");
+    let app = spawn_app_with(&[("SANDBOX_SENT_LOG", log.to_str().expect("path"))]).await;
+    let id = app.ready_session(&name("clear"), "628111000510").await;
+    for text in ["one", "two"] {
+        let r = app
+            .post(
+                &format!("/api/sandbox/sessions/{id}/incoming"),
+                json!({ "from": ANN, "text": text }),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{r:?}");
+    }
+    let r = app.send_text(&id, BOB, "kept elsewhere").await;
+    assert_eq!(r.status, 201, "{r:?}");
+    wait_for("both chats' messages", || async {
+        (app.messages(&id, "").await["total"] == 3).then_some(())
+    })
+    .await;
+
+    let r = app
+        .delete(&format!("/api/sessions/{id}/chats/{ANN}/messages"))
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), &r.body),
+        (200, &json!({ "success": true }))
+    );
+    let left = app.messages(&id, "").await;
+    assert_eq!(
+        bodies(&left),
+        ["kept elsewhere"],
+        "only Ann's chat is cleared"
+    );
+    let chats = app.get(&format!("/api/sessions/{id}/chats")).await;
+    let ann = chats
+        .body
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["id"] == ANN).cloned())
+        .expect("Ann's chat stays listed");
+    assert_eq!(ann["unreadCount"], 0, "{ann}");
+    assert!(ann["lastMessage"].is_null(), "{ann}");
+    assert!(
+        sent_log(&log)
+            .iter()
+            .any(|e| e["action"] == "clearChat" && e["chatId"] == ANN),
+        "the phone cleared it too"
+    );
+    app.delete(&format!("/api/sessions/{id}/chats/not-a-chat/messages"))
+        .await
+        .assert_envelope(400);
 }

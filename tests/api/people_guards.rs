@@ -25,11 +25,14 @@ fn request(method: &Method, template: &str, session: &str) -> (String, Option<Va
     };
     let tail = template.rsplit("{session_id}").next().unwrap_or_default();
     let body = match (method.as_str(), tail) {
-        ("GET", _) | ("DELETE", "/contacts/{contact_id}/block") => None,
+        ("GET", _)
+        | ("DELETE", "/contacts/{contact_id}/block")
+        | ("DELETE", "/chats/{chat_id}/messages") => None,
         ("POST", "/groups") => Some(json!({ "name": "G", "participants": [PERSON] })),
         (_, t) if t.contains("/participants") => Some(json!({ "participants": [PERSON] })),
         (_, "/groups/{group_id}/subject") => Some(json!({ "subject": "S" })),
         (_, "/groups/{group_id}/description") => Some(json!({ "description": "D" })),
+        (_, "/groups/{group_id}/settings") => Some(json!({ "announce": true })),
         (_, "/chats/typing") => Some(json!({ "chatId": PERSON, "state": "typing" })),
         (_, "/chats/archive") => Some(json!({ "chatId": PERSON, "archive": true })),
         (_, "/chats/pin") => Some(json!({ "chatId": PERSON, "pin": true })),
@@ -52,7 +55,12 @@ fn people_routes() -> Vec<(Method, String)> {
                 .iter()
                 .any(|area| p.starts_with(&format!("/api/sessions/{{session_id}}/{area}")))
         })
-        .map(|(m, p)| (Method::from_bytes(m.as_str().as_bytes()).expect("a method"), p))
+        .map(|(m, p)| {
+            (
+                Method::from_bytes(m.as_str().as_bytes()).expect("a method"),
+                p,
+            )
+        })
         .collect();
     assert!(routes.len() >= 30, "the people routes: {routes:?}");
     routes

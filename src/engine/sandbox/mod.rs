@@ -759,6 +759,7 @@ impl Engine for SandboxEngine {
             ChatAction::Archive(on) => ("archive", json!(on)),
             ChatAction::Pin(on) => ("pin", json!(on)),
             ChatAction::Mute(until) => ("mute", json!(until)),
+            ChatAction::Clear => ("clearChat", json!(true)),
         };
         self.noted(json!({ "action": name, "chatId": chat_id, "value": value }))
     }

@@ -146,6 +146,8 @@ impl People {
             created_at: Some(time::now_secs()),
             announce: false,
             locked: false,
+            ephemeral: None,
+            admins_add: false,
             parent: None,
             participants: members,
         };
@@ -261,8 +263,10 @@ impl People {
 
     pub fn edit(&mut self, group_id: &str, edit: GroupEdit) -> Result<GroupChange, SocialError> {
         let own = self.own.clone();
+        let info_edit = matches!(edit, GroupEdit::Subject(_) | GroupEdit::Description(_));
+        // Settings are for admins; the info too once the group is locked.
         let group = match self.groups.get(group_id) {
-            Some(g) if g.locked => self.administered(group_id)?,
+            Some(g) if g.locked || !info_edit => self.administered(group_id)?,
             Some(_) => self
                 .groups
                 .get_mut(group_id)
@@ -277,6 +281,22 @@ impl People {
             GroupEdit::Description(d) => {
                 group.description = d.clone();
                 GroupChangeKind::Description(d)
+            }
+            GroupEdit::Announce(on) => {
+                group.announce = on;
+                GroupChangeKind::Announce(on)
+            }
+            GroupEdit::Locked(on) => {
+                group.locked = on;
+                GroupChangeKind::Locked(on)
+            }
+            GroupEdit::Ephemeral(seconds) => {
+                group.ephemeral = (seconds > 0).then_some(seconds);
+                GroupChangeKind::Ephemeral(seconds)
+            }
+            GroupEdit::AdminsAdd(on) => {
+                group.admins_add = on;
+                GroupChangeKind::AdminsAdd(on)
             }
         };
         Ok(self.change(group_id, Some(own), kind))
@@ -350,6 +370,10 @@ impl People {
             GroupChangeKind::Description(d) => group.description = d.clone(),
             GroupChangeKind::Announce(on) => group.announce = *on,
             GroupChangeKind::Locked(on) => group.locked = *on,
+            GroupChangeKind::Ephemeral(seconds) => {
+                group.ephemeral = (*seconds > 0).then_some(*seconds);
+            }
+            GroupChangeKind::AdminsAdd(on) => group.admins_add = *on,
         }
         Ok(())
     }

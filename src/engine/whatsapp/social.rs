@@ -8,8 +8,8 @@ use whatsapp_rust::types::events::Event;
 use whatsapp_rust::wacore::stanza::groups::GroupNotificationAction;
 use whatsapp_rust::{
     ChatStateType, Client, GroupCreateOptions, GroupDescription, GroupError, GroupMetadata,
-    GroupParticipantOptions, GroupSubject, IqError, Jid, ParticipantChangeResponse,
-    PreviousDescription,
+    GroupParticipantOptions, GroupSubject, IqError, Jid, MemberAddMode, NodeBuilder,
+    ParticipantChangeResponse, PreviousDescription,
 };
 
 use super::jid;
@@ -65,6 +65,12 @@ pub fn group_info(g: &GroupMetadata) -> GroupInfo {
         created_at: g.creation_time.map(|t| t as i64),
         announce: g.is_announcement,
         locked: g.is_locked,
+        ephemeral: g
+            .ephemeral
+            .as_ref()
+            .and_then(|e| e.expiration)
+            .filter(|s| *s > 0),
+        admins_add: matches!(g.member_add_mode, Some(MemberAddMode::AdminAdd)),
         parent: g.parent_group_jid.as_ref().and_then(jid::from_jid),
         participants: g
             .participants
@@ -172,7 +178,32 @@ pub async fn group(client: Arc<Client>, group_id: String) -> Result<GroupInfo, S
         .get_metadata(&jid)
         .await
         .map_err(|e| group_error(&group_id, e))?;
-    Ok(group_info(&g))
+    let mut info = group_info(&g);
+    if g.member_add_mode.is_none() {
+        info.admins_add = admins_add(&client, &jid).await?;
+    }
+    Ok(info)
+}
+
+/// Who may add members, read from WhatsApp's raw answer: whatsapp-rust 0.7 takes
+/// `<member_add_mode>` only as a dictionary token, and the server sends it as bytes, so its
+/// metadata always says "unknown".
+async fn admins_add(client: &Client, group: &Jid) -> Result<bool, SocialError> {
+    let query = NodeBuilder::new("iq")
+        .attr("xmlns", "w:g2")
+        .attr("type", "get")
+        .attr("to", group.to_string())
+        .children([NodeBuilder::new("query")
+            .attr("request", "interactive")
+            .build()])
+        .build();
+    let answer = client.send_iq_node(query, None).await.map_err(engine)?;
+    let mode = answer
+        .get()
+        .get_optional_child("group")
+        .and_then(|g| g.get_optional_child("member_add_mode"))
+        .and_then(|m| m.content_as_string());
+    Ok(mode.as_deref() == Some("admin_add"))
 }
 
 pub async fn create_group(
@@ -249,6 +280,17 @@ pub async fn edit_group(
                 .set_description(group, description, PreviousDescription::Resolve)
                 .await
         }
+        GroupEdit::Announce(on) => groups.set_announce(group, on).await,
+        GroupEdit::Locked(on) => groups.set_locked(group, on).await,
+        GroupEdit::Ephemeral(seconds) => groups.set_ephemeral(group, seconds).await,
+        GroupEdit::AdminsAdd(on) => {
+            let mode = if on {
+                MemberAddMode::AdminAdd
+            } else {
+                MemberAddMode::AllMemberAdd
+            };
+            groups.set_member_add_mode(group, mode).await
+        }
     }
     .map_err(|e| group_error(&group_id, e))
 }
@@ -319,6 +361,7 @@ pub async fn chat_action(
         ChatAction::Mute(Some(-1)) => actions.mute_chat(&chat).await,
         ChatAction::Mute(Some(until)) => actions.mute_chat_until(&chat, until * 1000).await,
         ChatAction::Mute(None) => actions.unmute_chat(&chat).await,
+        ChatAction::Clear => actions.clear_chat(&chat, false, false, None).await,
     }
     .map_err(engine)
 }
@@ -398,6 +441,12 @@ pub fn translate(event: &Event) -> Option<EngineEvent> {
                 GroupNotificationAction::Unlocked => GroupChangeKind::Locked(false),
                 GroupNotificationAction::Announce => GroupChangeKind::Announce(true),
                 GroupNotificationAction::NotAnnounce => GroupChangeKind::Announce(false),
+                GroupNotificationAction::Ephemeral { expiration, .. } => {
+                    GroupChangeKind::Ephemeral(*expiration)
+                }
+                GroupNotificationAction::MemberAddMode { mode } => {
+                    GroupChangeKind::AdminsAdd(mode == "admin_add")
+                }
                 _ => return None,
             };
             EngineEvent::Group(GroupChange {

@@ -201,6 +201,14 @@ pub struct Group {
     /// Phone numbers and roles (`member`, `admin`, `superadmin`); the creator is the account.
     pub participants: Vec<(String, &'static str)>,
     pub invite: String,
+    /// Only admins send.
+    pub announce: bool,
+    /// Only admins edit the info.
+    pub locked: bool,
+    /// Disappearing messages' lifetime in seconds.
+    pub ephemeral: Option<u32>,
+    /// Only admins add members.
+    pub admins_add: bool,
 }
 
 /// One logged-in (or pairing) device, as the stand-in knows it.

@@ -399,6 +399,10 @@ fn groups(shared: &Shared, node: &NodeRef<'_>, kind: &str) -> Result<Vec<Node>, 
                 creation: now_secs(),
                 participants,
                 invite: invite_code(),
+                announce: false,
+                locked: false,
+                ephemeral: None,
+                admins_add: false,
             };
             let node = group_node(&id, &group);
             state.groups.insert(id, group);
@@ -461,6 +465,24 @@ fn groups(shared: &Shared, node: &NodeRef<'_>, kind: &str) -> Result<Vec<Node>, 
                         let body = op.get_optional_child("body").map(text_of);
                         Some((attr(op, "id").unwrap_or_default(), body.unwrap_or_default()))
                     };
+                    Vec::new()
+                }
+                "announcement" | "not_announcement" => {
+                    group.announce = tag == "announcement";
+                    Vec::new()
+                }
+                "locked" | "unlocked" => {
+                    group.locked = tag == "locked";
+                    Vec::new()
+                }
+                "ephemeral" | "not_ephemeral" => {
+                    group.ephemeral = attr(op, "expiration")
+                        .and_then(|e| e.parse().ok())
+                        .filter(|e| *e > 0 && tag == "ephemeral");
+                    Vec::new()
+                }
+                "member_add_mode" => {
+                    group.admins_add = text_of(op) == "admin_add";
                     Vec::new()
                 }
                 "invite" => {
@@ -540,6 +562,29 @@ fn group_node(id: &str, g: &Group) -> Node {
                 .build(),
         );
     }
+    if g.announce {
+        children.push(NodeBuilder::new("announcement").build());
+    }
+    if g.locked {
+        children.push(NodeBuilder::new("locked").build());
+    }
+    if let Some(seconds) = g.ephemeral {
+        children.push(
+            NodeBuilder::new("ephemeral")
+                .attr("expiration", seconds.to_string())
+                .build(),
+        );
+    }
+    let mode = if g.admins_add {
+        "admin_add"
+    } else {
+        "all_member_add"
+    };
+    children.push(
+        NodeBuilder::new("member_add_mode")
+            .string_content(mode)
+            .build(),
+    );
     NodeBuilder::new("group")
         .attr("id", id.to_string())
         .attr("subject", g.subject.clone())
