@@ -416,9 +416,6 @@ pub async fn clear_messages(
     ChatPath(chat): ChatPath,
     state: web::Data<AppState>,
 ) -> ApiResult<HttpResponse> {
-    let done = state
-        .sessions
-        .ask(&id, chats::act(chat, ChatAction::Clear))
-        .await?;
+    let done = state.sessions.ask(&id, chats::clear(chat)).await?;
     Ok(HttpResponse::Ok().json(done))
 }

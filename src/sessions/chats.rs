@@ -191,6 +191,35 @@ pub fn act(chat_id: String, action: ChatAction) -> Social<Success> {
     })
 }
 
+/// Clears a chat at WhatsApp, then its stored messages and their media files.
+pub fn clear(chat_id: String) -> Social<Success> {
+    Social::new(move |cx| {
+        async move {
+            cx.engine.chat_action(&chat_id, ChatAction::Clear).await?;
+            let sid = cx.session_id.clone();
+            let gone = cx
+                .outbox
+                .commit(&cx.store, move |c| {
+                    let gone = store::chats::clear(c, &sid, &chat_id)?;
+                    let row = store::chats::set(
+                        c,
+                        &sid,
+                        &chat_id,
+                        &ChatPatch::default(),
+                        time::now_micros(),
+                    )?;
+                    Ok((gone, vec![chat_event(&sid, &chat_id, Some(&row))]))
+                })
+                .await?;
+            for row_id in gone {
+                cx.media.remove(&cx.session_id, &row_id).await;
+            }
+            Ok(OK)
+        }
+        .boxed_local()
+    })
+}
+
 /// Shows typing, recording or paused in a chat.
 pub fn typing(chat_id: String, state: ChatState) -> Social<Success> {
     Social::new(move |cx| {

@@ -430,8 +430,7 @@ pub fn settings(id: String) -> Social<SettingsView> {
 pub fn update_settings(id: String, edits: Vec<GroupEdit>) -> Social<Done> {
     Social::new(move |cx| {
         async move {
-            let mut applied = 0;
-            for edit in edits {
+            for (applied, edit) in edits.into_iter().enumerate() {
                 if let Err(e) = cx.engine.edit_group(&id, edit).await {
                     return Err(match (applied, SessionError::from(e)) {
                         (0, e) => e,
@@ -441,7 +440,6 @@ pub fn update_settings(id: String, edits: Vec<GroupEdit>) -> Social<Done> {
                         (_, e) => e,
                     });
                 }
-                applied += 1;
             }
             Ok(Done::ok("Group settings updated"))
         }

@@ -17,6 +17,7 @@ use super::error::SessionError;
 use super::status::SessionStatus;
 use crate::engine::{Engine, SocialError};
 use crate::events::{Outbox, SessionEvent};
+use crate::media::MediaStore;
 use crate::store::{self, Store};
 
 /// What an operation runs with: the ready engine and where its changes go.
@@ -29,6 +30,8 @@ pub struct SocialCtx {
     pub store: Store,
     pub outbox: Outbox,
     pub state: Rc<SocialState>,
+    /// Kept media files, which go with the messages a cleared chat loses.
+    pub media: MediaStore,
 }
 
 type Op<T> = Box<dyn FnOnce(SocialCtx) -> LocalBoxFuture<'static, Result<T, SessionError>> + Send>;
@@ -84,6 +87,7 @@ impl SessionActor {
             store: self.deps.store.clone(),
             outbox: self.deps.outbox.clone(),
             state: self.social.clone(),
+            media: self.deps.media.clone(),
         })
     }
 

@@ -243,15 +243,21 @@ pub fn delete(conn: &mut DbConnection, session_id: &str, id: &str) -> Result<boo
 }
 
 /// Clears a chat's history: its stored messages go (but those still waiting to be sent), and the
-/// chat stays listed with nothing unread. Answers how many messages went.
-pub fn clear(conn: &mut DbConnection, session_id: &str, id: &str) -> Result<usize, StoreError> {
+/// chat stays listed with nothing unread. Answers the row ids that went (their media files go
+/// too).
+pub fn clear(
+    conn: &mut DbConnection,
+    session_id: &str,
+    id: &str,
+) -> Result<Vec<String>, StoreError> {
     let gone = diesel::delete(
         messages::table
             .filter(messages::session_id.eq(session_id))
             .filter(messages::chat_id.eq(id))
             .filter(messages::status.ne("pending")),
     )
-    .execute(conn)?;
+    .returning(messages::id)
+    .get_results(conn)?;
     diesel::update(
         chats::table
             .filter(chats::session_id.eq(session_id))

@@ -923,6 +923,16 @@ def run(d: Drive) -> None:
         d.expect(d.sdk("groups.set_description", sid(), gid, "from the SDK").get("success") is True, "description failed")
         after = d.sdk("groups.get", sid(), gid)
         d.expect(after.get("name") == "SDK group 2" and after.get("description") == "from the SDK", f"after edits: {_short(after)}")
+        for dotted in ("groups.update_group_settings", "groups.get_group_settings"):
+            if not d.has(dotted):
+                d.skip_method(dotted)
+        if d.has("groups.update_group_settings"):
+            res = d.sdk("groups.update_group_settings", sid(), gid, {"announce": True, "memberAddMode": "admins"})
+            d.expect(res.get("success") is True, f"settings: {_short(res)}")
+        if d.has("groups.get_group_settings"):
+            got = d.sdk("groups.get_group_settings", sid(), gid)
+            d.expect(got.get("announce") is True and got.get("memberAddMode") == "admins"
+                     and got.get("locked") is False, f"settings: {_short(got)}")
         code = d.sdk("groups.invite_code", sid(), gid)
         d.expect(code.get("inviteLink", "").endswith(code.get("inviteCode", "?")), f"invite: {_short(code)}")
         new = d.sdk("groups.revoke_invite_code", sid(), gid)
@@ -957,6 +967,12 @@ def run(d: Drive) -> None:
             d.expect(res.get("success") is True, f"{dotted} did not succeed")
         now = [c for c in d.sdk("chats.list", sid()) if c.get("id") == contact]
         d.expect(now and now[0].get("archived") is True and now[0].get("pinned") is True, f"after: {_short(now)}")
+        if d.has("chats.clear_messages"):
+            d.expect(d.sdk("chats.clear_messages", sid(), contact).get("success") is True, "clear failed")
+            left = d.raw("GET", f"/api/sessions/{sid()}/messages", query={"chatId": contact}) or {}
+            d.expect(left.get("messages") == [], f"history after clear: {_short(left)}")
+        else:
+            d.skip_method("chats.clear_messages")
         d.expect(d.sdk("chats.delete", sid(), {"chatId": contact}).get("success") is True, "delete failed")
     d.step("chats.list/mark_read/mark_unread/send_state/archive/pin/mute/delete", chats_flow, needs=("ready",))
 
