@@ -209,6 +209,11 @@ pub trait Engine {
     /// The group's invite code; `reset` revokes the current one and answers the new one.
     fn invite_code(&self, group_id: &str, reset: bool) -> SocialResult<String>;
     fn leave_group(&self, group_id: &str) -> SocialResult<()>;
+    /// The group an invite code leads to (participants may be left out);
+    /// [`SocialError::NotFound`] for a code that is invalid, expired or revoked.
+    fn invite_info(&self, code: &str) -> SocialResult<GroupInfo>;
+    /// Joins the group of an invite code: its id, and whether an admin must still approve.
+    fn join_group(&self, code: &str) -> SocialResult<(String, bool)>;
     /// Sends read receipts for `messages` of a chat and marks it read on the account's devices.
     fn mark_read(&self, chat_id: &str, messages: Vec<ReadRef>) -> SocialResult<()>;
     /// Changes how a chat is listed on the account's devices (`MarkRead` goes by [`Engine::mark_read`]).
@@ -306,12 +311,14 @@ pub enum SandboxCommand {
     },
     /// A contact's presence or typing shows.
     Presence(PresenceUpdate),
-    /// Someone (`by`) adds this account to a new group of theirs.
+    /// Someone (`by`) adds this account to a new group of theirs, or (`invite`) only hands it an
+    /// invite code to the group.
     AddedToGroup {
         subject: String,
         by: String,
         participants: Vec<String>,
         admins: Vec<String>,
+        invite: bool,
     },
     /// Someone else changes a group this account is in.
     GroupEvent(GroupChange),

@@ -12,7 +12,8 @@ use super::validate::{Fields, FromFields};
 use crate::engine::social::{GroupEdit, ParticipantAction};
 use crate::error::ApiResult;
 use crate::sessions::groups::{
-    self, CreatedGroup, GroupSummary, GroupView, InviteView, ParticipantsDone, SettingsView,
+    self, CreatedGroup, GroupSummary, GroupView, InviteView, JoinInfo, Joined, ParticipantsDone,
+    SettingsView,
 };
 use crate::sessions::social::Done;
 use crate::state::AppState;
@@ -441,4 +442,93 @@ pub async fn update_settings(
         .ask(&id, groups::update_settings(group, edits))
         .await?;
     Ok(HttpResponse::Ok().json(done))
+}
+
+/// An invite code, from the query.
+pub struct CodeQuery(String);
+
+impl FromFields for CodeQuery {
+    fn from_fields(f: &mut Fields) -> Option<Self> {
+        match f
+            .string("code", false, 0, 128)
+            .map(|c| c.trim().to_string())
+        {
+            Some(c) if !c.is_empty() => Some(Self(invite_code_of(&c))),
+            _ if f.has_errors() => None,
+            _ => {
+                f.error("An invite code is required");
+                None
+            }
+        }
+    }
+}
+
+/// The code of an invite link (`https://chat.whatsapp.com/<code>`) or the code itself.
+fn invite_code_of(s: &str) -> String {
+    s.rsplit('/').next().unwrap_or(s).to_string()
+}
+
+/// Where an invite code leads
+#[utoipa::path(get, path = "/api/sessions/{session_id}/groups/join-info", tag = "groups",
+    params(("code" = String, Query, description = "The invite code, or its chat.whatsapp.com link", min_length = 1, max_length = 128)),
+    responses(
+        (status = 200, description = "The group's name and who runs it", body = JoinInfo),
+        (status = 400, description = "No code", body = ErrorBody),
+        (status = 404, description = "No such session, or the code is invalid, expired or revoked", body = ErrorBody),
+        (status = 409, description = "The session is not connected yet", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("viewer"))))]
+pub async fn join_info(
+    _: Authed<Viewer>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    Query(CodeQuery(code)): Query<CodeQuery>,
+) -> ApiResult<HttpResponse> {
+    let info = state.sessions.ask(&id, groups::join_info(code)).await?;
+    Ok(HttpResponse::Ok().json(info))
+}
+
+/// Join a group by invite.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct JoinRequest {
+    /// The invite code, or its chat.whatsapp.com link.
+    #[schema(min_length = 1, max_length = 128)]
+    invite_code: String,
+}
+
+pub struct JoinBody(String);
+
+impl FromFields for JoinBody {
+    fn from_fields(f: &mut Fields) -> Option<Self> {
+        let code = f.string("inviteCode", true, 1, 128)?;
+        match code.trim() {
+            "" => {
+                f.error("inviteCode should not be empty");
+                None
+            }
+            c => Some(Self(invite_code_of(c))),
+        }
+    }
+}
+
+/// Join a group by its invite code
+#[utoipa::path(post, path = "/api/sessions/{session_id}/groups/join", tag = "groups",
+    request_body = JoinRequest,
+    responses(
+        (status = 200, description = "Joined (or waiting for an admin's approval)", body = Joined),
+        (status = 400, description = "No code, or this account is already in the group", body = ErrorBody),
+        (status = 404, description = "No such session, or the code is invalid, expired or revoked", body = ErrorBody),
+        (status = 409, description = "The session is not connected yet", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
+pub async fn join_group(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    Body(JoinBody(code)): Body<JoinBody>,
+) -> ApiResult<HttpResponse> {
+    let joined = state.sessions.ask(&id, groups::join(code)).await?;
+    Ok(HttpResponse::Ok().json(joined))
 }

@@ -243,6 +243,9 @@ fn session_routes(t: &mut Table<'_>) {
         )
         .route(M::GET, "/groups", groups::list_groups)
         .route(M::POST, "/groups", groups::create_group)
+        // Before `{group_id}`, which would take `join-info` for a malformed id.
+        .route(M::GET, "/groups/join-info", groups::join_info)
+        .route(M::POST, "/groups/join", groups::join_group)
         .route(M::GET, "/groups/{group_id}", groups::get_group)
         .route(
             M::POST,

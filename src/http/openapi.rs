@@ -119,6 +119,8 @@ fn enumerations() -> [(&'static str, &'static str, &'static [&'static str]); 2] 
         groups::revoke_invite,
         groups::leave_group,
         groups::get_settings,
+        groups::join_info,
+        groups::join_group,
         groups::update_settings,
         chats::list_chats,
         chats::read_chat,

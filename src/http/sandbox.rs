@@ -449,11 +449,13 @@ command_body!(AddedToGroupBody, |f| {
     let by = person(f, "by", true);
     let participants = ids(f, "participants");
     let admins = ids(f, "admins");
+    let invite = f.boolean("invite").unwrap_or(false);
     Some(Cmd(SandboxCommand::AddedToGroup {
         subject: subject?,
         by: by?,
         participants,
         admins,
+        invite,
     }))
 });
 command_body!(GroupEventBody, |f| {
@@ -562,6 +564,8 @@ pub struct AddedToGroupRequest {
     /// Members who are admins.
     #[schema(max_items = 1024, value_type = Option<Vec<PersonId>>)]
     admins: Option<Vec<String>>,
+    /// Hand this account only an invite code to the group (`POST …/groups/join` joins it).
+    invite: Option<bool>,
 }
 
 /// Someone else changes a group this account is in.
@@ -596,6 +600,8 @@ pub struct AddedToGroup {
     success: bool,
     #[schema(value_type = GroupId)]
     group_id: String,
+    /// With `invite`: the code that leads to it.
+    invite_code: Option<String>,
 }
 
 /// Sync the address book
@@ -638,7 +644,8 @@ pub async fn presence(
 }
 /// Be added to a group
 ///
-/// Someone creates a group with this account in it: `group.join`.
+/// Someone creates a group with this account in it: `group.join`. With `invite`, the account is
+/// only handed an invite code to it.
 #[utoipa::path(post, path = "/api/sandbox/sessions/{session_id}/groups", tag = "sandbox",
     request_body = AddedToGroupRequest,
     responses(

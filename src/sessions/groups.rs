@@ -109,6 +109,36 @@ pub struct SettingsView {
     pub member_add_mode: &'static str,
 }
 
+/// Where an invite code leads.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinInfo {
+    #[schema(example = "120363012345678901@g.us")]
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Epoch seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participant_count: Option<usize>,
+}
+
+/// A group joined by its invite code.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Joined {
+    pub success: bool,
+    #[schema(example = "120363012345678901@g.us")]
+    pub group_id: String,
+    /// The group's admins must still approve the request.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pending_approval: bool,
+}
+
 /// How one participant fared.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -455,6 +485,43 @@ pub fn invite(id: String, reset: bool) -> Social<InviteView> {
                 invite_link: format!("https://chat.whatsapp.com/{code}"),
                 invite_code: code,
                 message: reset.then_some("Invite code revoked and new one generated"),
+            })
+        }
+        .boxed_local()
+    })
+}
+
+pub fn join_info(code: String) -> Social<JoinInfo> {
+    Social::new(move |cx| {
+        async move {
+            let g = cx.engine.invite_info(&code).await?;
+            Ok(JoinInfo {
+                participant_count: (!g.participants.is_empty()).then_some(g.participants.len()),
+                id: g.id,
+                name: g.subject,
+                description: g.description,
+                owner: g.owner,
+                created_at: g.created_at,
+            })
+        }
+        .boxed_local()
+    })
+}
+
+pub fn join(code: String) -> Social<Joined> {
+    Social::new(move |cx| {
+        async move {
+            let (group_id, pending_approval) = cx.engine.join_group(&code).await?;
+            if !pending_approval {
+                // Listed at once, whenever WhatsApp's own notification of the join arrives.
+                if let Ok(g) = cx.engine.group(&group_id).await {
+                    cache(&cx, &g).await?;
+                }
+            }
+            Ok(Joined {
+                success: true,
+                group_id,
+                pending_approval,
             })
         }
         .boxed_local()

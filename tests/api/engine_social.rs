@@ -326,6 +326,52 @@ async fn a_group_is_created_grown_renamed_and_messaged_at_whatsapp() {
     })
     .await;
 
+    // Carol's group, by its invite: where it leads, then joined.
+    let (theirs, code) = standin.invite_to_group("Neighbours", CAROL, &[DAVE]);
+    let r = app.get(&format!("{base}/join-info?code={code}")).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        (
+            &r.body["id"],
+            &r.body["name"],
+            &r.body["owner"],
+            &r.body["participantCount"]
+        ),
+        (
+            &json!(theirs),
+            &json!("Neighbours"),
+            &json!(c_us(CAROL)),
+            &json!(2)
+        ),
+        "{r:?}"
+    );
+    let r = app
+        .post(&format!("{base}/join"), json!({ "inviteCode": code }))
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), &r.body),
+        (200, &json!({ "success": true, "groupId": theirs }))
+    );
+    assert!(standin
+        .group(&theirs)
+        .expect("Carol's group")
+        .participants
+        .iter()
+        .any(|(p, _)| p == PHONE));
+    let listed = app.get(&base).await;
+    assert!(
+        listed
+            .body
+            .as_array()
+            .expect("groups")
+            .iter()
+            .any(|g| g["id"] == theirs.as_str()),
+        "{listed:?}"
+    );
+    app.get(&format!("{base}/join-info?code=NOSUCHCODE"))
+        .await
+        .assert_error(404, "This invite link is invalid or has expired");
+
     let r = app.post(&format!("{base}/{gid}/leave"), json!({})).await;
     assert!(r.status.is_success(), "{r:?}");
     assert!(

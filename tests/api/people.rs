@@ -1015,3 +1015,77 @@ async fn clearing_a_chat_empties_its_history_at_whatsapp_and_here_and_keeps_it_l
         .await
         .assert_envelope(400);
 }
+
+#[actix_web::test]
+async fn an_invite_code_shows_its_group_and_joins_it() {
+    let app = spawn_app().await;
+    let id = app.ready_session(&name("join"), "628111000511").await;
+    let (mut ws, _) = Ws::signed_in(&app, &app.key).await;
+    ws.subscribe(&id, &["group.join"]).await;
+    let r = app
+        .post(
+            &format!("/api/sandbox/sessions/{id}/groups"),
+            json!({ "subject": "Neighbours", "by": BOB, "participants": [ANN], "invite": true }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let gid = r.body["groupId"].as_str().expect("groupId").to_string();
+    let code = r.body["inviteCode"]
+        .as_str()
+        .expect("inviteCode")
+        .to_string();
+    let base = format!("/api/sessions/{id}/groups");
+    assert_eq!(app.get(&base).await.body, json!([]), "not a member yet");
+
+    let r = app.get(&format!("{base}/join-info?code={code}")).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["id"], gid.as_str());
+    assert_eq!(r.body["name"], "Neighbours");
+    assert_eq!(r.body["owner"], BOB);
+    assert_eq!(r.body["participantCount"], 2);
+    assert!(r.body["createdAt"].is_i64(), "{r:?}");
+    // A link works as well as its code.
+    let r = app
+        .get(&format!(
+            "{base}/join-info?code=https://chat.whatsapp.com/{code}"
+        ))
+        .await;
+    assert_eq!(r.body["id"], gid.as_str(), "{r:?}");
+    app.get(&format!("{base}/join-info"))
+        .await
+        .assert_error(400, "An invite code is required");
+    app.get(&format!("{base}/join-info?code=%20"))
+        .await
+        .assert_error(400, "An invite code is required");
+    app.get(&format!("{base}/join-info?code=NOSUCHCODE"))
+        .await
+        .assert_error(404, "This invite link is invalid or has expired");
+
+    let r = app
+        .post(&format!("{base}/join"), json!({ "inviteCode": code }))
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), &r.body),
+        (200, &json!({ "success": true, "groupId": gid }))
+    );
+    let joined = ws.event("group.join", &id).await;
+    assert_eq!(joined["groupId"], gid.as_str());
+    let listed = app.get(&base).await;
+    assert_eq!(listed.body[0]["id"], gid.as_str(), "{listed:?}");
+    assert_eq!(listed.body[0]["isAdmin"], false, "{listed:?}");
+    app.post(&format!("{base}/join"), json!({ "inviteCode": code }))
+        .await
+        .assert_envelope(400);
+    app.post(
+        &format!("{base}/join"),
+        json!({ "inviteCode": "NOSUCHCODE" }),
+    )
+    .await
+    .assert_error(404, "This invite link is invalid or has expired");
+    app.post(&format!("{base}/join"), json!({}))
+        .await
+        .assert_error(400, "inviteCode should not be empty");
+    app.post(&format!("{base}/join"), json!({ "inviteCode": "  " }))
+        .await
+        .assert_error(400, "inviteCode should not be empty");
+}

@@ -20,6 +20,8 @@ fn request(method: &Method, template: &str, session: &str) -> (String, Option<Va
         .replace("{number}", "628123450011");
     let path = if path.ends_with("/contacts/profile-pictures") {
         format!("{path}?ids={PERSON}")
+    } else if path.ends_with("/groups/join-info") {
+        format!("{path}?code=AbCdEfGhIjKlMnOpQrStUv")
     } else {
         path
     };
@@ -33,6 +35,7 @@ fn request(method: &Method, template: &str, session: &str) -> (String, Option<Va
         (_, "/groups/{group_id}/subject") => Some(json!({ "subject": "S" })),
         (_, "/groups/{group_id}/description") => Some(json!({ "description": "D" })),
         (_, "/groups/{group_id}/settings") => Some(json!({ "announce": true })),
+        (_, "/groups/join") => Some(json!({ "inviteCode": "AbCdEfGhIjKlMnOpQrStUv" })),
         (_, "/chats/typing") => Some(json!({ "chatId": PERSON, "state": "typing" })),
         (_, "/chats/archive") => Some(json!({ "chatId": PERSON, "archive": true })),
         (_, "/chats/pin") => Some(json!({ "chatId": PERSON, "pin": true })),

@@ -941,6 +941,23 @@ def run(d: Drive) -> None:
         d.expect(removed.get("success") is True, f"remove: {_short(removed)}")
     d.step("groups.create/list/get/participants/subject/description/invite", groups_flow, needs=("ready",))
 
+    def groups_join():
+        made = d.sandbox(sid(), "groups", {"subject": "Invited", "by": third, "participants": [contact], "invite": True})
+        gid, code = made.get("groupId"), made.get("inviteCode")
+        d.expect(bool(gid and code), f"sandbox invite: {_short(made)}")
+        for dotted in ("groups.join_info", "groups.join_group"):
+            if not d.has(dotted):
+                d.skip_method(dotted)
+        info = d.sdk("groups.join_info", sid(), code) if d.has("groups.join_info") else d.raw(
+            "GET", f"/api/sessions/{sid()}/groups/join-info", query={"code": code})
+        d.expect(info.get("id") == gid and info.get("name") == "Invited", f"join info: {_short(info)}")
+        body = {"inviteCode": code}
+        joined = d.sdk("groups.join_group", sid(), body) if d.has("groups.join_group") else d.raw(
+            "POST", f"/api/sessions/{sid()}/groups/join", body=body)
+        d.expect(joined.get("success") is True and joined.get("groupId") == gid, f"join: {_short(joined)}")
+        d.expect(any(g.get("id") == gid for g in d.sdk("groups.list", sid())), "the joined group is not listed")
+    d.step("groups.join_info/join_group", groups_join, needs=("ready",))
+
     def groups_leave():
         d.expect(d.sdk("groups.leave", sid(), s["gid"]).get("success") is True, "leave failed")
         d.expect(all(g.get("id") != s["gid"] for g in d.sdk("groups.list", sid())), "a group left is still listed")

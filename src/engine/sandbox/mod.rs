@@ -256,6 +256,18 @@ impl SandboxPhone {
                 by,
                 participants,
                 admins,
+                invite: true,
+            } => {
+                self.require_ready()?;
+                let (group, code) = self.people.invite_to(&subject, &by, participants, admins);
+                Ok(json!({ "success": true, "groupId": group.id, "inviteCode": code }))
+            }
+            SandboxCommand::AddedToGroup {
+                subject,
+                by,
+                participants,
+                admins,
+                invite: false,
             } => {
                 self.require_ready()?;
                 let (group, change) = self.people.added_to(&subject, &by, participants, admins);
@@ -738,6 +750,18 @@ impl Engine for SandboxEngine {
     fn invite_code(&self, group_id: &str, reset: bool) -> SocialResult<String> {
         let group_id = group_id.to_string();
         self.people(move |phone| phone.people.invite_code(&group_id, reset))
+    }
+    fn invite_info(&self, code: &str) -> SocialResult<GroupInfo> {
+        let code = code.to_string();
+        self.people(move |phone| phone.people.invite_info(&code))
+    }
+    fn join_group(&self, code: &str) -> SocialResult<(String, bool)> {
+        let code = code.to_string();
+        self.people(move |phone| {
+            let (id, change) = phone.people.join(&code)?;
+            phone.emit_changes(vec![change]);
+            Ok((id, false))
+        })
     }
     fn leave_group(&self, group_id: &str) -> SocialResult<()> {
         let group_id = group_id.to_string();

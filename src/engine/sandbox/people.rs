@@ -21,6 +21,8 @@ pub struct People {
     blocked: BTreeSet<String>,
     groups: BTreeMap<String, GroupInfo>,
     invites: HashMap<String, String>,
+    /// Groups this account is not in, by the invite code that leads to each.
+    foreign: HashMap<String, GroupInfo>,
 }
 
 fn digits_of(chat_id: &str) -> &str {
@@ -312,6 +314,59 @@ impl People {
             .entry(group_id.to_string())
             .or_insert_with(new_invite_code)
             .clone())
+    }
+
+    /// Someone (`by`) has a group this account is not in, and an invite code to it.
+    pub fn invite_to(
+        &mut self,
+        subject: &str,
+        by: &str,
+        participants: Vec<String>,
+        admins: Vec<String>,
+    ) -> (GroupInfo, String) {
+        let (mut group, _) = self.added_to(subject, by, participants, admins);
+        self.groups.remove(&group.id);
+        group.participants.retain(|p| p.id != self.own);
+        let code = new_invite_code();
+        self.foreign.insert(code.clone(), group.clone());
+        (group, code)
+    }
+
+    fn invalid_invite() -> SocialError {
+        SocialError::NotFound("This invite link is invalid or has expired".into())
+    }
+
+    /// The group an invite code leads to: one of someone else's, or one of this account's.
+    pub fn invite_info(&self, code: &str) -> Result<GroupInfo, SocialError> {
+        if let Some(g) = self.foreign.get(code) {
+            return Ok(g.clone());
+        }
+        self.invites
+            .iter()
+            .find(|(_, c)| c.as_str() == code)
+            .and_then(|(id, _)| self.groups.get(id))
+            .cloned()
+            .ok_or_else(Self::invalid_invite)
+    }
+
+    /// Joins the group of an invite code, as a member.
+    pub fn join(&mut self, code: &str) -> Result<(String, GroupChange), SocialError> {
+        if let Some((id, _)) = self.invites.iter().find(|(_, c)| c.as_str() == code) {
+            return Err(SocialError::Refused(format!(
+                "This account is already in group {id}"
+            )));
+        }
+        let mut group = self.foreign.remove(code).ok_or_else(Self::invalid_invite)?;
+        group.participants.push(Participant {
+            id: self.own.clone(),
+            role: Role::Member,
+        });
+        let id = group.id.clone();
+        self.groups.insert(id.clone(), group);
+        // The code stays valid: using it again finds this account already in.
+        self.invites.insert(id.clone(), code.to_string());
+        let change = self.change(&id, None, GroupChangeKind::Join(vec![self.own.clone()]));
+        Ok((id, change))
     }
 
     pub fn leave(&mut self, group_id: &str) -> Result<GroupChange, SocialError> {

@@ -489,6 +489,14 @@ impl Engine for WhatsAppEngine {
         let group_id = group_id.to_string();
         self.social(move |c| social::invite_code(c, group_id, reset))
     }
+    fn invite_info(&self, code: &str) -> SocialResult<GroupInfo> {
+        let code = code.to_string();
+        self.social(move |c| social::invite_info(c, code))
+    }
+    fn join_group(&self, code: &str) -> SocialResult<(String, bool)> {
+        let code = code.to_string();
+        self.social(move |c| social::join_group(c, code))
+    }
     fn leave_group(&self, group_id: &str) -> SocialResult<()> {
         let group_id = group_id.to_string();
         self.social(move |c| social::leave_group(c, group_id))

@@ -309,6 +309,40 @@ pub async fn invite_code(
     Ok(link.rsplit('/').next().unwrap_or(link.as_str()).to_string())
 }
 
+/// A code WhatsApp does not know (or no longer honours) is a 404 at the API.
+fn invite_error(e: GroupError) -> SocialError {
+    match e {
+        GroupError::Iq(IqError::ServerError {
+            code: 404 | 406 | 410 | 400,
+            ..
+        })
+        | GroupError::InvalidRequest(_) => {
+            SocialError::NotFound("This invite link is invalid or has expired".into())
+        }
+        other => group_error("invite", other),
+    }
+}
+
+pub async fn invite_info(client: Arc<Client>, code: String) -> Result<GroupInfo, SocialError> {
+    let g = client
+        .groups()
+        .get_invite_info(&code)
+        .await
+        .map_err(invite_error)?;
+    Ok(group_info(&g))
+}
+
+pub async fn join_group(client: Arc<Client>, code: String) -> Result<(String, bool), SocialError> {
+    let joined = client
+        .groups()
+        .join_with_invite_code(&code)
+        .await
+        .map_err(invite_error)?;
+    let pending = matches!(joined, whatsapp_rust::JoinGroupResult::PendingApproval(_));
+    let id = jid::from_jid(joined.group_jid()).unwrap_or_else(|| joined.group_jid().to_string());
+    Ok((id, pending))
+}
+
 pub async fn leave_group(client: Arc<Client>, group_id: String) -> Result<(), SocialError> {
     let group = jid_of(&group_id)?;
     client

@@ -372,6 +372,37 @@ impl StandIn {
         self.shared.lock().groups.get(id).cloned()
     }
 
+    /// `by` has a group with `participants`, which the account is not in, and an invite code to
+    /// it: (group id with `@g.us`, code).
+    pub fn invite_to_group(
+        &self,
+        subject: &str,
+        by: &str,
+        participants: &[&str],
+    ) -> (String, String) {
+        let mut state = self.shared.lock();
+        state.group_counter += 1;
+        let id = format!("1203630000000{:05}", state.group_counter);
+        let mut members = vec![(by.to_string(), "superadmin")];
+        members.extend(participants.iter().map(|p| (p.to_string(), "member")));
+        let code = format!("STANDININVITE{}", state.group_counter);
+        state.groups.insert(
+            id.clone(),
+            Group {
+                subject: subject.into(),
+                description: None,
+                creation: now_secs(),
+                participants: members,
+                invite: code.clone(),
+                announce: false,
+                locked: false,
+                ephemeral: None,
+                admins_add: false,
+            },
+        );
+        (format!("{id}@g.us"), code)
+    }
+
     /// The phone numbers the account has blocked.
     pub fn blocked(&self) -> Vec<String> {
         self.shared.lock().blocked.iter().cloned().collect()

@@ -427,6 +427,27 @@ fn groups(shared: &Shared, node: &NodeRef<'_>, kind: &str) -> Result<Vec<Node>, 
             }
             Ok(Vec::new())
         }
+        // By invite code (to `g.us`): where it leads (`get`), or join it (`set`).
+        "invite" if group_id.is_empty() => {
+            let code = attr(op, "code").unwrap_or_default();
+            let found = state.groups.iter().find(|(_, g)| g.invite == code);
+            let Some(id) = found.map(|(id, _)| id.clone()) else {
+                return Err(("406", "not-acceptable"));
+            };
+            let Some(group) = state.groups.get_mut(&id) else {
+                return Err(("406", "not-acceptable"));
+            };
+            if kind == "get" {
+                return Ok(vec![group_node(&id, group)]);
+            }
+            if group.has(PHONE) {
+                return Err(("409", "conflict"));
+            }
+            group.participants.push((PHONE.to_string(), "member"));
+            Ok(vec![NodeBuilder::new("group")
+                .attr("jid", format!("{id}@g.us"))
+                .build()])
+        }
         tag => {
             let Some(group) = state.groups.get_mut(&group_id) else {
                 return Err(("404", "item-not-found"));
@@ -540,7 +561,11 @@ impl Group {
 }
 
 fn group_node(id: &str, g: &Group) -> Node {
-    let creator = pn(PHONE);
+    let creator = g
+        .participants
+        .iter()
+        .find(|(_, role)| *role == "superadmin")
+        .map_or_else(|| pn(PHONE), |(p, _)| pn(p));
     let mut children: Vec<Node> = g
         .participants
         .iter()
