@@ -344,21 +344,24 @@ pub async fn leave_group(
     Ok(HttpResponse::Ok().json(done))
 }
 
-/// The settings a group's admins change.
+/// The settings a group's admins change: any of them, at least one; leave out (rather than
+/// `null`) what stays.
 #[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
+#[schema(rename_all = "camelCase", min_properties = 1)]
 #[allow(dead_code)]
 pub struct SettingsRequest {
     /// Only admins may send.
-    announce: Option<bool>,
+    #[schema(required = false)]
+    announce: bool,
     /// Only admins may edit the group's info.
-    locked: Option<bool>,
+    #[schema(required = false)]
+    locked: bool,
     /// Disappearing messages: `0` (off), 86400 (24 hours), 604800 (7 days) or 7776000 (90 days).
-    #[schema(value_type = Option<u32>)]
-    ephemeral_seconds: Option<u32>,
+    #[schema(required = false, value_type = u32, minimum = 0, maximum = 7776000)]
+    ephemeral_seconds: u32,
     /// Who may add members.
-    #[schema(value_type = Option<String>, pattern = "^(all|admins)$")]
-    member_add_mode: Option<String>,
+    #[schema(required = false, pattern = "^(all|admins)$")]
+    member_add_mode: String,
 }
 
 /// WhatsApp's disappearing-message lifetimes.
@@ -517,8 +520,8 @@ impl FromFields for JoinBody {
 #[utoipa::path(post, path = "/api/sessions/{session_id}/groups/join", tag = "groups",
     request_body = JoinRequest,
     responses(
-        (status = 200, description = "Joined (or waiting for an admin's approval)", body = Joined),
-        (status = 400, description = "No code, or this account is already in the group", body = ErrorBody),
+        (status = 200, description = "Joined, already in, or waiting for an admin's approval", body = Joined),
+        (status = 400, description = "No code", body = ErrorBody),
         (status = 404, description = "No such session, or the code is invalid, expired or revoked", body = ErrorBody),
         (status = 409, description = "The session is not connected yet", body = ErrorBody),
     ),

@@ -358,6 +358,14 @@ async fn a_group_is_created_grown_renamed_and_messaged_at_whatsapp() {
         .participants
         .iter()
         .any(|(p, _)| p == PHONE));
+    let r = app
+        .post(&format!("{base}/join"), json!({ "inviteCode": code }))
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), &r.body),
+        (200, &json!({ "success": true, "groupId": theirs })),
+        "already in: joined"
+    );
     let listed = app.get(&base).await;
     assert!(
         listed

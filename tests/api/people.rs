@@ -1073,9 +1073,15 @@ async fn an_invite_code_shows_its_group_and_joins_it() {
     let listed = app.get(&base).await;
     assert_eq!(listed.body[0]["id"], gid.as_str(), "{listed:?}");
     assert_eq!(listed.body[0]["isAdmin"], false, "{listed:?}");
-    app.post(&format!("{base}/join"), json!({ "inviteCode": code }))
-        .await
-        .assert_envelope(400);
+    // Joining again changes nothing and answers the same.
+    let r = app
+        .post(&format!("{base}/join"), json!({ "inviteCode": code }))
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), &r.body),
+        (200, &json!({ "success": true, "groupId": gid }))
+    );
+    assert_eq!(app.get(&base).await.body.as_array().map(Vec::len), Some(1));
     app.post(
         &format!("{base}/join"),
         json!({ "inviteCode": "NOSUCHCODE" }),

@@ -759,7 +759,7 @@ impl Engine for SandboxEngine {
         let code = code.to_string();
         self.people(move |phone| {
             let (id, change) = phone.people.join(&code)?;
-            phone.emit_changes(vec![change]);
+            phone.emit_changes(change.into_iter().collect());
             Ok((id, false))
         })
     }

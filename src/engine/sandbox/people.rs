@@ -349,12 +349,11 @@ impl People {
             .ok_or_else(Self::invalid_invite)
     }
 
-    /// Joins the group of an invite code, as a member.
-    pub fn join(&mut self, code: &str) -> Result<(String, GroupChange), SocialError> {
+    /// Joins the group of an invite code, as a member; a group this account is in already is
+    /// answered as joined, with no change.
+    pub fn join(&mut self, code: &str) -> Result<(String, Option<GroupChange>), SocialError> {
         if let Some((id, _)) = self.invites.iter().find(|(_, c)| c.as_str() == code) {
-            return Err(SocialError::Refused(format!(
-                "This account is already in group {id}"
-            )));
+            return Ok((id.clone(), None));
         }
         let mut group = self.foreign.remove(code).ok_or_else(Self::invalid_invite)?;
         group.participants.push(Participant {
@@ -366,7 +365,7 @@ impl People {
         // The code stays valid: using it again finds this account already in.
         self.invites.insert(id.clone(), code.to_string());
         let change = self.change(&id, None, GroupChangeKind::Join(vec![self.own.clone()]));
-        Ok((id, change))
+        Ok((id, Some(change)))
     }
 
     pub fn leave(&mut self, group_id: &str) -> Result<GroupChange, SocialError> {

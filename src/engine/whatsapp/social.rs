@@ -333,11 +333,15 @@ pub async fn invite_info(client: Arc<Client>, code: String) -> Result<GroupInfo,
 }
 
 pub async fn join_group(client: Arc<Client>, code: String) -> Result<(String, bool), SocialError> {
-    let joined = client
-        .groups()
-        .join_with_invite_code(&code)
-        .await
-        .map_err(invite_error)?;
+    let joined = match client.groups().join_with_invite_code(&code).await {
+        Ok(joined) => joined,
+        // Already a member: answered as joined, as the sandbox does.
+        Err(GroupError::Iq(IqError::ServerError { code: 409, .. })) => {
+            let g = invite_info(client, code).await?;
+            return Ok((g.id, false));
+        }
+        Err(e) => return Err(invite_error(e)),
+    };
     let pending = matches!(joined, whatsapp_rust::JoinGroupResult::PendingApproval(_));
     let id = jid::from_jid(joined.group_jid()).unwrap_or_else(|| joined.group_jid().to_string());
     Ok((id, pending))
