@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use super::extract::{Body, NoFields, Query, SessionPath};
 use super::guard::{Authed, Operator, Viewer};
 use super::people::{people, GroupPath, Page, PageParams, PersonId};
-use super::schema::ErrorBody;
+use super::schema::{hand_schema, ErrorBody};
 use super::validate::{Fields, FromFields};
 use crate::engine::social::{GroupEdit, ParticipantAction};
 use crate::error::ApiResult;
@@ -345,27 +345,33 @@ pub async fn leave_group(
 }
 
 /// The settings a group's admins change: any of them, at least one; leave out (rather than
-/// `null`) what stays.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase", min_properties = 1)]
-#[allow(dead_code)]
-pub struct SettingsRequest {
-    /// Only admins may send.
-    #[schema(required = false)]
-    announce: bool,
-    /// Only admins may edit the group's info.
-    #[schema(required = false)]
-    locked: bool,
-    /// Disappearing messages: `0` (off), 86400 (24 hours), 604800 (7 days) or 7776000 (90 days).
-    #[schema(required = false, value_type = u32, minimum = 0, maximum = 7776000)]
-    ephemeral_seconds: u32,
-    /// Who may add members.
-    #[schema(required = false, pattern = "^(all|admins)$")]
-    member_add_mode: String,
-}
+/// `null`) what stays. Written by hand: the derive cannot say "at least one".
+pub struct SettingsRequest;
+hand_schema!(SettingsRequest, settings_schema);
 
 /// WhatsApp's disappearing-message lifetimes.
 const EPHEMERAL_CHOICES: [i64; 4] = [0, 86_400, 604_800, 7_776_000];
+
+fn settings_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "minProperties": 1,
+        "properties": {
+            "announce": { "type": "boolean", "description": "Only admins may send." },
+            "locked": { "type": "boolean", "description": "Only admins may edit the group's info." },
+            "ephemeralSeconds": {
+                "type": "integer",
+                "enum": EPHEMERAL_CHOICES,
+                "description": "Disappearing messages: 0 (off), 86400 (24 hours), 604800 (7 days) or 7776000 (90 days).",
+            },
+            "memberAddMode": {
+                "type": "string",
+                "enum": ["all", "admins"],
+                "description": "Who may add members.",
+            },
+        },
+    })
+}
 
 pub struct SettingsBody(Vec<GroupEdit>);
 

@@ -31,6 +31,7 @@ fn hand_written() -> Vec<(String, Value)> {
         one::<messages::SendDocumentRequest>(),
         one::<messages::SendStickerRequest>(),
         one::<messages::EditRequest>(),
+        one::<groups::SettingsRequest>(),
         one::<webhooks::CreateWebhookRequest>(),
         one::<webhooks::UpdateWebhookRequest>(),
     ]
@@ -360,7 +361,8 @@ fn path_parameters(path: &str, op: &mut Value) {
     }
 }
 
-/// An empty body reads as `{}`: a body none of whose fields is required may be left out.
+/// An empty body reads as `{}`: a body none of whose fields is required (and that may be empty)
+/// may be left out.
 fn optional_bodies(doc: &mut Value) {
     let schemas = doc["components"]["schemas"].clone();
     let Some(paths) = doc["paths"].as_object_mut() else {
@@ -377,7 +379,8 @@ fn optional_bodies(doc: &mut Value) {
             };
             let schema = &schemas[name];
             let requires = schema["required"].as_array().is_some_and(|r| !r.is_empty())
-                || schema.get("oneOf").is_some();
+                || schema.get("oneOf").is_some()
+                || schema["minProperties"].as_u64().is_some_and(|n| n > 0);
             body["required"] = Value::Bool(requires);
         }
     }

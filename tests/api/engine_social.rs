@@ -326,6 +326,67 @@ async fn a_group_is_created_grown_renamed_and_messaged_at_whatsapp() {
     })
     .await;
 
+    // A reply to Bob, a mention of him and a reaction to his message, in the group: each member
+    // reads who is quoted, mentioned or reacted to.
+    let bobs = incoming["waMessageId"]
+        .as_str()
+        .expect("waMessageId")
+        .to_string();
+    let r = app
+        .post(
+            &format!("/api/sessions/{id}/messages/reply"),
+            json!({ "chatId": gid, "quotedMessageId": bobs, "text": "you're welcome" }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let reply = arrived(&standin, &g_us, |s| s.text() == Some("you're welcome")).await;
+    let quote = reply
+        .message
+        .as_ref()
+        .and_then(|m| m.extended_text_message.as_option())
+        .and_then(|t| t.context_info.as_option())
+        .unwrap_or_else(|| panic!("a quote: {reply:?}"));
+    assert_eq!(quote.stanza_id.as_deref(), Some("3EB0STANDINGROUP0001"));
+    assert_eq!(quote.participant.as_deref(), Some(pn(BOB).as_str()));
+    let r = app
+        .post(
+            &format!("/api/sessions/{id}/messages/send-text"),
+            json!({ "chatId": gid, "text": "@15550002222 see above", "mentions": [c_us(BOB)] }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:?}");
+    let mention = arrived(&standin, &g_us, |s| {
+        s.text() == Some("@15550002222 see above")
+    })
+    .await;
+    let mentioned = mention
+        .message
+        .as_ref()
+        .and_then(|m| m.extended_text_message.as_option())
+        .and_then(|t| t.context_info.as_option())
+        .map(|c| c.mentioned_jid.clone())
+        .unwrap_or_default();
+    assert_eq!(mentioned, [pn(BOB)], "{mention:?}");
+    let r = app
+        .post(
+            &format!("/api/sessions/{id}/messages/react"),
+            json!({ "chatId": gid, "messageId": bobs, "emoji": "🙏" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    let reaction = arrived(&standin, &g_us, |s| s.kind == "reaction").await;
+    let key = reaction
+        .message
+        .as_ref()
+        .and_then(|m| m.reaction_message.as_option())
+        .and_then(|m| m.key.as_option())
+        .unwrap_or_else(|| panic!("a reaction: {reaction:?}"));
+    assert_eq!(key.id.as_deref(), Some("3EB0STANDINGROUP0001"));
+    assert_eq!(key.participant.as_deref(), Some(pn(BOB).as_str()));
+    let mut readers = reaction.readers.clone();
+    readers.sort();
+    assert_eq!(readers, [BOB, CAROL], "{reaction:?}");
+
     // Carol's group, by its invite: where it leads, then joined.
     let (theirs, code) = standin.invite_to_group("Neighbours", CAROL, &[DAVE]);
     let r = app.get(&format!("{base}/join-info?code={code}")).await;
