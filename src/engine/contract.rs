@@ -197,6 +197,11 @@ pub trait Engine {
     fn groups(&self) -> SocialResult<Vec<GroupInfo>>;
     /// One group's info and participants; [`SocialError::NotFound`] when the account is not in it.
     fn group(&self, group_id: &str) -> SocialResult<GroupInfo>;
+    /// [`Engine::group`] with every setting read from WhatsApp (`ephemeral`, `admins_add`),
+    /// where `group` may leave some at their defaults to save a query.
+    fn group_settings(&self, group_id: &str) -> SocialResult<GroupInfo> {
+        self.group(group_id)
+    }
     fn create_group(&self, subject: &str, participants: Vec<String>) -> SocialResult<GroupInfo>;
     /// Adds, removes, promotes or demotes participants; WhatsApp answers for each one.
     fn change_participants(

@@ -201,14 +201,10 @@ pub fn clear(chat_id: String) -> Social<Success> {
                 .outbox
                 .commit(&cx.store, move |c| {
                     let gone = store::chats::clear(c, &sid, &chat_id)?;
-                    let row = store::chats::set(
-                        c,
-                        &sid,
-                        &chat_id,
-                        &ChatPatch::default(),
-                        time::now_micros(),
-                    )?;
-                    Ok((gone, vec![chat_event(&sid, &chat_id, Some(&row))]))
+                    Ok((
+                        gone,
+                        apply_chat_action(c, &sid, &chat_id, ChatAction::Clear)?,
+                    ))
                 })
                 .await?;
             for row_id in gone {
@@ -367,10 +363,6 @@ pub fn apply_chat_action(
             store::chats::delete(c, sid, chat_id)?;
             return Ok(vec![chat_event(sid, chat_id, None)]);
         }
-        ChatAction::Clear => {
-            store::chats::clear(c, sid, chat_id)?;
-            store::chats::set(c, sid, chat_id, &ChatPatch::default(), now)?
-        }
         other => {
             let patch = match other {
                 ChatAction::MarkUnread => ChatPatch {
@@ -389,6 +381,7 @@ pub fn apply_chat_action(
                     muted_until: Some(until),
                     ..Default::default()
                 },
+                // Clearing's messages and files go by `clear`; here only the row is touched.
                 ChatAction::MarkRead | ChatAction::Delete | ChatAction::Clear => {
                     ChatPatch::default()
                 }

@@ -443,7 +443,7 @@ pub fn edit(id: String, edit: GroupEdit) -> Social<Done> {
 pub fn settings(id: String) -> Social<SettingsView> {
     Social::new(move |cx| {
         async move {
-            let g = cx.engine.group(&id).await?;
+            let g = cx.engine.group_settings(&id).await?;
             Ok(SettingsView {
                 announce: g.announce,
                 locked: g.locked,

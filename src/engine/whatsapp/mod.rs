@@ -468,6 +468,10 @@ impl Engine for WhatsAppEngine {
         let group_id = group_id.to_string();
         self.social(move |c| social::group(c, group_id))
     }
+    fn group_settings(&self, group_id: &str) -> SocialResult<GroupInfo> {
+        let group_id = group_id.to_string();
+        self.social(move |c| social::group_settings(c, group_id))
+    }
     fn create_group(&self, subject: &str, participants: Vec<String>) -> SocialResult<GroupInfo> {
         let subject = subject.to_string();
         self.social(move |c| social::create_group(c, subject, participants))

@@ -171,13 +171,28 @@ pub async fn groups(client: Arc<Client>) -> Result<Vec<GroupInfo>, SocialError> 
     Ok(groups)
 }
 
-pub async fn group(client: Arc<Client>, group_id: String) -> Result<GroupInfo, SocialError> {
-    let jid = jid_of(&group_id)?;
+async fn metadata(client: &Client, group_id: &str) -> Result<(Jid, GroupMetadata), SocialError> {
+    let jid = jid_of(group_id)?;
     let g = client
         .groups()
         .get_metadata(&jid)
         .await
-        .map_err(|e| group_error(&group_id, e))?;
+        .map_err(|e| group_error(group_id, e))?;
+    Ok((jid, g))
+}
+
+pub async fn group(client: Arc<Client>, group_id: String) -> Result<GroupInfo, SocialError> {
+    let (_, g) = metadata(&client, &group_id).await?;
+    Ok(group_info(&g))
+}
+
+/// [`group`], and who may add members when the metadata does not say (a second query, so only
+/// the settings route pays for it).
+pub async fn group_settings(
+    client: Arc<Client>,
+    group_id: String,
+) -> Result<GroupInfo, SocialError> {
+    let (jid, g) = metadata(&client, &group_id).await?;
     let mut info = group_info(&g);
     if g.member_add_mode.is_none() {
         info.admins_add = admins_add(&client, &jid).await?;
