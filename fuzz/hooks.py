@@ -49,8 +49,11 @@ PINNED = {
     "batch": os.environ["OPENWA_FUZZ_BATCH_ID"].lower(),
     "delivery": os.environ["OPENWA_FUZZ_DELIVERY_ID"].lower(),
     "group": os.environ["OPENWA_FUZZ_GROUP_ID"].lower(),
+    "label": os.environ["OPENWA_FUZZ_LABEL_ID"].lower(),
+    "template": os.environ["OPENWA_FUZZ_TEMPLATE_ID"].lower(),
 }
 MEDIA_URL = os.environ.get("OPENWA_FUZZ_MEDIA_URL", "")
+PICTURE_URL = os.environ.get("OPENWA_FUZZ_PICTURE_URL", "")
 PHONE = "628123456789"
 CHAT = f"{PHONE}@c.us"
 TIMEOUT = 15
@@ -125,7 +128,7 @@ def new_session(state: str) -> str:
         reply = _call("POST", f"/sessions/{session_id}/pairing-code", (200, 201), {"phoneNumber": PHONE})
         _pairing_codes[session_id] = reply["pairingCode"]
     elif state == "ready":
-        _call("POST", f"/sandbox/sessions/{session_id}/scan", (200, 201), {"phone": PHONE})
+        _call("POST", f"/sandbox/sessions/{session_id}/scan", (200, 201), {"phone": PHONE, "business": True})
         _wait_status(session_id, "ready")
     return session_id
 
@@ -152,6 +155,16 @@ def new_group() -> str:
     """A group of the main session that this account administers."""
     body = {"name": f"fz-{uuid.uuid4().hex[:8]}", "participants": [os.environ["OPENWA_FUZZ_CONTACT_ID"]]}
     return _call("POST", f"/sessions/{PINNED['session']}/groups", (200, 201), body)["id"]
+
+
+def new_label() -> str:
+    body = {"name": f"fz-{uuid.uuid4().hex[:8]}", "color": 1}
+    return _call("POST", f"/sessions/{PINNED['session']}/labels", (200, 201), body)["id"]
+
+
+def new_template() -> str:
+    body = {"name": f"fz-{uuid.uuid4().hex[:8]}", "body": "Hello {{name}}"}
+    return _call("POST", f"/sessions/{PINNED['session']}/templates", (200, 201), body)["id"]
 
 
 def new_failed_delivery() -> str:
@@ -185,6 +198,7 @@ DESTRUCTIVE: list[tuple[str, re.Pattern[str], str, object]] = [
     ("POST", re.compile(rf"/sessions/{P}/stop$"), "session", lambda: new_session("ready")),
     ("POST", re.compile(rf"/sessions/{P}/restart$"), "session", lambda: new_session("ready")),
     ("POST", re.compile(rf"/sessions/{P}/logout$"), "session", lambda: new_session("ready")),
+    ("POST", re.compile(rf"/sessions/{P}/force-kill$"), "session", lambda: new_session("ready")),
     ("POST", re.compile(rf"/sessions/{P}/pairing-code$"), "session", lambda: new_session("started")),
     ("POST", re.compile(rf"/sandbox/sessions/{P}/scan$"), "session", lambda: new_session("started")),
     ("POST", re.compile(rf"/sandbox/sessions/{P}/enter-pairing-code$"), "session", lambda: new_session("pairing")),
@@ -196,6 +210,8 @@ DESTRUCTIVE: list[tuple[str, re.Pattern[str], str, object]] = [
     ("POST", re.compile(rf"/messages/batch/{P}/cancel$"), "batch", new_batch),
     ("POST", re.compile(rf"/delivery-failures/{P}/retry$"), "delivery", new_failed_delivery),
     ("POST", re.compile(rf"/groups/{P}/leave$"), "group", new_group),
+    ("DELETE", re.compile(rf"/labels/{P}$"), "label", new_label),
+    ("DELETE", re.compile(rf"/templates/{P}$"), "template", new_template),
 ]
 
 
@@ -226,20 +242,23 @@ def _future_expiry(body: dict) -> None:
         body["expiresAt"] = "2099-12-28T23:59:59Z"
 
 
-def _local_media(value: object) -> None:
+def _local_media(value: object, url: str) -> None:
     """Points every http(s) `url` inside a media send at the local file server."""
     if isinstance(value, dict):
         for key, item in value.items():
             if key == "url" and isinstance(item, str) and item.lower().startswith(("http://", "https://")):
-                value[key] = MEDIA_URL
+                value[key] = url
             else:
-                _local_media(item)
+                _local_media(item, url)
     elif isinstance(value, list):
         for item in value:
-            _local_media(item)
+            _local_media(item, url)
 
 
-MEDIA_SEND = re.compile(r"/messages/(send-(image|video|audio|document|sticker)|send-bulk)$")
+MEDIA_SEND = re.compile(
+    r"(/messages/(send-(image|video|audio|document|sticker)|send-bulk)"
+    r"|/status/send-(image|video|voice)|/profile/picture|/groups/[^/]+/picture)$"
+)
 KEY_WRITE = re.compile(r"/auth/api-keys/")
 
 
@@ -275,12 +294,18 @@ def before_call(context, case, **kwargs):
             with _lock:
                 params[name] = new_key()
 
+    # Stateful links take the status id a status post answers for every `{contact_id}` (DELETE
+    # /status/{contact_id} names a status so); elsewhere that parameter is a person's.
+    if not (method == "DELETE" and template.endswith("/status/{contact_id}")):
+        for name in ("contact_id", "chat_id"):
+            if re.search(r"_status(@|%40)broadcast_", str(params.get(name, ""))):
+                params[name] = os.environ["OPENWA_FUZZ_CONTACT_ID"]
     if not _is_positive(case) or not isinstance(case.body, dict):
         return
     if "/auth/api-keys" in template:
         _future_expiry(case.body)
     if MEDIA_URL and MEDIA_SEND.search(template):
-        _local_media(case.body)
+        _local_media(case.body, PICTURE_URL if template.endswith("/picture") else MEDIA_URL)
     # The phone's group events name a group in the body: the fixture's, so they find one.
     if template.endswith("/group-event") and "groupId" in case.body:
         case.body["groupId"] = PINNED["group"]

@@ -174,9 +174,10 @@ impl From<SessionError> for ApiError {
             NotReady(_) | Precondition(_) | NotStarted | Refused(_) => {
                 Self::bad_request(e.to_string())
             }
-            NotConnected => Self::new(StatusCode::CONFLICT, e.to_string()),
+            NotConnected | Conflict(_) => Self::new(StatusCode::CONFLICT, e.to_string()),
             Missing(_) => Self::not_found(e.to_string()),
             ShuttingDown => Self::unavailable(e.to_string()),
+            Unsupported(_) => Self::new(StatusCode::NOT_IMPLEMENTED, e.to_string()),
             Engine(message) => {
                 log::warn!("engine error: {message}");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, message)

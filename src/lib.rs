@@ -76,6 +76,7 @@ pub mod server;
 pub mod sessions;
 pub mod state;
 pub mod store;
+pub mod templates;
 pub mod time;
 pub mod wa;
 pub mod webhooks;

@@ -4,13 +4,13 @@
 //! each one call that also wakes the runner.
 
 pub mod runner;
-pub mod template;
 
 use actix::Addr;
 use serde_json::{json, Map, Value};
 
+use crate::templates::placeholders::{apply_variables, Unfilled};
+use crate::templates::{self, TemplateRef};
 pub use runner::{BulkRunner, Wake};
-use template::{apply_variables, Unfilled};
 
 use crate::sessions::{SessionError, SessionStatus, SessionsHandle};
 use crate::store::models::{BatchItemRow, BatchRow};
@@ -32,6 +32,8 @@ pub struct BulkMessage {
     /// `{url|base64, mimetype, filename}` of a media message.
     pub media: Option<Value>,
     pub variables: Map<String, Value>,
+    /// A `template` message: the session's template whose text it sends.
+    pub template: Option<TemplateRef>,
 }
 
 /// A bulk send, as validated.
@@ -82,7 +84,13 @@ pub struct Bulk {
 impl Bulk {
     /// Fills in each message's variables, checks the pacing and the session, stores the batch and
     /// wakes the runner; answers once the batch is stored.
-    pub async fn enqueue(&self, session_id: &str, new: NewBatch) -> Result<Accepted, BulkError> {
+    pub async fn enqueue(
+        &self,
+        session_id: &str,
+        mut new: NewBatch,
+    ) -> Result<Accepted, BulkError> {
+        self.resolve_templates(session_id, &mut new.messages)
+            .await?;
         let contents = filled(&new.messages)?;
         if new.delay_ms < self.min_delay_ms {
             return Err(BulkError::Invalid(vec![format!(
@@ -129,6 +137,56 @@ impl Bulk {
             total,
             estimated_completion: now + (total.saturating_sub(1) as i64) * new.delay_ms * 1000,
         })
+    }
+
+    /// Turns each `template` message into the text message its template makes, placeholders
+    /// still unfilled (the variables fill them in with the rest).
+    async fn resolve_templates(
+        &self,
+        session_id: &str,
+        messages: &mut [BulkMessage],
+    ) -> Result<(), BulkError> {
+        let wanted: Vec<(usize, TemplateRef)> = messages
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| m.template.clone().map(|t| (i, t)))
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        // An unknown session is a 404, not a template it lacks.
+        self.sessions.get(session_id).await?;
+        let sid = session_id.to_string();
+        let found = self
+            .store
+            .run(move |c| {
+                let mut found = Vec::with_capacity(wanted.len());
+                for (i, which) in wanted {
+                    match templates::find(c, &sid, &which) {
+                        Ok(row) => found.push((i, Ok(row))),
+                        Err(StoreError::NotFound(why)) => found.push((i, Err(why))),
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(found)
+            })
+            .await?;
+        let mut problems = Vec::new();
+        for (i, row) in found {
+            match row {
+                Ok(row) => {
+                    messages[i].kind = "text".into();
+                    messages[i].text = Some(templates::compose(&row));
+                }
+                Err(why) => problems.push(format!("messages.{i}.content: {why}")),
+            }
+        }
+        match problems.len() {
+            0 => Ok(()),
+            // The one thing wrong is a template that does not exist: a missing resource.
+            1 if problems[0].contains("not found") => Err(BulkError::NotFound(problems.remove(0))),
+            _ => Err(BulkError::Invalid(problems)),
+        }
     }
 
     /// A batch of the session, as `GET .../batch/:id` shows it.

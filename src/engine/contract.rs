@@ -7,10 +7,15 @@ use actix::prelude::*;
 use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
 
+use super::features::{
+    CallPhase, CallUpdate, ChannelAction, ChannelInfo, ChannelMessage, ChannelRef, LabelChange,
+    LabelEdit, OwnProfile, PollVoteUpdate, ProfileChange, ReactionUpdate, StatusPost,
+};
 use super::outgoing::{MessageRef, Outgoing};
 use super::social::{
-    ChatAction, ChatChange, ChatState, ContactUpdate, GroupChange, GroupEdit, GroupInfo,
-    NumberCheck, ParticipantAction, ParticipantResult, PresenceUpdate, ReadRef, SocialError,
+    ChatAction, ChatChange, ChatState, ContactName, ContactUpdate, GroupChange, GroupEdit,
+    GroupInfo, JoinRequest, NumberCheck, ParticipantAction, ParticipantResult, PresenceUpdate,
+    ReadRef, SocialError,
 };
 
 /// What a contacts, groups or chats operation of an engine resolves to.
@@ -101,6 +106,14 @@ pub enum EngineEvent {
     Group(GroupChange),
     /// A chat was archived, pinned, muted, read or deleted on another of the account's devices.
     Chat(ChatChange),
+    /// Someone reacted to a message of one of the account's chats.
+    Reaction(ReactionUpdate),
+    /// Someone voted in a poll (decrypted).
+    PollVote(PollVoteUpdate),
+    /// A call rang, was missed, or was taken on another device.
+    Call(CallUpdate),
+    /// A WhatsApp Business label changed, or a chat's labels.
+    Label(LabelChange),
 }
 
 /// An engine event tagged with the engine run it belongs to, so late events of a stopped run are
@@ -137,6 +150,11 @@ pub trait Engine {
     fn close(&self) -> LocalBoxFuture<'static, ()> {
         self.disconnect();
         Box::pin(async {})
+    }
+    /// Tears the connection down at once, without waiting for it to close (a stuck engine),
+    /// keeping credentials.
+    fn kill(&self) {
+        self.disconnect();
     }
     /// Unlinks the device from the phone and wipes its credentials.
     fn logout(&self) -> LocalBoxFuture<'static, Result<(), EngineError>>;
@@ -229,10 +247,95 @@ pub trait Engine {
     fn set_presence(&self, available: bool) -> SocialResult<()>;
     /// Asks WhatsApp for a contact's presence updates.
     fn subscribe_presence(&self, chat_id: &str) -> SocialResult<()>;
+    /// Sets (`Some`, a JPEG) or removes a group's picture; admins only.
+    fn set_group_picture(&self, _group_id: &str, _jpeg: Option<Vec<u8>>) -> SocialResult<()> {
+        unsupported("setGroupPicture")
+    }
+    /// The people waiting for an admin to let them into a group.
+    fn join_requests(&self, _group_id: &str) -> SocialResult<Vec<JoinRequest>> {
+        unsupported("getMembershipRequests")
+    }
+    /// Approves (`true`) or rejects these waiting people (`None`: every one waiting); WhatsApp
+    /// answers for each.
+    fn answer_join_requests(
+        &self,
+        _group_id: &str,
+        _participants: Option<Vec<String>>,
+        _approve: bool,
+    ) -> SocialResult<Vec<ParticipantResult>> {
+        unsupported("membershipRequests")
+    }
+    /// Saves a contact to the address book under this name, or renames it.
+    fn save_contact(&self, _contact_id: &str, _name: ContactName) -> SocialResult<()> {
+        unsupported("saveContact")
+    }
+    /// Removes a contact from the address book.
+    fn remove_contact(&self, _contact_id: &str) -> SocialResult<()> {
+        unsupported("deleteContact")
+    }
+    /// Stars (`true`) or unstars a message on the account's devices.
+    fn star(&self, _target: &MessageRef, _starred: bool) -> SocialResult<()> {
+        unsupported("starMessage")
+    }
+    /// Pins a message in its chat for `seconds` (`None`: unpins it).
+    fn pin(&self, _target: &MessageRef, _seconds: Option<u32>) -> SocialResult<()> {
+        unsupported("pinMessage")
+    }
+    /// Votes in a poll with these option names (none: withdraws the vote).
+    fn vote_poll(&self, _poll: &MessageRef, _options: Vec<String>) -> SocialResult<()> {
+        unsupported("votePoll")
+    }
+    /// Declines a ringing call.
+    fn reject_call(&self, _call_id: &str, _from: &str) -> SocialResult<()> {
+        unsupported("rejectCall")
+    }
+    /// The account's own about text and picture.
+    fn own_profile(&self) -> SocialResult<OwnProfile> {
+        unsupported("getProfile")
+    }
+    fn set_profile(&self, _change: ProfileChange) -> SocialResult<()> {
+        unsupported("setProfile")
+    }
+    /// Whether the account is a WhatsApp Business one (labels and catalogs need it).
+    fn is_business(&self) -> SocialResult<bool> {
+        unsupported("isBusiness")
+    }
+    fn edit_label(&self, _edit: LabelEdit) -> SocialResult<()> {
+        unsupported("labels")
+    }
+    /// The channels the account follows or owns.
+    fn channels(&self) -> SocialResult<Vec<ChannelInfo>> {
+        unsupported("getChannels")
+    }
+    /// One channel; [`SocialError::NotFound`] when there is none.
+    fn channel(&self, _which: ChannelRef) -> SocialResult<ChannelInfo> {
+        unsupported("getChannel")
+    }
+    /// A channel's latest posts, newest first.
+    fn channel_messages(&self, _id: &str, _limit: u32) -> SocialResult<Vec<ChannelMessage>> {
+        unsupported("getChannelMessages")
+    }
+    /// Subscribes, unsubscribes, creates or mutes; answers the channel where it has one.
+    fn channel_action(&self, _action: ChannelAction) -> SocialResult<Option<ChannelInfo>> {
+        unsupported("channels")
+    }
+    /// Posts a status to `recipients` (chat ids); resolves once WhatsApp has it.
+    fn post_status(&self, _post: StatusPost, _recipients: Vec<String>) -> SocialResult<Sent> {
+        unsupported("postStatus")
+    }
+    /// Deletes one of the account's statuses for the same recipients.
+    fn revoke_status(&self, _wa_id: &str, _recipients: Vec<String>) -> SocialResult<()> {
+        unsupported("deleteStatus")
+    }
     /// The simulated phone's controls, for the sandbox engine only.
     fn sandbox(&self) -> Option<&dyn SandboxControl> {
         None
     }
+}
+
+/// OpenWA's 501 for what an engine cannot do.
+fn unsupported<T: 'static>(operation: &'static str) -> SocialResult<T> {
+    Box::pin(async move { Err(SocialError::Unsupported(operation)) })
 }
 
 /// Which engine a session runs.
@@ -286,6 +389,8 @@ pub enum SandboxCommand {
     Scan {
         phone: Option<String>,
         push_name: Option<String>,
+        /// Link a WhatsApp Business account (labels, catalogs).
+        business: bool,
     },
     EnterPairingCode {
         code: String,
@@ -329,6 +434,19 @@ pub enum SandboxCommand {
     GroupEvent(GroupChange),
     /// A chat is archived, pinned, muted, read or deleted on the phone.
     ChatChanged(ChatChange),
+    /// A contact reacts to a message.
+    Reaction(ReactionUpdate),
+    /// A contact votes in a poll.
+    PollVote(PollVoteUpdate),
+    /// A contact calls (`Offer`, a new call unless `call_id` is given), or a call ends unanswered
+    /// (`Missed`) or is taken on the phone (`Elsewhere`).
+    Call {
+        call_id: Option<String>,
+        from: String,
+        is_video: bool,
+        is_group: bool,
+        phase: CallPhase,
+    },
 }
 
 /// A person in the simulated phone's address book.

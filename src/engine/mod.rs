@@ -10,6 +10,7 @@
 pub mod contract;
 pub mod error;
 pub mod factory;
+pub mod features;
 pub mod outgoing;
 pub mod runtime;
 pub mod sandbox;

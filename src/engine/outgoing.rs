@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::store::metadata::{ContactFacts, LocationFacts, MediaFacts, MessageMetadata};
+use crate::store::metadata::{ContactFacts, LocationFacts, MediaFacts, MessageMetadata, PollFacts};
 
 /// The media kinds a send can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,6 +147,12 @@ pub enum Content {
         /// International number, digits only.
         number: String,
     },
+    Poll {
+        name: String,
+        /// 2 to 12 distinct names.
+        options: Vec<String>,
+        allow_multiple_answers: bool,
+    },
 }
 
 /// A stored message another one points at (to quote, react to, edit or delete it).
@@ -195,6 +201,7 @@ impl Outgoing {
             Content::Media(m) => m.kind.as_str(),
             Content::Location { .. } => "location",
             Content::Contact { .. } => "contact",
+            Content::Poll { .. } => "poll",
         }
     }
 
@@ -209,6 +216,7 @@ impl Outgoing {
                 ..
             } => description.clone().or_else(|| address.clone()),
             Content::Contact { name, .. } => Some(name.clone()),
+            Content::Poll { name, .. } => Some(name.clone()),
         }
     }
     /// What the message's row records of it (`metadata`).
@@ -244,6 +252,17 @@ impl Outgoing {
                     number: number.clone(),
                 });
             }
+            Content::Poll {
+                name,
+                options,
+                allow_multiple_answers,
+            } => {
+                m.poll = Some(PollFacts {
+                    name: name.clone(),
+                    options: options.clone(),
+                    allow_multiple_answers: *allow_multiple_answers,
+                });
+            }
         }
         m.quoted_message_id = self
             .quoted
@@ -272,6 +291,9 @@ impl Outgoing {
         }
         if metadata.forwarded {
             data.insert("isForwarded".into(), json!(true));
+        }
+        if let Some(poll) = &metadata.poll {
+            data.insert("poll".into(), json!(poll));
         }
     }
 }

@@ -18,9 +18,15 @@ pub enum SocialError {
     /// WhatsApp refused what was asked (not an admin, a number not on WhatsApp, ...).
     #[error("{0}")]
     Refused(String),
+    /// What was asked does not fit the resource's state (the owner leaving its own channel).
+    #[error("{0}")]
+    Conflict(String),
     /// The engine failed (connection, timeout, protocol).
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// This engine cannot do it at all (OpenWA's 501); names the operation.
+    #[error("Operation not supported by the active engine: {0}")]
+    Unsupported(&'static str),
 }
 
 /// Whether a phone number has a WhatsApp account.
@@ -139,6 +145,32 @@ pub enum GroupEdit {
     Ephemeral(u32),
     /// Only admins may add members (`true`).
     AdminsAdd(bool),
+}
+
+/// Someone asking to join a group whose admins approve new members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinRequest {
+    /// `<digits>@c.us` or `<digits>@lid`.
+    pub id: String,
+    /// Epoch seconds, when WhatsApp told it.
+    pub requested_at: Option<i64>,
+}
+
+/// The name a contact is saved under in the address book.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactName {
+    pub first: String,
+    pub last: Option<String>,
+}
+
+impl ContactName {
+    /// First and last name as the address book shows them together.
+    pub fn full(&self) -> String {
+        match &self.last {
+            Some(last) => format!("{} {last}", self.first),
+            None => self.first.clone(),
+        }
+    }
 }
 
 /// A message to acknowledge as read: receipts name the sender in groups.
@@ -265,6 +297,8 @@ pub enum GroupChangeKind {
     Ephemeral(u32),
     /// Only admins may add members.
     AdminsAdd(bool),
+    /// These people ask to join (the group's admins approve new members).
+    JoinRequest(Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

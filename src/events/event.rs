@@ -13,6 +13,7 @@ pub const EVENT_NAMES: &[&str] = &[
     "message.failed",
     "message.revoked",
     "message.reaction",
+    "message.poll_vote",
     "session.status",
     "session.qr",
     "session.authenticated",
@@ -23,6 +24,9 @@ pub const EVENT_NAMES: &[&str] = &[
     "presence.update",
     "contact.update",
     "chat.update",
+    "call.received",
+    "call.rejected",
+    "call.missed",
 ];
 
 /// One thing that happened to a session.

@@ -210,6 +210,10 @@ pub const CATALOGUE: &[(&str, &str)] = &[
     ("message.failed", "An outgoing message will not reach WhatsApp"),
     ("message.revoked", "A message was deleted for everyone"),
     ("message.reaction", "Someone reacted to a message (an empty reaction removes it)"),
+    ("message.poll_vote", "Someone voted in a poll (data: their whole current choice)"),
+    ("call.received", "A call rings"),
+    ("call.rejected", "A call was declined by this gateway (autoRejectCalls)"),
+    ("call.missed", "A call stopped ringing unanswered"),
     ("session.status", "The session's status changed"),
     ("session.qr", "A new QR code to scan"),
     ("session.authenticated", "The phone linked, or the link came back"),
@@ -222,6 +226,55 @@ pub const CATALOGUE: &[(&str, &str)] = &[
     ("chat.update", "A chat was read, marked unread, archived, pinned, muted or deleted"),
     ("test", "A test delivery, sent by POST .../webhooks/{webhook_id}/test"),
 ];
+
+/// `message.reaction`: someone reacted to a message (`reaction` empty: took it back).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Reacted<'a> {
+    /// The message reacted to (`<fromMe>_<chatId>_<waId>`).
+    pub message_id: &'a str,
+    pub chat_id: &'a str,
+    pub sender_id: &'a str,
+    pub reaction: &'a str,
+    /// Epoch seconds.
+    pub timestamp: i64,
+}
+
+/// `message.poll_vote`: someone voted in a poll (their whole current choice).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PollVoted<'a> {
+    /// The poll's message id.
+    pub poll_id: &'a str,
+    pub chat_id: &'a str,
+    pub voter: &'a str,
+    /// The option names chosen; empty when the vote was withdrawn.
+    pub options: &'a [String],
+    pub timestamp: i64,
+}
+
+/// `call.received`: a call rings.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CallReceived<'a> {
+    pub call_id: &'a str,
+    pub from: &'a str,
+    pub is_video: bool,
+    pub is_group: bool,
+    pub timestamp: i64,
+}
+
+/// `call.rejected` and `call.missed`: how a call ended.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CallEnded<'a> {
+    pub session_id: &'a str,
+    pub call_id: &'a str,
+    pub from: &'a str,
+    /// `rejected` (by this gateway, `autoRejectCalls`) or `missed`.
+    pub outcome: &'a str,
+    pub timestamp: i64,
+}
 
 /// The `data` of an event, by kind (for the OpenAPI document).
 #[derive(ToSchema)]
@@ -240,6 +293,10 @@ pub enum EventData {
     Presence(PresenceChanged<'static>),
     Contact(ContactChanged<'static>),
     Chat(ChatChanged<'static>),
+    Reaction(Reacted<'static>),
+    PollVote(PollVoted<'static>),
+    Call(CallReceived<'static>),
+    CallEnd(CallEnded<'static>),
     Test(TestPing<'static>),
 }
 
@@ -300,6 +357,36 @@ impl Payload for ContactChanged<'_> {
 }
 impl Payload for ChatChanged<'_> {
     const EVENT: &'static str = "chat.update";
+}
+impl Payload for Reacted<'_> {
+    const EVENT: &'static str = "message.reaction";
+}
+impl Payload for PollVoted<'_> {
+    const EVENT: &'static str = "message.poll_vote";
+}
+impl Payload for CallReceived<'_> {
+    const EVENT: &'static str = "call.received";
+}
+
+/// `call.rejected`.
+pub struct CallRejected<'a>(pub CallEnded<'a>);
+/// `call.missed`.
+pub struct CallMissed<'a>(pub CallEnded<'a>);
+impl Serialize for CallRejected<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+impl Serialize for CallMissed<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+impl Payload for CallRejected<'_> {
+    const EVENT: &'static str = "call.rejected";
+}
+impl Payload for CallMissed<'_> {
+    const EVENT: &'static str = "call.missed";
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use super::extract::{Body, NoFields, SessionPath};
 use super::guard::{Authed, Operator, Viewer};
 use super::messages::{media_fields, media_file_schema};
 use super::schema::{hand_schema, ErrorBody};
+use super::templates::template_ref;
 use super::validate::{Fields, FromFields};
 use crate::bulk::{BulkMessage, NewBatch, CAPTION_MAX_CHARS, TEXT_MAX_CHARS};
 use crate::engine::MediaKind;
@@ -61,6 +62,21 @@ fn send_bulk_schema() -> Value {
             },
         }));
     }
+    variants.push(json!({
+        "type": "object",
+        "required": ["chatId", "type", "content"],
+        "properties": {
+            "chatId": chat, "type": { "const": "template" }, "variables": variables,
+            "content": {
+                "type": "object",
+                "description": "The session's template to send, by id or by name (one of them); `variables` fill in its placeholders",
+                "oneOf": [
+                    { "required": ["templateId"], "properties": { "templateId": { "type": "string", "format": "uuid" } }, "additionalProperties": false },
+                    { "required": ["templateName"], "properties": { "templateName": { "type": "string", "minLength": 1, "maxLength": 100, "pattern": "[^\\s\\u0085]" } }, "additionalProperties": false },
+                ],
+            },
+        },
+    }));
     json!({
         "type": "object",
         "required": ["messages"],
@@ -165,7 +181,10 @@ fn bulk_message(f: &mut Fields) -> Option<BulkMessage> {
         }
         id
     });
-    let kind = f.one_of("type", &["text", "image", "video", "audio", "document"]);
+    let kind = f.one_of(
+        "type",
+        &["text", "image", "video", "audio", "document", "template"],
+    );
     let vars: Map<String, Value> = f
         .object("variables", |v| {
             // Every key is a variable; values must be strings or numbers.
@@ -185,8 +204,18 @@ fn bulk_message(f: &mut Fields) -> Option<BulkMessage> {
         })
         .unwrap_or_default();
     let media_kind = kind.as_deref().and_then(MediaKind::parse);
+    let is_template = kind.as_deref() == Some("template");
     let content = f.object("content", |c| {
-        let text = c.string("text", kind.as_deref() == Some("text"), 1, TEXT_MAX_CHARS);
+        let template = if is_template {
+            template_ref(c, "templateId", "templateName")
+        } else {
+            None
+        };
+        let text = if is_template {
+            None
+        } else {
+            c.string("text", kind.as_deref() == Some("text"), 1, TEXT_MAX_CHARS)
+        };
         let caption = c.string("caption", false, 0, CAPTION_MAX_CHARS);
         let mut media = None;
         for k in ["image", "video", "audio", "document"] {
@@ -212,9 +241,12 @@ fn bulk_message(f: &mut Fields) -> Option<BulkMessage> {
                 }
             }
         }
-        (text, caption, media)
+        if is_template && template.is_none() {
+            return None;
+        }
+        Some((text, caption, media, template))
     });
-    let (text, caption, media) = content?;
+    let (text, caption, media, template) = content.flatten()?;
     Some(BulkMessage {
         chat_id: chat_id?,
         kind: kind?,
@@ -222,6 +254,7 @@ fn bulk_message(f: &mut Fields) -> Option<BulkMessage> {
         caption,
         media,
         variables: vars,
+        template,
     })
 }
 

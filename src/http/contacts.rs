@@ -3,11 +3,12 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::extract::{Query, SessionPath};
+use super::extract::{Body, Query, SessionPath};
 use super::guard::{Authed, Operator, Viewer};
 use super::people::{ContactPath, Page, PageParams, PERSON_RULE};
 use super::schema::ErrorBody;
 use super::validate::{Fields, FromFields};
+use crate::engine::social::ContactName;
 use crate::error::{ApiError, ApiResult};
 use crate::sessions::contacts::{
     self, ContactView, NumberView, PhoneView, PictureView, PicturesView,
@@ -225,5 +226,82 @@ pub async fn unblock_contact(
         .sessions
         .ask(&id, contacts::block(contact, false))
         .await?;
+    Ok(HttpResponse::Ok().json(done))
+}
+
+/// The name to save a contact under.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct UpsertContactRequest {
+    #[schema(min_length = 1, max_length = 100, pattern = r"[^\s\u0085]")]
+    first_name: String,
+    /// Left out for a single-name contact.
+    #[schema(max_length = 100)]
+    last_name: Option<String>,
+}
+
+pub struct UpsertContactBody(ContactName);
+
+impl FromFields for UpsertContactBody {
+    fn from_fields(f: &mut Fields) -> Option<Self> {
+        let first = f.string("firstName", true, 1, 100);
+        let last = f.string("lastName", false, 0, 100);
+        let first = first?;
+        if first.trim().is_empty() {
+            f.error("firstName should not be empty");
+            return None;
+        }
+        Some(Self(ContactName {
+            first,
+            last: last.filter(|l| !l.trim().is_empty()),
+        }))
+    }
+}
+
+/// Save a contact to the address book, or rename it
+///
+/// Synced to the phone's address book and the account's other devices.
+#[utoipa::path(put, path = "/api/sessions/{session_id}/contacts/{contact_id}", tag = "contacts",
+    request_body = UpsertContactRequest,
+    responses(
+        (status = 200, description = "Saved", body = Done),
+        (status = 400, description = "No first name, or a LID (WhatsApp saves contacts by number)", body = ErrorBody),
+        (status = 409, description = "The session is not connected yet", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
+pub async fn upsert_contact(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    ContactPath(contact): ContactPath,
+    state: web::Data<AppState>,
+    Body(UpsertContactBody(name)): Body<UpsertContactBody>,
+) -> ApiResult<HttpResponse> {
+    let done = state
+        .sessions
+        .ask(&id, contacts::save(contact, name))
+        .await?;
+    Ok(HttpResponse::Ok().json(done))
+}
+
+/// Remove a contact from the address book
+///
+/// The chat and its history stay. The WhatsApp engine answers 501: whatsapp-rust 0.7 has no
+/// address-book removal.
+#[utoipa::path(delete, path = "/api/sessions/{session_id}/contacts/{contact_id}", tag = "contacts",
+    responses(
+        (status = 200, description = "Removed", body = Done),
+        (status = 404, description = "No such session, or the contact is not in the address book", body = ErrorBody),
+        (status = 409, description = "The session is not connected yet", body = ErrorBody),
+        (status = 501, description = "The engine cannot remove contacts", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
+pub async fn delete_contact(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    ContactPath(contact): ContactPath,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let done = state.sessions.ask(&id, contacts::remove(contact)).await?;
     Ok(HttpResponse::Ok().json(done))
 }

@@ -95,6 +95,7 @@ macro_rules! uuid_path {
 uuid_path!(SessionPath, "session_id");
 uuid_path!(KeyPath, "key_id");
 uuid_path!(WebhookPath, "webhook_id");
+uuid_path!(TemplatePath, "template_id");
 
 /// The `{delivery_id}` of the route: `dlv_<uuid>`.
 pub struct DeliveryPath(pub String);

@@ -7,13 +7,15 @@ use utoipa::ToSchema;
 use super::extract::{Body, NoFields, Query, SessionPath};
 use super::guard::{Authed, Operator, Viewer};
 use super::people::{people, GroupPath, Page, PageParams, PersonId};
+use super::profile::{jpeg, PictureBody, ProfilePictureRequest};
 use super::schema::{hand_schema, ErrorBody};
 use super::validate::{Fields, FromFields};
 use crate::engine::social::{GroupEdit, ParticipantAction};
 use crate::error::ApiResult;
+use crate::sessions::contacts::PictureView;
 use crate::sessions::groups::{
-    self, CreatedGroup, GroupSummary, GroupView, InviteView, JoinInfo, Joined, ParticipantsDone,
-    SettingsView,
+    self, CreatedGroup, GroupSummary, GroupView, InviteView, JoinInfo, JoinRequestView, Joined,
+    ParticipantsDone, SettingsView,
 };
 use crate::sessions::social::Done;
 use crate::state::AppState;
@@ -541,3 +543,159 @@ pub async fn join_group(
     let joined = state.sessions.ask(&id, groups::join(code)).await?;
     Ok(HttpResponse::Ok().json(joined))
 }
+
+/// A group's picture
+#[utoipa::path(get, path = "/api/sessions/{session_id}/groups/{group_id}/picture", tag = "groups",
+    responses(
+        (status = 200, description = "Its URL, `null` when it has none", body = PictureView),
+        (status = 404, description = "No such session, or this account is not in the group", body = ErrorBody),
+        (status = 409, description = "The session is not connected yet", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("viewer"))))]
+pub async fn get_picture(
+    _: Authed<Viewer>,
+    SessionPath(id): SessionPath,
+    GroupPath(group): GroupPath,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let view = state.sessions.ask(&id, groups::picture(group)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Set a group's picture
+///
+/// A JPEG, by `url` or `base64`; admins only once the group's info is locked.
+#[utoipa::path(put, path = "/api/sessions/{session_id}/groups/{group_id}/picture", tag = "groups",
+    request_body = ProfilePictureRequest,
+    responses(
+        (status = 200, description = "Set", body = Done),
+        (status = 400, description = "Not a JPEG, neither url nor base64, or the group's info is locked and this account is not an admin", body = ErrorBody),
+        (status = 404, description = "No such session, or this account is not in the group", body = ErrorBody),
+        (status = 409, description = "The session is not connected yet", body = ErrorBody),
+        (status = 413, description = "The file is larger than MEDIA_MAX_BYTES", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
+pub async fn set_picture(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    GroupPath(group): GroupPath,
+    state: web::Data<AppState>,
+    Body(PictureBody(fields)): Body<PictureBody>,
+) -> ApiResult<HttpResponse> {
+    state.sessions.get(&id).await?;
+    let data = jpeg(&state, fields).await?;
+    let done = state
+        .sessions
+        .ask(&id, groups::set_picture(group, Some(data)))
+        .await?;
+    Ok(HttpResponse::Ok().json(done))
+}
+
+/// Remove a group's picture
+#[utoipa::path(delete, path = "/api/sessions/{session_id}/groups/{group_id}/picture", tag = "groups",
+    responses(
+        (status = 200, description = "Removed", body = Done),
+        (status = 404, description = "No such session, or this account is not in the group", body = ErrorBody),
+        (status = 409, description = "The session is not connected yet", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
+pub async fn delete_picture(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    GroupPath(group): GroupPath,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let done = state
+        .sessions
+        .ask(&id, groups::set_picture(group, None))
+        .await?;
+    Ok(HttpResponse::Ok().json(done))
+}
+
+/// A group's waiting join requests
+///
+/// For a group whose admins approve new members; only admins may read them.
+#[utoipa::path(get, path = "/api/sessions/{session_id}/groups/{group_id}/membership-requests", tag = "groups",
+    responses(
+        (status = 200, description = "Who waits, oldest first", body = Vec<JoinRequestView>),
+        (status = 400, description = "This account is not an admin of the group", body = ErrorBody),
+        (status = 404, description = "No such session, or this account is not in the group", body = ErrorBody),
+        (status = 409, description = "The session is not connected yet", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("viewer"))))]
+pub async fn membership_requests(
+    _: Authed<Viewer>,
+    SessionPath(id): SessionPath,
+    GroupPath(group): GroupPath,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let list = state
+        .sessions
+        .ask(&id, groups::join_requests(group))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Whose join requests to answer.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct MembershipRequestsRequest {
+    /// Left out: everyone waiting.
+    #[schema(min_items = 1, max_items = 1024, nullable = false)]
+    participants: Option<Vec<PersonId>>,
+}
+
+pub struct MembershipBody(Option<Vec<String>>);
+
+impl FromFields for MembershipBody {
+    fn from_fields(f: &mut Fields) -> Option<Self> {
+        if !f.has("participants") {
+            return Some(Self(None));
+        }
+        people(f, "participants", PARTICIPANTS_MAX).map(|p| Self(Some(p)))
+    }
+}
+
+macro_rules! membership_route {
+    ($name:ident, $path:literal, $approve:literal, $summary:literal) => {
+        #[doc = $summary]
+        ///
+        /// Names no one: everyone waiting. Each person gets an answer in `results`; when every
+        /// named one is refused, the request fails.
+        #[utoipa::path(post, path = $path, tag = "groups",
+            request_body = MembershipRequestsRequest,
+            responses(
+                (status = 200, description = "Answered, per participant", body = ParticipantsDone),
+                (status = 400, description = "A participant is not a person's id, or this account is not an admin", body = ErrorBody),
+                (status = 404, description = "No such session, or this account is not in the group", body = ErrorBody),
+                (status = 409, description = "The session is not connected yet, or no one named was waiting (or WhatsApp refused them all)", body = ErrorBody),
+            ),
+            extensions(("x-openwa-role" = json!("operator"))))]
+        pub async fn $name(
+            _: Authed<Operator>,
+            SessionPath(id): SessionPath,
+            GroupPath(group): GroupPath,
+            state: web::Data<AppState>,
+            Body(MembershipBody(who)): Body<MembershipBody>,
+        ) -> ApiResult<HttpResponse> {
+            let done = state
+                .sessions
+                .ask(&id, groups::answer_join_requests(group, who, $approve))
+                .await?;
+            Ok(HttpResponse::Ok().json(done))
+        }
+    };
+}
+
+membership_route!(
+    approve_requests,
+    "/api/sessions/{session_id}/groups/{group_id}/membership-requests/approve",
+    true,
+    "Approve join requests"
+);
+membership_route!(
+    reject_requests,
+    "/api/sessions/{session_id}/groups/{group_id}/membership-requests/reject",
+    false,
+    "Reject join requests"
+);

@@ -29,7 +29,7 @@ use crate::wa;
 const CHAT_ID_RULE: &str = "chatId must be a WhatsApp chat id: <digits>@c.us for a person (international number, no +), <digits>@g.us for a group, <digits>@newsletter, <digits>@lid or status@broadcast";
 
 /// Reads and canonicalises a chat id field.
-fn chat_id(f: &mut Fields, field: &str) -> Option<String> {
+pub(super) fn chat_id(f: &mut Fields, field: &str) -> Option<String> {
     let raw = f.string(field, true, 1, 128)?;
     let id = wa::normalize_chat_id(&raw);
     if id.is_none() {
@@ -89,17 +89,7 @@ impl FromFields for SendTextBody {
     fn from_fields(f: &mut Fields) -> Option<Self> {
         let chat = chat_id(f, "chatId");
         let text = f.string("text", true, 1, 4096);
-        let mentions = f
-            .string_array("mentions", 256, |m| {
-                wa::normalize_chat_id(m)
-                    .is_none()
-                    .then(|| "must be a chat id such as 628123456789@c.us".into())
-            })
-            .unwrap_or_default();
-        let mentions = mentions
-            .iter()
-            .filter_map(|m| wa::normalize_chat_id(m))
-            .collect();
+        let mentions = mentions(f);
         Some(Self {
             chat_id: chat?,
             text: text?,
@@ -108,8 +98,23 @@ impl FromFields for SendTextBody {
     }
 }
 
+/// The `mentions` of a text: chat ids, canonicalised.
+pub(super) fn mentions(f: &mut Fields) -> Vec<String> {
+    let mentions = f
+        .string_array("mentions", 256, |m| {
+            wa::normalize_chat_id(m)
+                .is_none()
+                .then(|| "must be a chat id such as 628123456789@c.us".into())
+        })
+        .unwrap_or_default();
+    mentions
+        .iter()
+        .filter_map(|m| wa::normalize_chat_id(m))
+        .collect()
+}
+
 /// Sends `message` (quoting `reply_to`) and answers 201 with its id and time.
-async fn send(
+pub(super) async fn send(
     state: &AppState,
     session_id: &str,
     chat_id: String,
@@ -535,7 +540,7 @@ pub async fn send_contact(
 }
 
 /// A message id field: a `waMessageId` (`true_<chat>_<id>`) or a history row id.
-fn message_id(f: &mut Fields, field: &str) -> Option<String> {
+pub(super) fn message_id(f: &mut Fields, field: &str) -> Option<String> {
     f.string(field, true, 1, 256)
 }
 
@@ -732,7 +737,11 @@ impl<A: ActionRoute> FromFields for ActionBody<A> {
 }
 
 /// Acts on a stored message as a body says.
-async fn act<A: ActionRoute>(state: &AppState, id: &str, b: ActionBody<A>) -> ApiResult<SentReply> {
+pub(super) async fn act<A: ActionRoute>(
+    state: &AppState,
+    id: &str,
+    b: ActionBody<A>,
+) -> ApiResult<SentReply> {
     Ok(state
         .sessions
         .ask(

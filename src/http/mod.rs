@@ -7,23 +7,31 @@
 
 pub mod auth_keys;
 pub mod bulk;
+pub mod channels;
 pub mod chats;
 pub mod contacts;
+pub mod convert;
 pub mod dashboard;
 pub mod docs;
 pub mod extract;
 pub mod groups;
 pub mod guard;
 pub mod health;
+pub mod labels;
+pub mod marks;
 pub mod messages;
 pub mod middleware;
 pub mod openapi;
 pub mod operations;
 pub mod people;
+pub mod profile;
 pub mod sandbox;
 pub mod schema;
+pub mod search;
 pub mod sessions;
 pub mod socket;
+pub mod status;
+pub mod templates;
 pub mod validate;
 pub mod webhooks;
 pub mod ws;
@@ -144,6 +152,7 @@ pub fn api_routes(t: &mut Table<'_>) {
             },
             session_routes,
         )
+        .route(M::GET, "/search", search::search_all)
         .route(M::GET, "/audit", operations::list_audit)
         .route(M::GET, "/settings", operations::settings)
         .route(M::GET, "/stats/overview", operations::overview)
@@ -153,6 +162,11 @@ pub fn api_routes(t: &mut Table<'_>) {
             M::GET,
             "/webhooks/delivery-failures",
             webhooks::list_failures,
+        )
+        .route(
+            M::POST,
+            "/webhooks/delivery-failures/redrive",
+            webhooks::redrive_failures,
         )
         .route(
             M::POST,
@@ -172,7 +186,10 @@ pub fn api_routes(t: &mut Table<'_>) {
                     .route(M::POST, "/contacts", sandbox::contacts)
                     .route(M::POST, "/presence", sandbox::presence)
                     .route(M::POST, "/groups", sandbox::added_to_group)
-                    .route(M::POST, "/group-event", sandbox::group_event);
+                    .route(M::POST, "/group-event", sandbox::group_event)
+                    .route(M::POST, "/reaction", sandbox::reaction)
+                    .route(M::POST, "/poll-vote", sandbox::poll_vote)
+                    .route(M::POST, "/call", sandbox::call);
             },
         );
 }
@@ -185,11 +202,15 @@ fn session_routes(t: &mut Table<'_>) {
         .route(M::POST, "/start", sessions::start_session)
         .route(M::POST, "/stop", sessions::stop_session)
         .route(M::POST, "/restart", sessions::restart_session)
+        .route(M::POST, "/force-kill", sessions::force_kill_session)
         .route(M::POST, "/logout", sessions::logout_session)
         .route(M::GET, "/qr", sessions::get_qr)
         .route(M::POST, "/pairing-code", sessions::request_pairing_code)
         .route(M::GET, "/config", sessions::get_config)
         .route(M::PATCH, "/config", sessions::update_config)
+        .route(M::GET, "/proxy", sessions::get_proxy)
+        .route(M::PATCH, "/proxy", sessions::update_proxy)
+        .route(M::GET, "/search", search::search_session)
         .route(M::GET, "/messages", messages::list_messages)
         .route(M::POST, "/messages/send-text", messages::send_text)
         .route(M::POST, "/messages/send-image", messages::send_image)
@@ -204,6 +225,18 @@ fn session_routes(t: &mut Table<'_>) {
         .route(M::POST, "/messages/react", messages::react)
         .route(M::POST, "/messages/delete", messages::delete)
         .route(M::POST, "/messages/edit", messages::edit)
+        .route(M::POST, "/messages/star", marks::star)
+        .route(M::POST, "/messages/click-button", marks::click_button)
+        .route(M::GET, "/media/convert", convert::availability)
+        .route(M::POST, "/media/convert/voice", convert::convert_voice)
+        .route(M::POST, "/media/convert/video", convert::convert_video)
+        .route(M::POST, "/messages/pin", marks::pin)
+        .route(M::POST, "/messages/unpin", marks::unpin)
+        .route(M::POST, "/messages/send-poll", marks::send_poll)
+        .route(M::POST, "/messages/vote-poll", marks::vote_poll)
+        .route(M::POST, "/messages/send-template", templates::send_template)
+        .route(M::POST, "/messages/send-product", profile::send_product)
+        .route(M::POST, "/messages/send-catalog", profile::send_catalog)
         .route(M::POST, "/messages/send-bulk", bulk::send_bulk)
         .route(M::GET, "/messages/batch/{batch_id}", bulk::get_batch)
         .route(
@@ -212,6 +245,18 @@ fn session_routes(t: &mut Table<'_>) {
             bulk::cancel_batch,
         )
         .route(M::GET, "/messages/{message_id}/media", messages::get_media)
+        .route(M::GET, "/messages/{chat_id}/history", marks::chat_history)
+        .route(
+            M::GET,
+            "/messages/{chat_id}/{message_id}/reactions",
+            marks::reactions,
+        )
+        .route(M::GET, "/messages/{chat_id}/{message_id}/poll", marks::poll)
+        .route(
+            M::GET,
+            "/messages/{chat_id}/{message_id}/media",
+            marks::chat_media,
+        )
         .route(M::GET, "/contacts", contacts::list_contacts)
         .route(M::GET, "/contacts/blocked", contacts::list_blocked)
         .route(
@@ -221,6 +266,12 @@ fn session_routes(t: &mut Table<'_>) {
         )
         .route(M::GET, "/contacts/check/{number}", contacts::check_number)
         .route(M::GET, "/contacts/{contact_id}", contacts::get_contact)
+        .route(M::PUT, "/contacts/{contact_id}", contacts::upsert_contact)
+        .route(
+            M::DELETE,
+            "/contacts/{contact_id}",
+            contacts::delete_contact,
+        )
         .route(
             M::GET,
             "/contacts/{contact_id}/profile-picture",
@@ -290,6 +341,28 @@ fn session_routes(t: &mut Table<'_>) {
             "/groups/{group_id}/settings",
             groups::update_settings,
         )
+        .route(M::GET, "/groups/{group_id}/picture", groups::get_picture)
+        .route(M::PUT, "/groups/{group_id}/picture", groups::set_picture)
+        .route(
+            M::DELETE,
+            "/groups/{group_id}/picture",
+            groups::delete_picture,
+        )
+        .route(
+            M::GET,
+            "/groups/{group_id}/membership-requests",
+            groups::membership_requests,
+        )
+        .route(
+            M::POST,
+            "/groups/{group_id}/membership-requests/approve",
+            groups::approve_requests,
+        )
+        .route(
+            M::POST,
+            "/groups/{group_id}/membership-requests/reject",
+            groups::reject_requests,
+        )
         .route(M::GET, "/chats", chats::list_chats)
         .route(M::POST, "/chats/read", chats::read_chat)
         .route(M::POST, "/chats/unread", chats::unread_chat)
@@ -306,6 +379,85 @@ fn session_routes(t: &mut Table<'_>) {
         .route(M::PUT, "/presence", chats::set_presence)
         .route(M::POST, "/presence/subscribe", chats::subscribe_presence)
         .route(M::GET, "/presence/{chat_id}", chats::get_presence)
+        .route(M::GET, "/profile", profile::get_profile)
+        .route(M::PUT, "/profile/name", profile::set_name)
+        .route(M::PUT, "/profile/status", profile::set_about)
+        .route(M::PUT, "/profile/picture", profile::set_picture)
+        .route(M::DELETE, "/profile/picture", profile::delete_picture)
+        .route(M::POST, "/calls/link", profile::call_link)
+        .route(M::POST, "/calls/{call_id}/reject", profile::reject_call)
+        .route(M::GET, "/catalog", profile::catalog)
+        .route(M::GET, "/catalog/products", profile::catalog_products)
+        .route(
+            M::GET,
+            "/catalog/products/{product_id}",
+            profile::catalog_product,
+        )
+        .route(M::GET, "/labels", labels::list_labels)
+        .route(M::POST, "/labels", labels::create_label)
+        // Before `{label_id}`, which would take `chat` for a malformed id.
+        .route(M::GET, "/labels/chat/{chat_id}", labels::chat_labels)
+        .route(M::POST, "/labels/chat/{chat_id}", labels::add_chat_label)
+        .route(
+            M::DELETE,
+            "/labels/chat/{chat_id}/{label_id}",
+            labels::remove_chat_label,
+        )
+        .route(M::GET, "/labels/{label_id}", labels::get_label)
+        .route(M::PUT, "/labels/{label_id}", labels::upsert_label)
+        .route(M::DELETE, "/labels/{label_id}", labels::delete_label)
+        .route(M::GET, "/labels/{label_id}/chats", labels::label_chats)
+        .route(M::GET, "/channels", channels::list_channels)
+        .route(M::POST, "/channels", channels::create_channel)
+        .route(M::POST, "/channels/subscribe", channels::subscribe)
+        .route(M::GET, "/channels/{channel_id}", channels::get_channel)
+        .route(M::DELETE, "/channels/{channel_id}", channels::unsubscribe)
+        .route(
+            M::GET,
+            "/channels/{channel_id}/messages",
+            channels::channel_messages,
+        )
+        .route(
+            M::POST,
+            "/channels/{channel_id}/mute",
+            channels::mute_channel,
+        )
+        .route(
+            M::POST,
+            "/channels/{channel_id}/delete",
+            channels::delete_channel,
+        )
+        .route(
+            M::POST,
+            "/channels/{channel_id}/admins/demote",
+            channels::demote_admin,
+        )
+        .route(
+            M::POST,
+            "/channels/{channel_id}/owner/transfer",
+            channels::transfer_owner,
+        )
+        .route(M::GET, "/status", status::list_statuses)
+        .route(M::POST, "/status/send-text", status::send_text_status)
+        .route(M::POST, "/status/send-image", status::send_image_status)
+        .route(M::POST, "/status/send-video", status::send_video_status)
+        .route(M::POST, "/status/send-voice", status::send_voice_status)
+        .route(M::GET, "/status/{contact_id}", status::contact_statuses)
+        .route(M::DELETE, "/status/{contact_id}", status::delete_status)
+        .route(M::GET, "/status/{status_id}/media", status::status_media)
+        .route(M::GET, "/templates", templates::list_templates)
+        .route(M::POST, "/templates", templates::create_template)
+        .route(M::GET, "/templates/{template_id}", templates::get_template)
+        .route(
+            M::PUT,
+            "/templates/{template_id}",
+            templates::update_template,
+        )
+        .route(
+            M::DELETE,
+            "/templates/{template_id}",
+            templates::delete_template,
+        )
         .route(M::GET, "/webhooks", webhooks::list_session_webhooks)
         .route(M::POST, "/webhooks", webhooks::create_webhook)
         .route(M::GET, "/webhooks/{webhook_id}", webhooks::get_webhook)

@@ -12,8 +12,8 @@ use utoipa::OpenApi;
 
 use super::schema::{ErrorBody, HandSchema, Success};
 use super::{
-    auth_keys, bulk, chats, contacts, groups, health, messages, operations, people, sandbox,
-    sessions, webhooks, ws,
+    auth_keys, bulk, channels, chats, contacts, convert, groups, health, labels, marks, messages,
+    operations, people, profile, sandbox, search, sessions, status, templates, webhooks, ws,
 };
 use crate::config::Settings;
 use crate::events::payload;
@@ -32,10 +32,24 @@ fn hand_written() -> Vec<(String, Value)> {
         one::<messages::SendStickerRequest>(),
         one::<messages::EditRequest>(),
         one::<groups::SettingsRequest>(),
+        one::<marks::PinMessageRequest>(),
+        one::<profile::ProfilePictureRequest>(),
+        one::<status::TextStatusRequest>(),
+        one::<status::ImageStatusRequest>(),
+        one::<status::VideoStatusRequest>(),
+        one::<status::VoiceStatusRequest>(),
+        one::<marks::SendPollRequest>(),
+        one::<marks::VotePollRequest>(),
         one::<webhooks::CreateWebhookRequest>(),
         one::<webhooks::UpdateWebhookRequest>(),
     ]
 }
+
+/// Bodies that take exactly one of two fields, which derived schemas cannot say: by schema name.
+const EITHER_OF: [(&str, [&str; 2]); 2] = [
+    ("SendTemplateRequest", ["templateId", "templateName"]),
+    ("ConvertRequest", ["url", "base64"]),
+];
 
 /// Query parameters whose values are a constant of the code, by path and name.
 fn enumerations() -> [(&'static str, &'static str, &'static [&'static str]); 2] {
@@ -78,12 +92,17 @@ fn enumerations() -> [(&'static str, &'static str, &'static [&'static str]); 2] 
         sessions::start_session,
         sessions::stop_session,
         sessions::restart_session,
+        sessions::force_kill_session,
         sessions::logout_session,
         sessions::get_qr,
         sessions::request_pairing_code,
         sessions::get_config,
         sessions::update_config,
+        sessions::get_proxy,
+        sessions::update_proxy,
         messages::list_messages,
+        search::search_all,
+        search::search_session,
         messages::send_text,
         messages::send_image,
         messages::send_video,
@@ -98,6 +117,15 @@ fn enumerations() -> [(&'static str, &'static str, &'static [&'static str]); 2] 
         messages::delete,
         messages::edit,
         messages::get_media,
+        marks::star,
+        marks::pin,
+        marks::unpin,
+        marks::send_poll,
+        marks::vote_poll,
+        marks::reactions,
+        marks::poll,
+        marks::chat_media,
+        marks::chat_history,
         contacts::list_contacts,
         contacts::list_blocked,
         contacts::profile_pictures,
@@ -107,6 +135,8 @@ fn enumerations() -> [(&'static str, &'static str, &'static [&'static str]); 2] 
         contacts::contact_phone,
         contacts::block_contact,
         contacts::unblock_contact,
+        contacts::upsert_contact,
+        contacts::delete_contact,
         groups::list_groups,
         groups::create_group,
         groups::get_group,
@@ -123,6 +153,12 @@ fn enumerations() -> [(&'static str, &'static str, &'static [&'static str]); 2] 
         groups::join_info,
         groups::join_group,
         groups::update_settings,
+        groups::get_picture,
+        groups::set_picture,
+        groups::delete_picture,
+        groups::membership_requests,
+        groups::approve_requests,
+        groups::reject_requests,
         chats::list_chats,
         chats::read_chat,
         chats::unread_chat,
@@ -135,6 +171,51 @@ fn enumerations() -> [(&'static str, &'static str, &'static [&'static str]); 2] 
         chats::set_presence,
         chats::subscribe_presence,
         chats::get_presence,
+        profile::get_profile,
+        profile::set_name,
+        profile::set_about,
+        profile::set_picture,
+        profile::delete_picture,
+        profile::reject_call,
+        profile::call_link,
+        profile::catalog,
+        profile::catalog_products,
+        profile::catalog_product,
+        profile::send_product,
+        profile::send_catalog,
+        labels::list_labels,
+        labels::create_label,
+        labels::get_label,
+        labels::upsert_label,
+        labels::delete_label,
+        labels::label_chats,
+        labels::chat_labels,
+        labels::add_chat_label,
+        labels::remove_chat_label,
+        channels::list_channels,
+        channels::create_channel,
+        channels::subscribe,
+        channels::get_channel,
+        channels::unsubscribe,
+        channels::channel_messages,
+        channels::mute_channel,
+        channels::delete_channel,
+        channels::demote_admin,
+        channels::transfer_owner,
+        status::list_statuses,
+        status::contact_statuses,
+        status::status_media,
+        status::send_text_status,
+        status::send_image_status,
+        status::send_video_status,
+        status::send_voice_status,
+        status::delete_status,
+        templates::list_templates,
+        templates::create_template,
+        templates::get_template,
+        templates::update_template,
+        templates::delete_template,
+        templates::send_template,
         bulk::send_bulk,
         bulk::get_batch,
         bulk::cancel_batch,
@@ -146,6 +227,11 @@ fn enumerations() -> [(&'static str, &'static str, &'static [&'static str]); 2] 
         webhooks::test_webhook,
         webhooks::list_all_webhooks,
         webhooks::list_failures,
+        webhooks::redrive_failures,
+        marks::click_button,
+        convert::availability,
+        convert::convert_voice,
+        convert::convert_video,
         webhooks::retry_failure,
         operations::list_audit,
         operations::settings,
@@ -161,13 +247,19 @@ fn enumerations() -> [(&'static str, &'static str, &'static [&'static str]); 2] 
         sandbox::presence,
         sandbox::added_to_group,
         sandbox::group_event,
+        sandbox::reaction,
+        sandbox::poll_vote,
+        sandbox::call,
     ),
     components(schemas(
         ErrorBody,
         Success,
         messages::ChatId,
+        messages::Direction,
+        operations::Period,
         people::PersonId,
         people::GroupId,
+        webhooks::DeliveryId,
         crate::webhooks::envelope::Envelope
     )),
     tags(
@@ -178,6 +270,12 @@ fn enumerations() -> [(&'static str, &'static str, &'static [&'static str]); 2] 
         (name = "contacts", description = "The address book, number checks, blocking"),
         (name = "groups", description = "Groups: members, admins, subject, invite links"),
         (name = "chats", description = "The chat list, read state, typing and presence"),
+        (name = "profile", description = "The linked account: its profile, calls, and the Business catalog"),
+        (name = "labels", description = "WhatsApp Business labels on chats"),
+        (name = "channels", description = "Channels (newsletters) the account follows or owns"),
+        (name = "status", description = "Statuses (stories): seen and posted"),
+        (name = "search", description = "Full-text search of the stored history"),
+        (name = "templates", description = "Message templates with {{placeholders}}, and sending them"),
         (name = "bulk", description = "Batches of messages sent at a pace"),
         (name = "webhooks", description = "Event delivery to your URLs"),
         (name = "operations", description = "Audit log, settings, statistics, metrics"),
@@ -206,6 +304,10 @@ pub fn document() -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
     for (name, schema) in hand_written() {
         doc["components"]["schemas"][name] = schema;
+    }
+    for (name, fields) in EITHER_OF {
+        doc["components"]["schemas"][name]["oneOf"] =
+            json!(fields.map(|f| json!({ "required": [f] })));
     }
     for (path, name, values) in enumerations() {
         if let Some(params) = doc["paths"][path]["get"]["parameters"].as_array_mut() {
@@ -237,6 +339,12 @@ pub fn document() -> Value {
     doc["webhooks"] = webhooks();
     doc
 }
+
+/// The areas of a session whose routes ask the linked account (and so need it connected).
+const ACCOUNT_AREAS: [&str; 10] = [
+    "contacts", "groups", "chats", "presence", "labels", "channels", "status", "profile", "calls",
+    "catalog",
+];
 
 /// The routes a client may call without a key.
 const PUBLIC: &str = "public";
@@ -288,6 +396,13 @@ fn operation(path: &str, op: &mut Value) {
     }
     if path.contains("{session_id}") {
         add_error(op, 404, "No session with this id");
+    }
+    // What asks the linked account itself waits for it to be connected (OpenWA's 409).
+    let area = path
+        .strip_prefix("/api/sessions/{session_id}/")
+        .and_then(|rest| rest.split('/').next());
+    if area.is_some_and(|a| ACCOUNT_AREAS.contains(&a)) {
+        add_error(op, 409, "The session is not connected yet");
     }
     if api {
         add_error(

@@ -13,6 +13,7 @@ use super::people::{GroupId, PersonId};
 use super::schema::ErrorBody;
 use super::validate::{Fields, FromFields};
 use crate::engine::contract::SandboxContact;
+use crate::engine::features::{CallPhase, PollVoteUpdate, ReactionUpdate};
 use crate::engine::social::{GroupChange, GroupChangeKind, PresenceState, PresenceUpdate};
 use crate::engine::SandboxCommand;
 use crate::engine::{is_media_type, MEDIA_TYPE_RULE};
@@ -61,7 +62,12 @@ macro_rules! command_body {
 command_body!(Scan, |f| {
     let phone = digits(f, "phone");
     let push_name = f.string("pushName", false, 1, 64);
-    Some(Cmd(SandboxCommand::Scan { phone, push_name }))
+    let business = f.boolean("business").unwrap_or(false);
+    Some(Cmd(SandboxCommand::Scan {
+        phone,
+        push_name,
+        business,
+    }))
 });
 command_body!(EnterCode, |f| {
     let code = f.string("code", true, 8, 8)?;
@@ -147,6 +153,8 @@ pub struct ScanRequest {
     phone: Option<String>,
     #[schema(min_length = 1, max_length = 64)]
     push_name: Option<String>,
+    /// Link as a WhatsApp Business account (labels, catalogs); default false.
+    business: Option<bool>,
 }
 
 /// The phone enters the pairing code the session issued.
@@ -472,10 +480,11 @@ command_body!(GroupEventBody, |f| {
             "description",
             "announce",
             "locked",
+            "join_request",
         ],
     );
     if action.is_none() && !f.has("action") {
-        f.error("action must be one of the following values: join, leave, promote, demote, subject, description, announce, locked");
+        f.error("action must be one of the following values: join, leave, promote, demote, subject, description, announce, locked, join_request");
     }
     let participants = ids(f, "participants");
     let subject = f.string("subject", false, 1, 100);
@@ -493,6 +502,7 @@ command_body!(GroupEventBody, |f| {
         },
         "description" => GroupChangeKind::Description(description.filter(|d| !d.is_empty())),
         "announce" => GroupChangeKind::Announce(on.unwrap_or(true)),
+        "join_request" => GroupChangeKind::JoinRequest(participants),
         _ => GroupChangeKind::Locked(on.unwrap_or(true)),
     };
     Some(Cmd(SandboxCommand::GroupEvent(GroupChange {
@@ -575,13 +585,13 @@ pub struct AddedToGroupRequest {
 pub struct GroupEventRequest {
     #[schema(value_type = GroupId)]
     group_id: String,
-    #[schema(value_type = String, pattern = "^(join|leave|promote|demote|subject|description|announce|locked)$")]
+    #[schema(value_type = String, pattern = "^(join|leave|promote|demote|subject|description|announce|locked|join_request)$")]
     action: String,
     /// Who did it.
     #[schema(value_type = Option<PersonId>)]
     actor: Option<String>,
-    /// Whom it concerns (join, leave, promote, demote; none, like no subject for `subject`, changes
-    /// nothing).
+    /// Whom it concerns (join, leave, promote, demote, and who asks to join for `join_request`;
+    /// none, like no subject for `subject`, changes nothing).
     #[schema(max_items = 1024, value_type = Option<Vec<PersonId>>)]
     participants: Option<Vec<String>>,
     #[schema(min_length = 1, max_length = 100)]
@@ -678,6 +688,200 @@ pub async fn group_event(
     SessionPath(id): SessionPath,
     state: web::Data<AppState>,
     Body(GroupEventBody(c)): Body<GroupEventBody>,
+) -> ApiResult<HttpResponse> {
+    run(&state, &id, c).await
+}
+
+/// A contact reacts to a message.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct SandboxReactionRequest {
+    #[schema(value_type = PersonId)]
+    from: String,
+    /// The message's id (`true_<chatId>_<id>` or `false_…`, as the history shows it).
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^(true|false)_([0-9]{5,20}@(c\.us|s\.whatsapp\.net)|[0-9]{5,30}@(lid|newsletter|g\.us)|[0-9]{5,20}-[0-9]{1,20}@g\.us)_[A-Za-z0-9]{1,128}$"
+    )]
+    message_id: String,
+    /// One emoji; `""`, `null` or left out takes the reaction back.
+    #[schema(max_length = 32)]
+    emoji: Option<String>,
+}
+
+/// A contact votes in a poll.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct SandboxPollVoteRequest {
+    #[schema(value_type = PersonId)]
+    from: String,
+    /// The poll's message id, as the history shows it.
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^(true|false)_([0-9]{5,20}@(c\.us|s\.whatsapp\.net)|[0-9]{5,30}@(lid|newsletter|g\.us)|[0-9]{5,20}-[0-9]{1,20}@g\.us)_[A-Za-z0-9]{1,128}$"
+    )]
+    poll_id: String,
+    /// The option names chosen (none: the vote is withdrawn).
+    #[schema(max_items = 12)]
+    options: Vec<String>,
+}
+
+/// A contact calls, or a call ends.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct SandboxCallRequest {
+    #[schema(value_type = PersonId)]
+    from: String,
+    /// `offer` (it rings; default), `missed` or `elsewhere` (taken on the phone).
+    #[schema(value_type = Option<String>, pattern = "^(offer|missed|elsewhere)$")]
+    phase: Option<String>,
+    /// The call that ends (`missed`, `elsewhere`); a new call gets one.
+    #[schema(min_length = 1, max_length = 64, nullable = false)]
+    call_id: Option<String>,
+    is_video: Option<bool>,
+    is_group: Option<bool>,
+}
+
+/// A message id of the history, split: (chat id, WhatsApp id).
+fn message_of(f: &mut Fields, field: &str) -> Option<(String, String)> {
+    let raw = f.string(field, true, 1, 256)?;
+    match wa::parse_message_id(&raw) {
+        Some((_, chat, wa_id)) => Some((chat, wa_id)),
+        None => {
+            f.error(format!(
+                "{field} must be a message id as the history shows it: true_<chatId>_<id> or false_<chatId>_<id>"
+            ));
+            None
+        }
+    }
+}
+
+command_body!(ReactionBody, |f| {
+    let from = person(f, "from", true);
+    let target = message_of(f, "messageId");
+    let emoji = match f.take_raw("emoji") {
+        Some(serde_json::Value::String(e)) if e.chars().count() <= 32 => Some(e),
+        _ if f.is_null("emoji") || !f.has("emoji") => Some(String::new()),
+        _ => {
+            f.error(
+                "emoji must be a string of at most 32 characters (\"\" takes the reaction back)",
+            );
+            None
+        }
+    };
+    let (chat_id, target_wa_id) = target?;
+    Some(Cmd(SandboxCommand::Reaction(ReactionUpdate {
+        chat_id,
+        target_wa_id,
+        sender: from?,
+        emoji: emoji?,
+        timestamp: crate::time::now_secs(),
+    })))
+});
+command_body!(PollVoteBody, |f| {
+    let from = person(f, "from", true);
+    let poll = message_of(f, "pollId");
+    let options = f.string_array("options", 12, |_| None);
+    if options.is_none() && !f.has_errors() && !f.has("options") {
+        f.error("options must be an array of option names ([] withdraws the vote)");
+    }
+    let (chat_id, poll_wa_id) = poll?;
+    Some(Cmd(SandboxCommand::PollVote(PollVoteUpdate {
+        chat_id,
+        poll_wa_id,
+        voter: from?,
+        options: options?,
+        option_hashes: Vec::new(),
+        timestamp: crate::time::now_secs(),
+    })))
+});
+command_body!(CallBody, |f| {
+    let from = person(f, "from", true);
+    let phase = match f
+        .one_of("phase", &["offer", "missed", "elsewhere"])
+        .as_deref()
+    {
+        Some("missed") => CallPhase::Missed,
+        Some("elsewhere") => CallPhase::Elsewhere,
+        _ => CallPhase::Offer,
+    };
+    if f.is_null("callId") {
+        f.error("callId must be a string, or left out");
+    }
+    let call_id = f.string("callId", phase != CallPhase::Offer, 1, 64);
+    let is_video = f.boolean("isVideo").unwrap_or(false);
+    let is_group = f.boolean("isGroup").unwrap_or(false);
+    if phase != CallPhase::Offer && call_id.is_none() {
+        return None;
+    }
+    Some(Cmd(SandboxCommand::Call {
+        call_id,
+        from: from?,
+        is_video,
+        is_group,
+        phase,
+    }))
+});
+
+/// React to a message
+///
+/// A contact reacts (or takes a reaction back): stored with the message, `message.reaction`.
+#[utoipa::path(post, path = "/api/sandbox/sessions/{session_id}/reaction", tag = "sandbox",
+    request_body = SandboxReactionRequest,
+    responses(
+        (status = 200, description = "Done", body = SandboxOutcome),
+        (status = 404, description = "No sandbox session with this id", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("admin"))))]
+pub async fn reaction(
+    _: Authed<Admin>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    Body(ReactionBody(c)): Body<ReactionBody>,
+) -> ApiResult<HttpResponse> {
+    run(&state, &id, c).await
+}
+
+/// Vote in a poll
+///
+/// A contact votes: the poll's results change, `message.poll_vote`.
+#[utoipa::path(post, path = "/api/sandbox/sessions/{session_id}/poll-vote", tag = "sandbox",
+    request_body = SandboxPollVoteRequest,
+    responses(
+        (status = 200, description = "Done", body = SandboxOutcome),
+        (status = 404, description = "No sandbox session with this id", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("admin"))))]
+pub async fn poll_vote(
+    _: Authed<Admin>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    Body(PollVoteBody(c)): Body<PollVoteBody>,
+) -> ApiResult<HttpResponse> {
+    run(&state, &id, c).await
+}
+
+/// Call the account
+///
+/// A contact calls (`call.received`, and a rejection when `autoRejectCalls` is on), or the call
+/// ends unanswered (`call.missed`).
+#[utoipa::path(post, path = "/api/sandbox/sessions/{session_id}/call", tag = "sandbox",
+    request_body = SandboxCallRequest,
+    responses(
+        (status = 200, description = "Done, with the call's id", body = SandboxOutcome),
+        (status = 404, description = "No sandbox session with this id", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("admin"))))]
+pub async fn call(
+    _: Authed<Admin>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    Body(CallBody(c)): Body<CallBody>,
 ) -> ApiResult<HttpResponse> {
     run(&state, &id, c).await
 }

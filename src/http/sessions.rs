@@ -18,12 +18,14 @@ use crate::engine::EngineKind;
 use crate::error::{ApiError, ApiResult};
 use crate::sessions::manager::NewSession;
 use crate::sessions::messages::{
-    Delete, GetQr, Logout, RequestPairingCode, Restart, Start, Stop, UpdateConfig,
+    Delete, ForceKill, GetQr, Logout, RequestPairingCode, Restart, Start, Stop, UpdateConfig,
+    UpdateProxy,
 };
 use crate::sessions::view::SessionView;
 use crate::sessions::{SessionConfig, SessionStatus};
 use crate::state::AppState;
 use crate::store;
+use crate::store::models::SessionRow;
 
 /// Reads the validated keys of a session `config` object; `nullable` lets `null` reset a key.
 fn config_fields(f: &mut Fields, nullable: bool) -> Map<String, Value> {
@@ -40,6 +42,12 @@ fn config_fields(f: &mut Fields, nullable: bool) -> Map<String, Value> {
         if let Some(v) = f.int(key, false, min, max) {
             out.insert(key.into(), json!(v));
         }
+    }
+    if nullable && f.is_null("autoRejectCalls") {
+        f.take_nullable("autoRejectCalls");
+        out.insert("autoRejectCalls".into(), Value::Null);
+    } else if let Some(on) = f.boolean("autoRejectCalls") {
+        out.insert("autoRejectCalls".into(), json!(on));
     }
     out
 }
@@ -102,6 +110,8 @@ pub struct SessionConfigRequest {
     /// The first reconnect delay in ms; it doubles with each attempt.
     #[schema(minimum = 1000, maximum = 300000)]
     reconnect_base_delay: Option<i64>,
+    /// Decline every incoming call (default false).
+    auto_reject_calls: Option<bool>,
 }
 
 /// The effective reconnect policy of a session.
@@ -110,6 +120,7 @@ pub struct SessionConfigRequest {
 pub struct SessionConfigView {
     pub max_reconnect_attempts: i64,
     pub reconnect_base_delay: i64,
+    pub auto_reject_calls: bool,
 }
 
 pub struct CreateSession {
@@ -132,15 +143,7 @@ impl FromFields for CreateSession {
         let config = f
             .object("config", |c| config_fields(c, false))
             .unwrap_or_default();
-        let proxy_url = f.string("proxyUrl", false, 1, 255);
-        if let Some(url) = &proxy_url {
-            let scheme_ok = ["http://", "https://", "socks4://", "socks5://"]
-                .iter()
-                .any(|s| url.starts_with(s));
-            if !scheme_ok || url.split("://").nth(1).is_none_or(str::is_empty) {
-                f.error("proxyUrl must be a URL with protocol http, https, socks4 or socks5");
-            }
-        }
+        let proxy_url = proxy_url(f).flatten();
         let proxy_type = f.one_of("proxyType", &["http", "https", "socks4", "socks5"]);
         Some(Self {
             name: name?,
@@ -150,6 +153,21 @@ impl FromFields for CreateSession {
             proxy_type,
         })
     }
+}
+
+/// `proxyUrl`: `Some(None)` when absent or null, `None` after an error.
+fn proxy_url(f: &mut Fields) -> Option<Option<String>> {
+    let url = f.string("proxyUrl", false, 1, 255);
+    if let Some(url) = &url {
+        let scheme_ok = ["http://", "https://", "socks4://", "socks5://"]
+            .iter()
+            .any(|s| url.starts_with(s));
+        if !scheme_ok || url.split("://").nth(1).is_none_or(str::is_empty) {
+            f.error("proxyUrl must be a URL with protocol http, https, socks4 or socks5");
+            return None;
+        }
+    }
+    Some(url)
 }
 
 /// A proxy is dialed by the daemon itself, so one inside the server's own networks would let an
@@ -338,6 +356,29 @@ pub async fn stop_session(
     Ok(HttpResponse::Ok().json(state.sessions.view(&state.sessions.ask(&id, Stop).await?)))
 }
 
+/// Force-kill a stuck session
+///
+/// Tears its engine down at once, without waiting for it to close; the link is kept, `start`
+/// resumes it. 400 when it is not started.
+#[utoipa::path(post, path = "/api/sessions/{session_id}/force-kill", tag = "sessions",
+    responses(
+        (status = 200, description = "The session, disconnected", body = SessionView),
+        (status = 400, description = "The session is not started", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
+pub async fn force_kill_session(
+    _: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    _: Body<NoFields>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(
+        state
+            .sessions
+            .view(&state.sessions.ask(&id, ForceKill).await?),
+    ))
+}
+
 /// Restart a session
 ///
 /// Stop, then start.
@@ -497,6 +538,97 @@ pub async fn update_config(
     Body(ConfigPatch(patch)): Body<ConfigPatch>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(state.sessions.ask(&id, UpdateConfig { patch }).await?))
+}
+
+/// The proxy a session's engine dials WhatsApp through, credentials left out.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProxyView {
+    pub enabled: bool,
+    /// `http`, `https`, `socks4` or `socks5`.
+    pub proxy_type: Option<&'static str>,
+    /// `host:port`.
+    pub proxy_host: Option<String>,
+    pub has_credentials: bool,
+}
+
+impl ProxyView {
+    fn of(row: &SessionRow) -> Self {
+        let proxy = row
+            .proxy_url
+            .as_deref()
+            .and_then(|url| Proxy::parse(url, row.proxy_type.as_deref()).ok());
+        Self {
+            enabled: proxy.is_some(),
+            proxy_type: proxy.as_ref().map(Proxy::scheme),
+            proxy_host: proxy.as_ref().map(Proxy::address),
+            has_credentials: proxy.as_ref().is_some_and(Proxy::has_credentials),
+        }
+    }
+}
+
+/// A session's proxy
+#[utoipa::path(get, path = "/api/sessions/{session_id}/proxy", tag = "sessions",
+    responses((status = 200, description = "The proxy", body = ProxyView)),
+    extensions(("x-openwa-role" = json!("viewer"))))]
+pub async fn get_proxy(
+    _: Authed<Viewer>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(ProxyView::of(&state.sessions.get(&id).await?)))
+}
+
+/// A proxy change.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct UpdateProxyRequest {
+    /// The new proxy (`null` removes it). Takes effect at the next start.
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 255,
+        pattern = "^(https?|socks[45])://[^/]+"
+    )]
+    proxy_url: Option<String>,
+}
+
+pub struct ProxyPatch(Option<String>);
+
+impl FromFields for ProxyPatch {
+    fn from_fields(f: &mut Fields) -> Option<Self> {
+        if !f.has("proxyUrl") {
+            f.error("proxyUrl should not be empty (a proxy URL, or null to remove the proxy)");
+            return None;
+        }
+        let url = proxy_url(f)?;
+        Some(ProxyPatch(url))
+    }
+}
+
+/// Change a session's proxy
+///
+/// `proxyUrl: null` removes it. Takes effect at the next start (a running engine keeps its
+/// connection).
+#[utoipa::path(patch, path = "/api/sessions/{session_id}/proxy", tag = "sessions",
+    request_body = UpdateProxyRequest,
+    responses(
+        (status = 200, description = "The proxy as changed", body = ProxyView),
+        (status = 403, description = "A proxy on a private or loopback address needs an admin key", body = ErrorBody),
+    ),
+    extensions(("x-openwa-role" = json!("operator"))))]
+pub async fn update_proxy(
+    auth: Authed<Operator>,
+    SessionPath(id): SessionPath,
+    state: web::Data<AppState>,
+    Body(ProxyPatch(url)): Body<ProxyPatch>,
+) -> ApiResult<HttpResponse> {
+    if let Some(url) = &url {
+        check_proxy(&state, &auth.ctx, url, None).await?;
+    }
+    let row = state.sessions.ask(&id, UpdateProxy { url }).await?;
+    Ok(HttpResponse::Ok().json(ProxyView::of(&row)))
 }
 
 /// Sessions by status

@@ -607,3 +607,122 @@ pub async fn retry_failure(
     let (row, url) = state.webhooks.retry_failure(&auth.ctx, &id).await?;
     Ok(HttpResponse::Ok().json(delivery_view(&row, &url)))
 }
+
+/// A delivery's id: `dlv_<uuid>`.
+#[derive(utoipa::ToSchema)]
+#[schema(
+    pattern = "^dlv_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    example = "dlv_6f1c1d3e-8c3a-4c1e-9a57-0d3f5c1b2a4e"
+)]
+#[allow(dead_code)]
+pub struct DeliveryId(String);
+
+/// Which failed deliveries to queue again, and how many at most.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct RedriveRequest {
+    /// Only this session's (within the key's sessions).
+    #[schema(format = Uuid, nullable = false)]
+    session_id: Option<String>,
+    /// Only this webhook's.
+    #[schema(format = Uuid, nullable = false)]
+    webhook_id: Option<String>,
+    /// Only these deliveries, from the failures list.
+    #[schema(min_items = 1, max_items = 500, nullable = false)]
+    ids: Option<Vec<DeliveryId>>,
+    /// 1 to 500 (default 100).
+    #[schema(minimum = 1, maximum = 500, nullable = false)]
+    limit: Option<i64>,
+}
+
+pub struct RedriveBody {
+    scope: store::deliveries::FailureScope,
+    limit: i64,
+}
+
+impl FromFields for RedriveBody {
+    fn from_fields(f: &mut Fields) -> Option<Self> {
+        for field in ["sessionId", "webhookId", "ids", "limit"] {
+            if f.is_null(field) {
+                f.error(format!("{field} may be left out, not null"));
+            }
+        }
+        let uuid = |f: &mut Fields, name: &str| {
+            let raw = f.string(name, false, 36, 36)?;
+            let parsed = super::extract::canonical_uuid(&raw);
+            if parsed.is_none() {
+                f.error(format!("{name} must be a UUID"));
+            }
+            parsed
+        };
+        let session_id = uuid(f, "sessionId");
+        let webhook_id = uuid(f, "webhookId");
+        let delivery = |id: &str| {
+            let u = id
+                .strip_prefix("dlv_")
+                .and_then(super::extract::canonical_uuid)?;
+            Some(format!("dlv_{u}"))
+        };
+        let ids = f
+            .string_array("ids", 500, |id| {
+                delivery(id)
+                    .is_none()
+                    .then(|| "must be a delivery id: dlv_<uuid>".to_string())
+            })
+            .map(|ids| ids.iter().filter_map(|id| delivery(id)).collect::<Vec<_>>());
+        if ids.as_ref().is_some_and(Vec::is_empty) {
+            f.error("ids should not be empty (leave it out for every failure)");
+        }
+        let limit = f.int("limit", false, 1, 500).unwrap_or(100);
+        Some(Self {
+            scope: store::deliveries::FailureScope {
+                sessions: session_id.map(|s| vec![s]),
+                webhook_id,
+                ids,
+            },
+            limit,
+        })
+    }
+}
+
+/// What a redrive did (OpenWA's `WebhookRedriveResult`).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct RedriveView {
+    /// Queued again by this call.
+    redriven: usize,
+    /// Always 0 here: redriven deliveries go through the queue, not a direct POST.
+    delivered: usize,
+    /// Queued again, to be delivered by the dispatcher with a fresh retry budget.
+    enqueued: usize,
+    /// Always 0 here (a queued delivery that fails again shows in the failures list).
+    failed: usize,
+    /// In scope but not queued: their webhook is inactive.
+    skipped: usize,
+    /// Failures still in scope after this call.
+    remaining: i64,
+}
+
+/// Retry failed deliveries in one batch
+///
+/// Queues up to `limit` failed deliveries again, fewest attempts first, then oldest, each with the
+/// same delivery id and body, as a single retry does. A scoped key redrives only its sessions'.
+#[utoipa::path(post, path = "/api/webhooks/delivery-failures/redrive", tag = "webhooks",
+    request_body = RedriveRequest,
+    responses((status = 200, description = "Queued again", body = RedriveView)),
+    extensions(("x-openwa-role" = json!("admin"))))]
+pub async fn redrive_failures(
+    auth: Authed<Admin>,
+    state: web::Data<AppState>,
+    Body(b): Body<RedriveBody>,
+) -> ApiResult<HttpResponse> {
+    let done = state.webhooks.redrive(&auth.ctx, b.scope, b.limit).await?;
+    Ok(HttpResponse::Ok().json(RedriveView {
+        redriven: done.requeued,
+        delivered: 0,
+        enqueued: done.requeued,
+        failed: 0,
+        skipped: done.skipped,
+        remaining: done.remaining,
+    }))
+}

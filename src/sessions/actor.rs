@@ -260,6 +260,41 @@ impl Handler<Stop> for SessionActor {
     }
 }
 
+impl Handler<ForceKill> for SessionActor {
+    type Result = AtomicResponse<Self, Result<SessionRow, SessionError>>;
+    /// Aborts the engine instead of asking it to close.
+    fn handle(&mut self, _: ForceKill, ctx: &mut Context<Self>) -> Self::Result {
+        if let Err(e) = self.row() {
+            return Self::fail_now(e);
+        }
+        let Some(engine) = self.engine.take() else {
+            return Self::fail_now(Self::not_started());
+        };
+        engine.kill();
+        self.halt_engine(ctx);
+        log::warn!("session {}: engine force-killed", self.id);
+        let write = self.save(Self::stopped_changes());
+        self.reply_row(write)
+    }
+}
+
+impl Handler<UpdateProxy> for SessionActor {
+    type Result = AtomicResponse<Self, Result<SessionRow, SessionError>>;
+    /// Stores the proxy; a running engine keeps its connection until the next start.
+    fn handle(&mut self, msg: UpdateProxy, _: &mut Context<Self>) -> Self::Result {
+        if let Err(e) = self.row() {
+            return Self::fail_now(e);
+        }
+        let write = self.save(SessionChanges {
+            proxy_url: Some(msg.url),
+            // The URL's scheme says how to speak to it.
+            proxy_type: Some(None),
+            ..Default::default()
+        });
+        self.reply_row(write)
+    }
+}
+
 impl Handler<Restart> for SessionActor {
     type Result = AtomicResponse<Self, Result<SessionRow, SessionError>>;
     /// Stop, then start, as one step.
@@ -537,6 +572,10 @@ impl Handler<FromEngine> for SessionActor {
             EngineEvent::Presence(update) => self.on_presence(ctx, update),
             EngineEvent::Group(change) => self.on_group(ctx, change),
             EngineEvent::Chat(change) => self.on_chat(ctx, change),
+            EngineEvent::Reaction(update) => self.on_reaction(ctx, update),
+            EngineEvent::PollVote(vote) => self.on_poll_vote(ctx, vote),
+            EngineEvent::Call(call) => self.on_call(ctx, call),
+            EngineEvent::Label(change) => self.on_label(ctx, change),
         }
     }
 }

@@ -12,6 +12,8 @@ pub const DEFAULT_RECONNECT_BASE_DELAY_MS: u64 = 5000;
 pub struct SessionConfig {
     pub max_reconnect_attempts: u64,
     pub reconnect_base_delay_ms: u64,
+    /// Decline every incoming call (`call.rejected` follows `call.received`).
+    pub auto_reject_calls: bool,
 }
 
 impl SessionConfig {
@@ -22,6 +24,10 @@ impl SessionConfig {
         Self {
             max_reconnect_attempts: get("maxReconnectAttempts", DEFAULT_MAX_RECONNECT_ATTEMPTS),
             reconnect_base_delay_ms: get("reconnectBaseDelay", DEFAULT_RECONNECT_BASE_DELAY_MS),
+            auto_reject_calls: map
+                .get("autoRejectCalls")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         }
     }
 
@@ -29,6 +35,7 @@ impl SessionConfig {
         json!({
             "maxReconnectAttempts": self.max_reconnect_attempts,
             "reconnectBaseDelay": self.reconnect_base_delay_ms,
+            "autoRejectCalls": self.auto_reject_calls,
         })
     }
 }

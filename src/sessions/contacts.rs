@@ -9,8 +9,8 @@ use actix::prelude::*;
 
 use super::actor::SessionActor;
 use super::error::SessionError;
-use super::social::{Done, Social};
-use crate::engine::social::ContactUpdate;
+use super::social::{Done, Social, SocialCtx};
+use crate::engine::social::{ContactName, ContactUpdate};
 use crate::events::payload::ContactChanged;
 use crate::events::SessionEvent;
 use crate::store::contacts::ContactPatch;
@@ -216,18 +216,12 @@ pub fn block(id: String, blocked: bool) -> Social<Done> {
     Social::new(move |cx| {
         async move {
             cx.engine.set_blocked(&id, blocked).await?;
-            let sid = cx.session_id.clone();
-            cx.outbox
-                .commit(&cx.store, move |c| {
-                    let patch = ContactPatch {
-                        id,
-                        blocked: Some(blocked),
-                        ..Default::default()
-                    };
-                    let rows = store::contacts::merge(c, &sid, &[patch], time::now_micros())?;
-                    Ok(((), rows.iter().map(|r| contact_event(&sid, r)).collect()))
-                })
-                .await?;
+            let patch = ContactPatch {
+                id,
+                blocked: Some(blocked),
+                ..Default::default()
+            };
+            store_patch(&cx, patch).await?;
             Ok(Done::ok(if blocked {
                 "Contact blocked"
             } else {
@@ -236,6 +230,52 @@ pub fn block(id: String, blocked: bool) -> Social<Done> {
         }
         .boxed_local()
     })
+}
+
+/// Saves a contact to the address book (or renames it), then stores it and announces
+/// `contact.update`.
+pub fn save(id: String, name: ContactName) -> Social<Done> {
+    Social::new(move |cx| {
+        async move {
+            cx.engine.save_contact(&id, name.clone()).await?;
+            let patch = ContactPatch {
+                id,
+                name: Some(name.full()),
+                ..Default::default()
+            };
+            store_patch(&cx, patch).await?;
+            Ok(Done::ok("Contact saved"))
+        }
+        .boxed_local()
+    })
+}
+
+/// Takes a contact out of the address book; the chat and its history stay.
+pub fn remove(id: String) -> Social<Done> {
+    Social::new(move |cx| {
+        async move {
+            cx.engine.remove_contact(&id).await?;
+            let patch = ContactPatch {
+                id,
+                unsaved: true,
+                ..Default::default()
+            };
+            store_patch(&cx, patch).await?;
+            Ok(Done::ok("Contact deleted"))
+        }
+        .boxed_local()
+    })
+}
+
+async fn store_patch(cx: &SocialCtx, patch: ContactPatch) -> Result<(), SessionError> {
+    let sid = cx.session_id.clone();
+    cx.outbox
+        .commit(&cx.store, move |c| {
+            let rows = store::contacts::merge(c, &sid, &[patch], time::now_micros())?;
+            Ok(((), rows.iter().map(|r| contact_event(&sid, r)).collect()))
+        })
+        .await?;
+    Ok(())
 }
 
 impl SessionActor {
@@ -248,7 +288,7 @@ impl SessionActor {
                 name: u.name,
                 push_name: u.push_name,
                 lid: u.lid,
-                blocked: None,
+                ..Default::default()
             })
             .collect();
         self.spawn_change(ctx, "contacts", move |sid, c| {

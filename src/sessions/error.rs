@@ -30,6 +30,12 @@ pub enum SessionError {
     /// WhatsApp refused what was asked; the text says why.
     #[error("{0}")]
     Refused(String),
+    /// What was asked does not fit the resource's state; the text says why.
+    #[error("{0}")]
+    Conflict(String),
+    /// The session's engine cannot do this at all; names the operation.
+    #[error("Operation not supported by the active engine: {0}")]
+    Unsupported(&'static str),
     #[error("Server is shutting down")]
     ShuttingDown,
     /// The engine failed; the text says how.

@@ -9,6 +9,7 @@ use actix::prelude::*;
 use serde_json::json;
 
 use super::actor::SessionActor;
+use super::contacts::PictureView;
 use super::error::SessionError;
 use super::social::{Done, Social, SocialCtx};
 use crate::engine::social::{
@@ -265,7 +266,9 @@ pub fn apply(row: GroupRow, change: &GroupChange, own: &str, now: i64) -> GroupR
         GroupChangeKind::Description(d) => g.description = d.clone(),
         GroupChangeKind::Announce(on) => g.announce = *on,
         GroupChangeKind::Locked(on) => g.locked = *on,
-        GroupChangeKind::Ephemeral(_) | GroupChangeKind::AdminsAdd(_) => {}
+        GroupChangeKind::Ephemeral(_)
+        | GroupChangeKind::AdminsAdd(_)
+        | GroupChangeKind::JoinRequest(_) => {}
     }
     GroupRow {
         is_member,
@@ -410,19 +413,35 @@ pub fn participants(
             Ok(ParticipantsDone {
                 success: results.iter().all(|r| r.success),
                 message,
-                results: results
-                    .into_iter()
-                    .map(|r| ParticipantOutcome {
-                        message: outcome_text(r.status),
-                        id: r.id,
-                        success: r.success,
-                        status: r.status,
-                    })
-                    .collect(),
+                results: outcomes(results, outcome_text),
             })
         }
         .boxed_local()
     })
+}
+
+/// WhatsApp's code for one join request answered.
+fn join_outcome_text(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        404 => "This person has no pending request",
+        _ => "WhatsApp refused the change",
+    }
+}
+
+fn outcomes(
+    results: Vec<ParticipantResult>,
+    text: fn(u16) -> &'static str,
+) -> Vec<ParticipantOutcome> {
+    results
+        .into_iter()
+        .map(|r| ParticipantOutcome {
+            message: text(r.status),
+            id: r.id,
+            success: r.success,
+            status: r.status,
+        })
+        .collect()
 }
 
 pub fn edit(id: String, edit: GroupEdit) -> Social<Done> {
@@ -538,6 +557,97 @@ pub fn leave(id: String) -> Social<Done> {
     })
 }
 
+/// Someone waiting for an admin to let them into a group (OpenWA's `GroupMembershipRequest`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinRequestView {
+    #[schema(example = "628123456789@c.us")]
+    pub participant_id: String,
+    /// Epoch seconds, when WhatsApp told it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested_at: Option<i64>,
+}
+
+/// The group's picture: its URL, `null` when it has none.
+pub fn picture(id: String) -> Social<PictureView> {
+    Social::new(move |cx| {
+        async move {
+            let url = cx.engine.profile_picture(&id).await?;
+            Ok(PictureView { url })
+        }
+        .boxed_local()
+    })
+}
+
+/// Sets (`Some`, a JPEG) or removes the group's picture.
+pub fn set_picture(id: String, jpeg: Option<Vec<u8>>) -> Social<Done> {
+    Social::new(move |cx| {
+        async move {
+            let message = if jpeg.is_some() {
+                "Group picture updated"
+            } else {
+                "Group picture removed"
+            };
+            cx.engine.set_group_picture(&id, jpeg).await?;
+            Ok(Done::ok(message))
+        }
+        .boxed_local()
+    })
+}
+
+pub fn join_requests(id: String) -> Social<Vec<JoinRequestView>> {
+    Social::new(move |cx| {
+        async move {
+            let requests = cx.engine.join_requests(&id).await?;
+            Ok(requests
+                .into_iter()
+                .map(|r| JoinRequestView {
+                    participant_id: r.id,
+                    requested_at: r.requested_at,
+                })
+                .collect())
+        }
+        .boxed_local()
+    })
+}
+
+/// Approves or rejects join requests (`None`: all of them). Refusing every named person is an
+/// error (a conflict with the queue's state), as OpenWA has it; a partial refusal is reported per
+/// participant.
+pub fn answer_join_requests(
+    id: String,
+    participants: Option<Vec<String>>,
+    approve: bool,
+) -> Social<ParticipantsDone> {
+    Social::new(move |cx| {
+        async move {
+            let named = participants.is_some();
+            let results = cx
+                .engine
+                .answer_join_requests(&id, participants, approve)
+                .await?;
+            let refused = results.iter().all(|r| !r.success);
+            if let (true, true, Some(first)) = (named, refused, results.first()) {
+                return Err(SessionError::Conflict(format!(
+                    "No membership request of group {id} could be {}: {}",
+                    if approve { "approved" } else { "rejected" },
+                    join_outcome_text(first.status)
+                )));
+            }
+            Ok(ParticipantsDone {
+                success: results.iter().all(|r| r.success),
+                message: if approve {
+                    "Membership requests approved"
+                } else {
+                    "Membership requests rejected"
+                },
+                results: outcomes(results, join_outcome_text),
+            })
+        }
+        .boxed_local()
+    })
+}
+
 impl SessionActor {
     /// Applies a group notification to the cache (fetching a group this account just joined) and
     /// announces it.
@@ -625,6 +735,7 @@ pub fn group_event(sid: &str, change: &GroupChange) -> SessionEvent {
             &[],
             json!({ "memberAddMode": if *on { "admins" } else { "all" } }),
         ),
+        GroupChangeKind::JoinRequest(ids) => updated(ids, json!({ "membershipRequests": ids })),
     }
 }
 

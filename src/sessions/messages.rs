@@ -19,6 +19,19 @@ pub struct Start;
 #[rtype(result = "Result<SessionRow, SessionError>")]
 pub struct Stop;
 
+/// Tear a (stuck) engine down at once, without waiting for it to close: `-> disconnected`, the
+/// link kept. Refused when no engine runs.
+#[derive(Message)]
+#[rtype(result = "Result<SessionRow, SessionError>")]
+pub struct ForceKill;
+
+/// Set (`Some`) or remove the proxy the engine dials through, from the next start.
+#[derive(Message)]
+#[rtype(result = "Result<SessionRow, SessionError>")]
+pub struct UpdateProxy {
+    pub url: Option<String>,
+}
+
 /// Stop, then start.
 #[derive(Message)]
 #[rtype(result = "Result<SessionRow, SessionError>")]
@@ -103,6 +116,12 @@ pub enum MessageAction {
         for_everyone: bool,
     },
     Edit(String),
+    /// Star (`true`) or unstar.
+    Star(bool),
+    /// Pin for this many seconds (`None`: unpin).
+    Pin(Option<u32>),
+    /// Vote in a poll with these option names (none: withdraw).
+    Vote(Vec<String>),
 }
 
 /// What a send (or an action on a message) answers.

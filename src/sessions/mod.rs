@@ -8,7 +8,9 @@
 //! sends a crash interrupted. Contacts, groups, chats and presence ([`contacts`], [`groups`],
 //! [`chats`]) travel in one [`social::Social`] message and keep their state through [`social`].
 
+pub mod account;
 pub mod actor;
+pub mod calls;
 pub mod chats;
 pub mod config;
 pub mod contacts;
@@ -20,6 +22,7 @@ pub mod inbox;
 pub mod lifecycle;
 pub mod manager;
 pub mod messages;
+pub mod reactions;
 pub mod resend;
 pub mod row;
 pub mod sending;

@@ -133,6 +133,12 @@ pub fn apply(row: &mut SessionRow, changes: &SessionChanges) {
     if let Some(v) = c.config {
         row.config = v;
     }
+    if let Some(v) = c.proxy_url {
+        row.proxy_url = v;
+    }
+    if let Some(v) = c.proxy_type {
+        row.proxy_type = v;
+    }
     if let Some(v) = c.last_error {
         row.last_error = v;
     }

@@ -298,6 +298,56 @@ impl Sender {
                 metadata.edited = true;
                 metadata.edited_at = Some(time::now_secs());
             }
+            MessageAction::Star(on) => {
+                self.engine.star(&target, *on).await?;
+                metadata.starred = *on;
+            }
+            MessageAction::Pin(seconds) => {
+                self.engine.pin(&target, *seconds).await?;
+                metadata.pinned_until = seconds.map(|s| time::now_secs() + i64::from(s));
+            }
+            MessageAction::Vote(options) => {
+                let Some(poll) = metadata.poll.clone() else {
+                    return Err(SessionError::Precondition(format!(
+                        "Message '{}' is of type {}, not a poll",
+                        msg.message_id, row.msg_type
+                    )));
+                };
+                if let Some(unknown) = options.iter().find(|o| !poll.options.contains(o)) {
+                    return Err(SessionError::Precondition(format!(
+                        "options: '{unknown}' is not an option of this poll; its options are: {}",
+                        poll.options.join(", ")
+                    )));
+                }
+                if options.len() > 1 && !poll.allow_multiple_answers {
+                    return Err(SessionError::Precondition(
+                        "options: this poll takes one answer; give one option (or none to withdraw)"
+                            .into(),
+                    ));
+                }
+                self.engine.vote_poll(&target, options.clone()).await?;
+                let (sid, chat, poll_id, own, chosen) = (
+                    self.session_id.clone(),
+                    row.chat_id.clone(),
+                    row.wa_message_id.clone().unwrap_or_default(),
+                    self.own.clone(),
+                    options.clone(),
+                );
+                self.store
+                    .write(move |c| {
+                        store::polls::record_vote(
+                            c,
+                            &sid,
+                            &chat,
+                            &poll_id,
+                            &own,
+                            &chosen,
+                            time::now_secs(),
+                        )
+                    })
+                    .await?;
+                return Ok(acted);
+            }
         }
         let metadata = metadata.to_column();
         let row_id = row.id.clone();
@@ -402,6 +452,14 @@ pub fn content_of(row: &MessageRow) -> Option<Content> {
             Some(Content::Contact {
                 name: c.name,
                 number: c.number,
+            })
+        }
+        "poll" => {
+            let p = metadata.poll?;
+            Some(Content::Poll {
+                name: p.name,
+                options: p.options,
+                allow_multiple_answers: p.allow_multiple_answers,
             })
         }
         _ => None,

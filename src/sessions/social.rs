@@ -67,12 +67,22 @@ impl From<SocialError> for SessionError {
         match e {
             SocialError::NotFound(m) => Self::Missing(m),
             SocialError::Refused(m) => Self::Refused(m),
+            SocialError::Conflict(m) => Self::Conflict(m),
             SocialError::Engine(e) => Self::Engine(e.0),
+            SocialError::Unsupported(op) => Self::Unsupported(op),
         }
     }
 }
 
 impl SessionActor {
+    /// The engine, when the session is ready (the rule of [`Social`]).
+    pub(super) fn ready_engine(
+        &mut self,
+        ctx: &mut Context<Self>,
+    ) -> Result<Rc<dyn Engine>, SessionError> {
+        Ok(self.social_ctx(ctx)?.engine)
+    }
+
     fn social_ctx(&mut self, ctx: &mut Context<Self>) -> Result<SocialCtx, SessionError> {
         self.row()?;
         let engine = self.engine.clone().ok_or(SessionError::NotStarted)?;

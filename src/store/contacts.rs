@@ -15,6 +15,8 @@ pub struct ContactPatch {
     pub push_name: Option<String>,
     pub lid: Option<String>,
     pub blocked: Option<bool>,
+    /// Taken out of the address book: no name, no longer "my contact".
+    pub unsaved: bool,
 }
 
 /// Merges `patches` into the session's contacts; answers the rows that changed, as stored.
@@ -57,6 +59,10 @@ fn merge_one(
         if let Some(name) = &patch.name {
             row.name = Some(name.clone());
             row.is_my_contact = true;
+        }
+        if patch.unsaved {
+            row.name = None;
+            row.is_my_contact = false;
         }
         if patch.push_name.is_some() {
             row.push_name = patch.push_name.clone();
@@ -165,6 +171,18 @@ pub fn blocked(conn: &mut DbConnection, session_id: &str) -> Result<Vec<String>,
     Ok(contacts::table
         .filter(contacts::session_id.eq(session_id))
         .filter(contacts::is_blocked.eq(true))
+        .order(contacts::id.asc())
+        .select(contacts::id)
+        .load(conn)?)
+}
+
+/// The people of the address book (not groups, not push names only): whom a status is shown to
+/// when its poster names nobody.
+pub fn known_ids(conn: &mut DbConnection, session_id: &str) -> Result<Vec<String>, StoreError> {
+    Ok(contacts::table
+        .filter(contacts::session_id.eq(session_id))
+        .filter(contacts::is_my_contact.eq(true))
+        .filter(contacts::is_blocked.eq(false))
         .order(contacts::id.asc())
         .select(contacts::id)
         .load(conn)?)

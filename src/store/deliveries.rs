@@ -181,19 +181,101 @@ pub fn requeue_failure(
     id: &str,
     now: i64,
 ) -> Result<Option<(DeliveryRow, String)>, StoreError> {
-    let updated = diesel::update(d::table.filter(d::id.eq(id)).filter(d::status.eq(FAILED)))
-        .set((
-            d::status.eq(PENDING),
-            d::claimed.eq(false),
-            d::attempts.eq(0),
-            d::next_attempt_at.eq(now),
-            d::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    if updated == 0 {
+    if requeue(conn, &[id.to_string()], now)? == 0 {
         return Ok(None);
     }
     find_delivery(conn, id)
+}
+
+/// Which failed deliveries a redrive takes.
+#[derive(Debug, Clone, Default)]
+pub struct FailureScope {
+    /// `None`: every session.
+    pub sessions: Option<Vec<String>>,
+    pub webhook_id: Option<String>,
+    /// Only these deliveries.
+    pub ids: Option<Vec<String>>,
+}
+
+/// What a redrive did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redriven {
+    /// The webhooks with deliveries queued again (their dispatchers are woken).
+    pub webhooks: Vec<String>,
+    pub requeued: usize,
+    /// In scope but left alone: their webhook is inactive.
+    pub skipped: usize,
+    /// Failures still in scope afterwards.
+    pub remaining: i64,
+}
+
+/// Queues again up to `limit` failures in scope, fewest attempts first then oldest, each as
+/// [`requeue_failure`] does; the failures of inactive webhooks are counted, not queued.
+pub fn requeue_failures(
+    conn: &mut DbConnection,
+    scope: &FailureScope,
+    limit: i64,
+    now: i64,
+) -> Result<Redriven, StoreError> {
+    let in_scope = || {
+        let mut q = d::table
+            .inner_join(w::table)
+            .filter(d::status.eq(FAILED))
+            .into_boxed();
+        if let Some(ids) = &scope.sessions {
+            q = q.filter(d::session_id.eq_any(ids.clone()));
+        }
+        if let Some(wid) = &scope.webhook_id {
+            q = q.filter(d::webhook_id.eq(wid.clone()));
+        }
+        if let Some(ids) = &scope.ids {
+            q = q.filter(d::id.eq_any(ids.clone()));
+        }
+        q
+    };
+    let skipped: i64 = in_scope()
+        .filter(w::active.eq(false))
+        .count()
+        .get_result(conn)?;
+    let picked: Vec<(String, String)> = in_scope()
+        .filter(w::active.eq(true))
+        .order((d::attempts.asc(), d::updated_at.asc(), d::seq.asc()))
+        .limit(limit)
+        .select((d::id, d::webhook_id))
+        .load(conn)?;
+    let ids: Vec<String> = picked.iter().map(|(id, _)| id.clone()).collect();
+    let requeued = requeue(conn, &ids, now)?;
+    let remaining: i64 = in_scope()
+        .filter(w::active.eq(true))
+        .count()
+        .get_result(conn)?;
+    let mut webhooks: Vec<String> = picked.into_iter().map(|(_, wid)| wid).collect();
+    webhooks.sort();
+    webhooks.dedup();
+    Ok(Redriven {
+        webhooks,
+        requeued,
+        skipped: usize::try_from(skipped).unwrap_or(0),
+        remaining,
+    })
+}
+
+/// Puts these failed deliveries back in the queue, due now, with a fresh retry budget; how many
+/// were (one no longer failed is left alone).
+fn requeue(conn: &mut DbConnection, ids: &[String], now: i64) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        d::table
+            .filter(d::id.eq_any(ids))
+            .filter(d::status.eq(FAILED)),
+    )
+    .set((
+        d::status.eq(PENDING),
+        d::claimed.eq(false),
+        d::attempts.eq(0),
+        d::next_attempt_at.eq(now),
+        d::updated_at.eq(now),
+    ))
+    .execute(conn)?)
 }
 
 /// A delivery by id, with its webhook's URL.

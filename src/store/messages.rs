@@ -306,3 +306,72 @@ pub fn set_media_result(
         Ok(())
     })
 }
+
+/// A chat's message by WhatsApp's own id, sent or received.
+pub fn find_by_wa_id(
+    conn: &mut DbConnection,
+    session_id: &str,
+    chat_id: &str,
+    wa_id: &str,
+) -> Result<Option<MessageRow>, StoreError> {
+    let ids = [true, false].map(|mine| crate::wa::serialize_message_id(mine, chat_id, wa_id));
+    Ok(messages::table
+        .filter(messages::session_id.eq(session_id))
+        .filter(messages::wa_message_id.eq_any(ids))
+        .select(MessageRow::as_select())
+        .order(messages::seq.desc())
+        .first(conn)
+        .optional()?)
+}
+
+/// Rewrites a message's `metadata` (a reaction, a star, a pin).
+pub fn update_metadata(
+    conn: &mut DbConnection,
+    id: &str,
+    metadata: &MessageMetadata,
+) -> Result<(), StoreError> {
+    diesel::update(messages::table.filter(messages::id.eq(id)))
+        .set(messages::metadata.eq(metadata.to_column()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The last `limit` messages of a chat, oldest first (a chat's history as WhatsApp shows it).
+pub fn chat_tail(
+    conn: &mut DbConnection,
+    session_id: &str,
+    chat_id: &str,
+    limit: i64,
+) -> Result<Vec<MessageRow>, StoreError> {
+    let mut rows: Vec<MessageRow> = messages::table
+        .filter(messages::session_id.eq(session_id))
+        .filter(messages::chat_id.eq(chat_id))
+        .select(MessageRow::as_select())
+        .order(messages::seq.desc())
+        .limit(limit)
+        .load(conn)?;
+    rows.reverse();
+    Ok(rows)
+}
+
+/// The statuses (`status@broadcast` messages) since `since` (epoch seconds), newest first; of one
+/// poster when `from` is given.
+pub fn statuses(
+    conn: &mut DbConnection,
+    session_id: &str,
+    from: Option<&str>,
+    since: i64,
+) -> Result<Vec<MessageRow>, StoreError> {
+    let mut query = messages::table
+        .filter(messages::session_id.eq(session_id))
+        .filter(messages::chat_id.eq("status@broadcast"))
+        .filter(messages::timestamp.ge(since))
+        .select(MessageRow::as_select())
+        .order(messages::seq.desc())
+        .limit(1000)
+        .into_boxed();
+    if let Some(from) = from {
+        query = query.filter(messages::from_jid.eq(from.to_string()));
+    }
+    Ok(query.load(conn)?)
+}

@@ -2,6 +2,8 @@
 //! as-is in the history). Every key is read and written here; keys this version does not know
 //! (written by a later one) are kept as they are.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -40,12 +42,36 @@ pub struct MessageMetadata {
     /// Epoch seconds of the last edit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edited_at: Option<i64>,
+    /// Other people's reactions: sender chat id to emoji (OpenWA's shape).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reactions: BTreeMap<String, String>,
+    /// When each of `reactions` was made (epoch seconds).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reaction_times: BTreeMap<String, i64>,
+    /// Starred on the account's devices.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub starred: bool,
+    /// Pinned in its chat until then (epoch seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned_until: Option<i64>,
+    /// A poll: its question and options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<PollFacts>,
     /// Why an outgoing message failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Keys of a later version, kept untouched.
     #[serde(flatten)]
     pub other: Map<String, Value>,
+}
+
+/// A poll's question and options.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PollFacts {
+    pub name: String,
+    pub options: Vec<String>,
+    pub allow_multiple_answers: bool,
 }
 
 /// A media message's file: what it is, and for an incoming one whether it is kept here.

@@ -13,13 +13,17 @@ pub mod deliveries;
 pub mod error;
 pub mod groups;
 pub mod idempotency;
+pub mod labels;
 pub mod messages;
 pub mod metadata;
 pub mod migrate;
 pub mod models;
+pub mod polls;
 pub mod schema;
+pub mod search;
 pub mod sessions;
 pub mod stats;
+pub mod templates;
 pub mod webhooks;
 pub mod writer;
 

@@ -3,8 +3,8 @@
 use diesel::prelude::*;
 
 use super::schema::{
-    api_keys, batch_items, batches, chat_groups, chats, contacts, messages, sessions,
-    webhook_deliveries, webhooks,
+    api_keys, batch_items, batches, chat_groups, chats, contacts, labels, messages, sessions,
+    templates, webhook_deliveries, webhooks,
 };
 
 /// A `sessions` row.
@@ -61,6 +61,8 @@ pub struct SessionChanges {
     pub phone: Option<Option<String>>,
     pub push_name: Option<Option<String>>,
     pub config: Option<String>,
+    pub proxy_url: Option<Option<String>>,
+    pub proxy_type: Option<Option<String>>,
     pub last_error: Option<Option<String>>,
     pub should_run: Option<bool>,
     pub connected_at: Option<Option<i64>>,
@@ -328,5 +330,39 @@ pub struct GroupRow {
     pub participants: String,
     /// `false` once this account left or was removed.
     pub is_member: bool,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = templates)]
+pub struct TemplateRow {
+    pub id: String,
+    pub session_id: String,
+    pub name: String,
+    pub body: String,
+    pub header: Option<String>,
+    pub footer: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A template update: `None` leaves a column alone, `Some(None)` clears it.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = templates)]
+pub struct TemplateChanges {
+    pub name: Option<String>,
+    pub body: Option<String>,
+    pub header: Option<Option<String>>,
+    pub footer: Option<Option<String>>,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = labels)]
+pub struct LabelRow {
+    pub session_id: String,
+    pub id: String,
+    pub name: String,
+    pub color: i32,
     pub updated_at: i64,
 }

@@ -208,6 +208,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    templates (id) {
+        id -> Text,
+        session_id -> Text,
+        name -> Text,
+        body -> Text,
+        header -> Nullable<Text>,
+        footer -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    labels (session_id, id) {
+        session_id -> Text,
+        id -> Text,
+        name -> Text,
+        color -> Integer,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    chat_labels (session_id, label_id, chat_id) {
+        session_id -> Text,
+        label_id -> Text,
+        chat_id -> Text,
+    }
+}
+
+diesel::table! {
+    poll_votes (session_id, chat_id, poll_id, voter) {
+        session_id -> Text,
+        chat_id -> Text,
+        poll_id -> Text,
+        voter -> Text,
+        options -> Text,
+        timestamp -> BigInt,
+    }
+}
+
 diesel::joinable!(messages -> sessions (session_id));
 diesel::joinable!(batches -> sessions (session_id));
 diesel::joinable!(batch_items -> batches (batch_id));
@@ -216,6 +258,10 @@ diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::allow_tables_to_appear_in_same_query!(
     batches,
     chat_groups,
+    chat_labels,
+    labels,
+    poll_votes,
+    templates,
     chats,
     contacts,
     batch_items,

@@ -386,6 +386,30 @@ impl Webhooks {
         Ok((row, url))
     }
 
+    /// Queues failed deliveries again in one bounded batch (`limit`), within the caller's
+    /// sessions; the write and the wake-up are one step, as for a single retry.
+    pub async fn redrive(
+        &self,
+        caller: &AuthContext,
+        mut scope: deliveries::FailureScope,
+        limit: i64,
+    ) -> Result<deliveries::Redriven, WebhookError> {
+        scope.sessions = match (scope.sessions.take(), caller.session_filter()) {
+            (Some(asked), Some(own)) => {
+                Some(asked.into_iter().filter(|s| own.contains(s)).collect())
+            }
+            (asked, own) => asked.or(own),
+        };
+        let now = time::now_micros();
+        let done = self
+            .inner
+            .store
+            .write(move |c| deliveries::requeue_failures(c, &scope, limit, now))
+            .await?;
+        self.wake(done.webhooks.clone());
+        Ok(done)
+    }
+
     /// A session's webhook.
     pub async fn get(&self, session_id: &str, id: &str) -> Result<WebhookRow, StoreError> {
         let (sid, wid) = (session_id.to_string(), id.to_string());

@@ -618,3 +618,59 @@ async fn typing_and_presence_leave_through_the_engine() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn a_proxy_set_later_is_dialed_from_the_next_start_and_force_kill_keeps_the_session() {
+    let standin = StandIn::start(3).await;
+    let proxy = ConnectProxy::start(None).await;
+    let app = whatsapp_app(&standin.url, "60000").await;
+    let id = app.create_with(json!({ "name": name("late-proxy") })).await;
+    let path = format!("/api/sessions/{id}/proxy");
+    let r = app
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(&app.key),
+            Some(json!({ "proxyUrl": proxy.url() })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["enabled"], true);
+    start(&app, &id).await;
+    app.wait_status(&id, "qr_ready").await;
+    assert_eq!(
+        proxy.tunnels.load(Ordering::SeqCst),
+        1,
+        "dialed through the proxy"
+    );
+
+    // A force-kill tears the engine down at once; the session stays and starts again.
+    let r = app
+        .post(&format!("/api/sessions/{id}/force-kill"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body["status"], "disconnected");
+    app.post(&format!("/api/sessions/{id}/force-kill"), json!({}))
+        .await
+        .assert_error(
+            400,
+            "Session is not started. Call POST /sessions/:id/start first.",
+        );
+
+    // Without the proxy, the next start dials WhatsApp directly.
+    let r = app
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(&app.key),
+            Some(json!({ "proxyUrl": null })),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["enabled"].clone()),
+        (200, json!(false))
+    );
+    start(&app, &id).await;
+    app.wait_status(&id, "qr_ready").await;
+    assert_eq!(proxy.tunnels.load(Ordering::SeqCst), 1, "not dialed again");
+}

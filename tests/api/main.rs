@@ -5,6 +5,8 @@
     reason = "test harnesses (helpers, the daemon wrapper): a panic with its message is how a broken setup is reported"
 )]
 
+mod account;
+mod account_guards;
 mod auth;
 mod bench_engine;
 mod browser;
@@ -26,13 +28,17 @@ mod message_actions;
 mod messages;
 mod operations;
 mod people;
+mod people_admin;
 mod people_guards;
 mod process;
 mod rate_limit;
 mod receiver;
 mod restart;
+mod search;
+mod session_controls;
 mod sessions;
 mod standin;
+mod templates;
 mod validation;
 mod webhooks;
 mod ws_events;

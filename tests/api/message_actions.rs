@@ -494,3 +494,52 @@ async fn history_filters_and_the_cursor_page_through_everything_once() {
             "after must be the id of a message of this session; 'nope' is not",
         );
 }
+
+#[actix_web::test]
+async fn buttons_and_media_conversion_say_plainly_they_are_not_offered_here() {
+    let app = spawn_app().await;
+    let id = app.ready_session(&name("no-buttons"), "628111000777").await;
+    let click = format!("/api/sessions/{id}/messages/click-button");
+    let body = json!({ "chatId": "628123450011@c.us", "messageId": "true_628123450011@c.us_3EB0AA", "buttonId": "yes" });
+    app.post(&click, body.clone()).await.assert_error(
+        501,
+        "Operation not supported by the active engine: clickButton",
+    );
+    for bad in [
+        json!({ "chatId": "628123450011@c.us", "messageId": "x" }),
+        json!({ "chatId": "nobody", "messageId": "x", "buttonId": "yes" }),
+        json!({ "chatId": "628123450011@c.us", "messageId": "x", "buttonId": "yes", "extra": 1 }),
+    ] {
+        app.post(&click, bad).await.assert_envelope(400);
+    }
+
+    let convert = format!("/api/sessions/{id}/media/convert");
+    let r = app.get(&convert).await;
+    assert_eq!(
+        (r.status.as_u16(), r.body.clone()),
+        (200, json!({ "available": false }))
+    );
+    for kind in ["voice", "video"] {
+        let r = app
+            .post(&format!("{convert}/{kind}"), json!({ "base64": "AAAA" }))
+            .await;
+        r.assert_envelope(503);
+        assert!(
+            r.messages()[0].contains("convert the file on your side"),
+            "{r:?}"
+        );
+        app.post(&format!("{convert}/{kind}"), json!({}))
+            .await
+            .assert_error(400, "url or base64 should not be empty");
+        app.post(
+            &format!("{convert}/{kind}"),
+            json!({ "url": "https://a.example/x.mp3", "base64": "AAAA" }),
+        )
+        .await
+        .assert_error(400, "give url or base64, not both");
+    }
+    let unknown = uuid::Uuid::new_v4();
+    app.get(&format!("/api/sessions/{unknown}/media/convert"))
+        .await
+        .assert_envelope(404);
+}

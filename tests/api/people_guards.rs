@@ -9,6 +9,8 @@ use crate::helpers::{name, spawn_app, Resp, TestApp};
 
 const PERSON: &str = "628123450011@c.us";
 const GROUP: &str = "120363000000000001@g.us";
+/// The start of a JPEG: enough for the routes that check a picture is one.
+const JPEG_B64: &str = "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDA==";
 
 /// A valid request for each route: its path with ids filled in, and its body.
 fn request(method: &Method, template: &str, session: &str) -> (String, Option<Value>) {
@@ -29,7 +31,14 @@ fn request(method: &Method, template: &str, session: &str) -> (String, Option<Va
     let body = match (method.as_str(), tail) {
         ("GET", _)
         | ("DELETE", "/contacts/{contact_id}/block")
+        | ("DELETE", "/contacts/{contact_id}")
+        | ("DELETE", "/groups/{group_id}/picture")
         | ("DELETE", "/chats/{chat_id}/messages") => None,
+        ("PUT", "/contacts/{contact_id}") => Some(json!({ "firstName": "Ann" })),
+        (_, "/groups/{group_id}/picture") => {
+            Some(json!({ "base64": JPEG_B64, "mimetype": "image/jpeg" }))
+        }
+        (_, t) if t.contains("/membership-requests/") => Some(json!({ "participants": [PERSON] })),
         ("POST", "/groups") => Some(json!({ "name": "G", "participants": [PERSON] })),
         (_, t) if t.contains("/participants") => Some(json!({ "participants": [PERSON] })),
         (_, "/groups/{group_id}/subject") => Some(json!({ "subject": "S" })),

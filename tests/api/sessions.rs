@@ -79,7 +79,7 @@ async fn config_is_effective_merged_and_resettable() {
     let path = format!("/api/sessions/{id}/config");
     assert_eq!(
         app.get(&path).await.body,
-        json!({"maxReconnectAttempts": 2, "reconnectBaseDelay": 5000})
+        json!({"autoRejectCalls": false, "maxReconnectAttempts": 2, "reconnectBaseDelay": 5000})
     );
     let r = app
         .send(
@@ -91,7 +91,7 @@ async fn config_is_effective_merged_and_resettable() {
         .await;
     assert_eq!(
         r.body,
-        json!({"maxReconnectAttempts": 2, "reconnectBaseDelay": 2000}),
+        json!({"autoRejectCalls": false, "maxReconnectAttempts": 2, "reconnectBaseDelay": 2000}),
         "{r:?}"
     );
     let r = app
@@ -104,7 +104,7 @@ async fn config_is_effective_merged_and_resettable() {
         .await;
     assert_eq!(
         r.body,
-        json!({"maxReconnectAttempts": 5, "reconnectBaseDelay": 2000}),
+        json!({"autoRejectCalls": false, "maxReconnectAttempts": 5, "reconnectBaseDelay": 2000}),
         "{r:?}"
     );
     let r = app
@@ -127,7 +127,7 @@ async fn config_is_effective_merged_and_resettable() {
     );
     assert_eq!(
         app.get(&path).await.body,
-        json!({"maxReconnectAttempts": 5, "reconnectBaseDelay": 2000})
+        json!({"autoRejectCalls": false, "maxReconnectAttempts": 5, "reconnectBaseDelay": 2000})
     );
 }
 

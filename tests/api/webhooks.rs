@@ -837,3 +837,97 @@ async fn message_sent_carries_what_each_kind_of_send_adds() {
         "a forward carries no mentions: {data}"
     );
 }
+
+#[actix_web::test]
+async fn failed_deliveries_are_redriven_in_bounded_batches_within_scope() {
+    let app = spawn_app_with(&[("SSRF_ALLOWED_HOSTS", "127.0.0.1")]).await;
+    let rx = Receiver::start().await;
+    rx.answer(500);
+    let sid = app.ready_session(&name("redrive"), "628111000445").await;
+    let hook = add_hook(&app, &sid, json!({ "url": rx.url("/"), "retryCount": 0 })).await;
+    let hook_id = hook["id"].as_str().expect("id").to_string();
+    for i in 0..3 {
+        incoming(&app, &sid, "628999000334@c.us", &format!("lost {i}")).await;
+    }
+    let failures = wait_for("three exhausted deliveries", || async {
+        let r = app.get("/api/webhooks/delivery-failures").await;
+        r.body.as_array().filter(|d| d.len() == 3).cloned()
+    })
+    .await;
+    let redrive = "/api/webhooks/delivery-failures/redrive";
+
+    // The receiver is fixed: two at most this time, the rest left for the next call.
+    rx.answer(204);
+    let r = app
+        .post(redrive, json!({ "limit": 2, "webhookId": hook_id }))
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        r.body,
+        json!({ "redriven": 2, "delivered": 0, "enqueued": 2, "failed": 0, "skipped": 0, "remaining": 1 })
+    );
+    wait_for("the two redriven deliveries", || async {
+        (rx.hits().len() == 5).then_some(())
+    })
+    .await;
+
+    // A scoped key redrives only its own sessions' failures.
+    let other = app
+        .ready_session(&name("redrive-other"), "628111000446")
+        .await;
+    let (_, scoped) = app
+        .create_key(json!({ "name": "scoped-admin", "role": "admin", "allowedSessions": [other] }))
+        .await;
+    let r = app
+        .send(Method::POST, redrive, Some(&scoped), Some(json!({})))
+        .await;
+    assert_eq!(r.body["redriven"], 0, "{r:?}");
+    assert_eq!(r.body["remaining"], 0, "{r:?}");
+
+    // By id, the last one.
+    let left = wait_for("one failure left", || async {
+        let r = app.get("/api/webhooks/delivery-failures").await;
+        r.body
+            .as_array()
+            .filter(|d| d.len() == 1)
+            .and_then(|d| d[0]["id"].as_str().map(String::from))
+    })
+    .await;
+    assert!(failures.iter().any(|f| f["id"] == left.as_str()));
+    let r = app.post(redrive, json!({ "ids": [left] })).await;
+    assert_eq!(
+        (r.body["redriven"].clone(), r.body["remaining"].clone()),
+        (json!(1), json!(0)),
+        "{r:?}"
+    );
+    wait_for("every lost event delivered", || async {
+        (rx.hits().len() == 6).then_some(())
+    })
+    .await;
+    let r = app.post(redrive, json!({})).await;
+    assert_eq!(r.body["redriven"], 0, "nothing left: {r:?}");
+
+    // What to change is named; only admins redrive.
+    for (body, what) in [
+        (json!({ "limit": 0 }), "limit"),
+        (json!({ "limit": 501 }), "limit"),
+        (json!({ "ids": [] }), "ids"),
+        (json!({ "ids": ["nope"] }), "ids"),
+        (json!({ "sessionId": "not-a-uuid" }), "sessionId"),
+        (json!({ "webhookId": null }), "webhookId"),
+        (json!({ "everything": true }), "everything"),
+    ] {
+        let r = app.post(redrive, body.clone()).await;
+        assert_eq!(r.status, 400, "{body}: {r:?}");
+        assert!(
+            r.messages().iter().any(|m| m.contains(what)),
+            "{body}: {r:?}"
+        );
+    }
+    let (_, operator) = app
+        .create_key(json!({ "name": "operator", "role": "operator" }))
+        .await;
+    app.send(Method::POST, redrive, Some(&operator), Some(json!({})))
+        .await
+        .assert_envelope(403);
+}

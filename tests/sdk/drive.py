@@ -802,6 +802,16 @@ def run(d: Drive) -> None:
         d.expect(res.get("status") == "pending", f"status after retry is {res.get('status')!r}")
     d.step("webhooks delivery-failures retry [client.request]", retry, needs=("failure_id",))
 
+    def redrive():
+        if not d.has("webhooks.redrive_delivery_failures"):
+            d.skip_method("webhooks.redrive_delivery_failures")
+        body = {"webhookId": s["wh_fail"], "limit": 500}
+        res = d.sdk("webhooks.redrive_delivery_failures", body) if d.has(
+            "webhooks.redrive_delivery_failures") else d.raw("POST", "/api/webhooks/delivery-failures/redrive", body=body)
+        d.expect(isinstance(res.get("redriven"), int) and res.get("remaining") == 0
+                 and res.get("redriven") == res.get("enqueued"), f"redrive: {_short(res)}")
+    d.step("webhooks.redrive_delivery_failures", redrive, needs=("wh_fail", "failure_id"))
+
     def wh_delete():
         for w in (s["wh"], s["wh_fail"]):
             d.expect(d.sdk("webhooks.delete", sid(), w) is None, "delete answered a body")
@@ -940,6 +950,70 @@ def run(d: Drive) -> None:
         removed = d.sdk("groups.remove_participants", sid(), gid, [third])
         d.expect(removed.get("success") is True, f"remove: {_short(removed)}")
     d.step("groups.create/list/get/participants/subject/description/invite", groups_flow, needs=("ready",))
+
+    def contacts_upsert_delete():
+        for dotted in ("contacts.upsert", "contacts.delete"):
+            if not d.has(dotted):
+                d.skip_method(dotted)
+        body = {"firstName": "Sdk", "lastName": "Saved"}
+        saved = d.sdk("contacts.upsert", sid(), third, body) if d.has("contacts.upsert") else d.raw(
+            "PUT", f"/api/sessions/{sid()}/contacts/{third}", body=body)
+        d.expect(saved.get("success") is True, f"upsert: {_short(saved)}")
+        got = d.sdk("contacts.get", sid(), third)
+        d.expect(got.get("name") == "Sdk Saved" and got.get("isMyContact") is True, f"saved contact: {_short(got)}")
+        gone = d.sdk("contacts.delete", sid(), third) if d.has("contacts.delete") else d.raw(
+            "DELETE", f"/api/sessions/{sid()}/contacts/{third}")
+        d.expect(gone.get("success") is True, f"delete: {_short(gone)}")
+        d.expect(d.sdk("contacts.get", sid(), third).get("isMyContact") is False, "still in the address book")
+    d.step("contacts.upsert/delete", contacts_upsert_delete, needs=("ready",))
+
+    def groups_picture_and_requests():
+        gid = s["gid"]
+        for dotted in ("groups.get_picture", "groups.set_picture", "groups.delete_picture",
+                       "groups.get_membership_requests", "groups.approve_membership_requests",
+                       "groups.reject_membership_requests"):
+            if not d.has(dotted):
+                d.skip_method(dotted)
+        pic = {"base64": "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDA==", "mimetype": "image/jpeg"}
+        base = f"/api/sessions/{sid()}/groups/{gid}"
+        res = d.sdk("groups.set_picture", sid(), gid, pic) if d.has("groups.set_picture") else d.raw(
+            "PUT", f"{base}/picture", body=pic)
+        d.expect(res.get("success") is True, f"set picture: {_short(res)}")
+        got = d.sdk("groups.get_picture", sid(), gid) if d.has("groups.get_picture") else d.raw("GET", f"{base}/picture")
+        d.expect(str(got.get("url") or "").startswith("https://"), f"picture: {_short(got)}")
+        res = d.sdk("groups.delete_picture", sid(), gid) if d.has("groups.delete_picture") else d.raw(
+            "DELETE", f"{base}/picture")
+        d.expect(res.get("success") is True, f"delete picture: {_short(res)}")
+        d.sandbox(sid(), "group-event", {"groupId": gid, "action": "join_request", "participants": [third]})
+        waiting = d.sdk("groups.get_membership_requests", sid(), gid) if d.has(
+            "groups.get_membership_requests") else d.raw("GET", f"{base}/membership-requests")
+        d.expect([w.get("participantId") for w in waiting] == [third], f"requests: {_short(waiting)}")
+        done = d.sdk("groups.approve_membership_requests", sid(), gid, [third]) if d.has(
+            "groups.approve_membership_requests") else d.raw(
+            "POST", f"{base}/membership-requests/approve", body={"participants": [third]})
+        d.expect(done.get("success") is True, f"approve: {_short(done)}")
+        done = d.sdk("groups.reject_membership_requests", sid(), gid) if d.has(
+            "groups.reject_membership_requests") else d.raw("POST", f"{base}/membership-requests/reject", body={})
+        d.expect(done.get("results") == [], f"reject all of an empty queue: {_short(done)}")
+        info = d.sdk("groups.get", sid(), gid)
+        d.expect(third in [p.get("id") for p in info.get("participants") or []], "the approved one is not a member")
+    d.step("groups.picture/membership-requests", groups_picture_and_requests, needs=("gid",))
+
+    def unavailable_features():
+        for dotted in ("media.conversion_status", "messages.click_button"):
+            if not d.has(dotted):
+                d.skip_method(dotted)
+        if d.has("media.conversion_status"):
+            got = d.sdk("media.conversion_status", sid())
+            d.expect(got.get("available") is False, f"conversion: {_short(got)}")
+        if d.has("messages.click_button"):
+            try:
+                d.sdk("messages.click_button", sid(), {"chatId": contact, "messageId": "x", "buttonId": "b"})
+                d.expect(False, "click_button succeeded where no engine can click")
+            except OpenWAApiError as e:
+                d.expect(e.status == 501, f"click_button: {e!r}")
+    d.step("media.conversion_status/messages.click_button (not offered: false / 501)", unavailable_features,
+           needs=("ready",))
 
     def groups_join():
         made = d.sandbox(sid(), "groups", {"subject": "Invited", "by": third, "participants": [contact], "invite": True})

@@ -5,6 +5,7 @@
 //! Each engine is a `SandboxPhone` actor; its address book, groups and blocklist are [`people`]. Timers carry the phase epoch they were set in, so a timer
 //! from an earlier phase (before a stop, a scan or a drop) does nothing when it fires.
 
+pub mod features;
 pub mod people;
 
 use std::collections::HashSet;
@@ -20,14 +21,20 @@ use super::contract::{
     Engine, EngineError, EngineEvent, EngineSetup, FromEngine, Incoming, IncomingMedia,
     LinkedAccount, MediaHandle, Received, SandboxCommand, SandboxControl, Sent, SocialResult,
 };
+use super::features::{
+    CallPhase, CallUpdate, ChannelAction, ChannelInfo, ChannelMessage, ChannelRef, LabelEdit,
+    OwnProfile, ProfileChange, StatusPost,
+};
 use super::outgoing::{Content, MessageRef, Outgoing};
 use super::social::{
-    ChatAction, ChatState, ContactUpdate, GroupChange, GroupChangeKind, GroupEdit, GroupInfo,
-    NumberCheck, ParticipantAction, ParticipantResult, ReadRef, SocialError,
+    ChatAction, ChatState, ContactName, ContactUpdate, GroupChange, GroupChangeKind, GroupEdit,
+    GroupInfo, JoinRequest, NumberCheck, ParticipantAction, ParticipantResult, ReadRef,
+    SocialError,
 };
 use crate::config::SandboxSettings;
 use crate::time;
 use crate::wa;
+use features::Features;
 use people::People;
 
 /// Delay before the first QR, as a real engine takes to open its socket.
@@ -70,6 +77,7 @@ pub struct SandboxPhone {
     /// Ids of the messages this phone accepted (from the sent log, across restarts).
     delivered: HashSet<String>,
     people: People,
+    features: Features,
 }
 
 impl Actor for SandboxPhone {
@@ -167,12 +175,17 @@ impl SandboxPhone {
         ctx: &mut Context<Self>,
     ) -> Result<Value, EngineError> {
         match cmd {
-            SandboxCommand::Scan { phone, push_name } => {
+            SandboxCommand::Scan {
+                phone,
+                push_name,
+                business,
+            } => {
                 if !matches!(self.phase, Phase::ShowingQr { .. }) {
                     return Err(EngineError(
                         "There is no QR code to scan: the session status must be qr_ready".into(),
                     ));
                 }
+                self.features.business = business;
                 let phone = phone.unwrap_or_else(|| DEFAULT_PHONE.into());
                 self.link(
                     ctx,
@@ -282,6 +295,35 @@ impl SandboxPhone {
                 self.emit(EngineEvent::Chat(change));
                 Ok(json!({ "success": true }))
             }
+            SandboxCommand::Reaction(update) => {
+                self.require_ready()?;
+                self.emit(EngineEvent::Reaction(update));
+                Ok(json!({ "success": true }))
+            }
+            SandboxCommand::PollVote(vote) => {
+                self.require_ready()?;
+                self.emit(EngineEvent::PollVote(vote));
+                Ok(json!({ "success": true }))
+            }
+            SandboxCommand::Call {
+                call_id,
+                from,
+                is_video,
+                is_group,
+                phase,
+            } => {
+                self.require_ready()?;
+                let call_id = call_id.unwrap_or_else(new_wa_id);
+                self.emit(EngineEvent::Call(CallUpdate {
+                    call_id: call_id.clone(),
+                    from,
+                    is_video,
+                    is_group,
+                    timestamp: time::now_secs(),
+                    phase,
+                }));
+                Ok(json!({ "success": true, "callId": call_id }))
+            }
         }
     }
 
@@ -291,7 +333,8 @@ impl SandboxPhone {
         if let GroupChangeKind::Join(ids)
         | GroupChangeKind::Leave(ids)
         | GroupChangeKind::Promote(ids)
-        | GroupChangeKind::Demote(ids) = &change.kind
+        | GroupChangeKind::Demote(ids)
+        | GroupChangeKind::JoinRequest(ids) = &change.kind
         {
             if ids.is_empty() {
                 // Nobody joined or left: no notification, as WhatsApp sends none.
@@ -580,6 +623,7 @@ impl SandboxEngine {
             fail_reconnects: 0,
             delivered: HashSet::new(),
             people: People::default(),
+            features: Features::new(),
         };
         if let Some(linked) = &phone.linked {
             phone.people.own = format!("{}@c.us", linked.phone);
@@ -695,7 +739,12 @@ impl Engine for SandboxEngine {
     }
     fn profile_picture(&self, chat_id: &str) -> SocialResult<Option<String>> {
         let chat_id = chat_id.to_string();
-        self.people(move |phone| Ok(phone.people.picture(&chat_id)))
+        self.people(move |phone| {
+            if crate::wa::is_group(&chat_id) {
+                return phone.people.group_picture(&chat_id);
+            }
+            Ok(phone.people.picture(&chat_id))
+        })
     }
     fn phone_of(&self, chat_id: &str) -> SocialResult<Option<String>> {
         let chat_id = chat_id.to_string();
@@ -747,6 +796,48 @@ impl Engine for SandboxEngine {
             Ok(())
         })
     }
+    fn set_group_picture(&self, group_id: &str, jpeg: Option<Vec<u8>>) -> SocialResult<()> {
+        let group_id = group_id.to_string();
+        self.people(move |phone| {
+            let url = jpeg.map(|_| {
+                let digits = group_id.split('@').next().unwrap_or_default();
+                let n: u32 = rand::thread_rng().gen_range(10_000_000..100_000_000);
+                format!("https://pps.whatsapp.net/sandbox/{digits}-{n}.jpg")
+            });
+            phone.people.set_group_picture(&group_id, url)
+        })
+    }
+    fn join_requests(&self, group_id: &str) -> SocialResult<Vec<JoinRequest>> {
+        let group_id = group_id.to_string();
+        self.people(move |phone| phone.people.join_requests(&group_id))
+    }
+    fn answer_join_requests(
+        &self,
+        group_id: &str,
+        participants: Option<Vec<String>>,
+        approve: bool,
+    ) -> SocialResult<Vec<ParticipantResult>> {
+        let group_id = group_id.to_string();
+        self.people(move |phone| {
+            let (results, changes) =
+                phone
+                    .people
+                    .answer_join_requests(&group_id, participants, approve)?;
+            phone.emit_changes(changes);
+            Ok(results)
+        })
+    }
+    fn save_contact(&self, contact_id: &str, name: ContactName) -> SocialResult<()> {
+        let id = contact_id.to_string();
+        self.people(move |phone| {
+            phone.people.save_contact(&id, &name);
+            Ok(())
+        })
+    }
+    fn remove_contact(&self, contact_id: &str) -> SocialResult<()> {
+        let id = contact_id.to_string();
+        self.people(move |phone| phone.people.remove_contact(&id))
+    }
     fn invite_code(&self, group_id: &str, reset: bool) -> SocialResult<String> {
         let group_id = group_id.to_string();
         self.people(move |phone| phone.people.invite_code(&group_id, reset))
@@ -795,6 +886,105 @@ impl Engine for SandboxEngine {
     }
     fn subscribe_presence(&self, chat_id: &str) -> SocialResult<()> {
         self.noted(json!({ "action": "subscribePresence", "chatId": chat_id }))
+    }
+    fn star(&self, target: &MessageRef, starred: bool) -> SocialResult<()> {
+        self.noted(json!({ "action": "star", "target": target_id(target), "star": starred }))
+    }
+    fn pin(&self, target: &MessageRef, seconds: Option<u32>) -> SocialResult<()> {
+        let entry = match seconds {
+            Some(s) => json!({ "action": "pin", "target": target_id(target), "seconds": s }),
+            None => json!({ "action": "unpin", "target": target_id(target) }),
+        };
+        self.noted(entry)
+    }
+    fn vote_poll(&self, poll: &MessageRef, options: Vec<String>) -> SocialResult<()> {
+        self.noted(json!({ "action": "vote", "target": target_id(poll), "options": options }))
+    }
+    fn reject_call(&self, call_id: &str, from: &str) -> SocialResult<()> {
+        let (call_id, from) = (call_id.to_string(), from.to_string());
+        self.people(move |phone| {
+            phone
+                .record(json!({ "action": "rejectCall", "callId": call_id, "from": from }))
+                .map_err(SocialError::Engine)?;
+            phone.emit(EngineEvent::Call(CallUpdate {
+                call_id,
+                from,
+                is_video: false,
+                is_group: false,
+                timestamp: time::now_secs(),
+                phase: CallPhase::Elsewhere,
+            }));
+            Ok(())
+        })
+    }
+    fn own_profile(&self) -> SocialResult<OwnProfile> {
+        self.people(|phone| Ok(phone.features.profile.clone()))
+    }
+    fn set_profile(&self, change: ProfileChange) -> SocialResult<()> {
+        self.people(move |phone| {
+            let entry = match &change {
+                ProfileChange::Name(n) => json!({ "action": "profileName", "name": n }),
+                ProfileChange::About(t) => json!({ "action": "profileAbout", "about": t }),
+                ProfileChange::Picture(p) => json!({
+                    "action": "profilePicture", "bytes": p.as_ref().map(Vec::len),
+                }),
+            };
+            phone.record(entry).map_err(SocialError::Engine)?;
+            phone.features.set_profile(change);
+            Ok(())
+        })
+    }
+    fn is_business(&self) -> SocialResult<bool> {
+        self.people(|phone| Ok(phone.features.business))
+    }
+    fn edit_label(&self, edit: LabelEdit) -> SocialResult<()> {
+        self.people(move |phone| {
+            let change = phone.features.edit_label(edit)?;
+            phone.emit(EngineEvent::Label(change));
+            Ok(())
+        })
+    }
+    fn channels(&self) -> SocialResult<Vec<ChannelInfo>> {
+        self.people(|phone| Ok(phone.features.channels()))
+    }
+    fn channel(&self, which: ChannelRef) -> SocialResult<ChannelInfo> {
+        self.people(move |phone| phone.features.channel(&which))
+    }
+    fn channel_messages(&self, id: &str, limit: u32) -> SocialResult<Vec<ChannelMessage>> {
+        let id = id.to_string();
+        self.people(move |phone| phone.features.posts(&id, limit))
+    }
+    fn channel_action(&self, action: ChannelAction) -> SocialResult<Option<ChannelInfo>> {
+        self.people(move |phone| phone.features.channel_action(action))
+    }
+    fn post_status(&self, post: StatusPost, recipients: Vec<String>) -> SocialResult<Sent> {
+        let mut entry = match &post {
+            StatusPost::Text {
+                text,
+                background_argb,
+                font,
+            } => {
+                json!({ "type": "text", "body": text, "backgroundArgb": background_argb, "font": font })
+            }
+            StatusPost::Media(m) => json!({
+                "type": m.kind.as_str(), "body": m.caption, "mimetype": m.mimetype,
+                "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&m.data)),
+            }),
+        };
+        entry["action"] = json!("postStatus");
+        entry["recipients"] = json!(recipients);
+        self.people(move |phone| {
+            let sent = Sent {
+                wa_id: new_wa_id(),
+                timestamp: time::now_secs(),
+            };
+            entry["waId"] = json!(sent.wa_id);
+            phone.record(entry).map_err(SocialError::Engine)?;
+            Ok(sent)
+        })
+    }
+    fn revoke_status(&self, wa_id: &str, recipients: Vec<String>) -> SocialResult<()> {
+        self.noted(json!({ "action": "revokeStatus", "waId": wa_id, "recipients": recipients }))
     }
     fn sandbox(&self) -> Option<&dyn SandboxControl> {
         Some(&self.handle)

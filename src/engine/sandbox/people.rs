@@ -8,8 +8,8 @@ use rand::Rng;
 
 use crate::engine::contract::SandboxContact;
 use crate::engine::social::{
-    GroupChange, GroupChangeKind, GroupEdit, GroupInfo, NumberCheck, Participant,
-    ParticipantAction, ParticipantResult, Role, SocialError,
+    ContactName, GroupChange, GroupChangeKind, GroupEdit, GroupInfo, JoinRequest, NumberCheck,
+    Participant, ParticipantAction, ParticipantResult, Role, SocialError,
 };
 use crate::time;
 
@@ -23,6 +23,10 @@ pub struct People {
     invites: HashMap<String, String>,
     /// Groups this account is not in, by the invite code that leads to each.
     foreign: HashMap<String, GroupInfo>,
+    /// Group pictures' URLs, by group.
+    group_pictures: HashMap<String, String>,
+    /// Who waits for an admin to let them in, by group.
+    join_requests: HashMap<String, Vec<JoinRequest>>,
 }
 
 fn digits_of(chat_id: &str) -> &str {
@@ -72,6 +76,110 @@ impl People {
 
     pub fn picture(&self, chat_id: &str) -> Option<String> {
         self.contacts.get(chat_id).and_then(|c| c.picture.clone())
+    }
+
+    /// Saves a person to the address book under `name` (a number not known yet, too).
+    pub fn save_contact(&mut self, id: &str, name: &ContactName) {
+        let contact = self
+            .contacts
+            .entry(id.to_string())
+            .or_insert_with(|| SandboxContact {
+                id: id.to_string(),
+                name: None,
+                push_name: None,
+                on_whatsapp: true,
+                lid: None,
+                picture: None,
+            });
+        contact.name = Some(name.full());
+    }
+
+    /// Takes a person out of the address book; [`SocialError::NotFound`] when it has no entry.
+    pub fn remove_contact(&mut self, id: &str) -> Result<(), SocialError> {
+        match self.contacts.get_mut(id) {
+            Some(c) if c.name.is_some() => {
+                c.name = None;
+                Ok(())
+            }
+            _ => Err(SocialError::NotFound(format!(
+                "Contact {id} is not in the address book"
+            ))),
+        }
+    }
+
+    pub fn group_picture(&self, group_id: &str) -> Result<Option<String>, SocialError> {
+        self.group(group_id)?;
+        Ok(self.group_pictures.get(group_id).cloned())
+    }
+
+    /// Sets or removes a group's picture: admins only once the group's info is locked, as for
+    /// its subject.
+    pub fn set_group_picture(
+        &mut self,
+        group_id: &str,
+        picture: Option<String>,
+    ) -> Result<(), SocialError> {
+        if self.group(group_id)?.locked {
+            self.administered(group_id)?;
+        }
+        match picture {
+            Some(url) => self.group_pictures.insert(group_id.to_string(), url),
+            None => self.group_pictures.remove(group_id),
+        };
+        Ok(())
+    }
+
+    /// The group's waiting join requests, which only its admins may see.
+    pub fn join_requests(&mut self, group_id: &str) -> Result<Vec<JoinRequest>, SocialError> {
+        self.administered(group_id)?;
+        Ok(self
+            .join_requests
+            .get(group_id)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    /// Approves or rejects waiting people (`None`: everyone waiting): each named one gets its own
+    /// answer (`404` when not waiting); the approved join the group.
+    pub fn answer_join_requests(
+        &mut self,
+        group_id: &str,
+        named: Option<Vec<String>>,
+        approve: bool,
+    ) -> Result<(Vec<ParticipantResult>, Vec<GroupChange>), SocialError> {
+        let own = self.own.clone();
+        self.administered(group_id)?;
+        let waiting = self.join_requests.entry(group_id.to_string()).or_default();
+        let ids = named.unwrap_or_else(|| waiting.iter().map(|r| r.id.clone()).collect());
+        let mut results = Vec::with_capacity(ids.len());
+        let mut admitted = Vec::new();
+        for id in ids {
+            let found = waiting.iter().position(|r| r.id == id);
+            if let Some(at) = found {
+                waiting.remove(at);
+                if approve {
+                    admitted.push(id.clone());
+                }
+            }
+            results.push(ParticipantResult {
+                id,
+                success: found.is_some(),
+                status: if found.is_some() { 200 } else { 404 },
+            });
+        }
+        if admitted.is_empty() {
+            return Ok((results, Vec::new()));
+        }
+        if let Some(group) = self.groups.get_mut(group_id) {
+            for id in &admitted {
+                group.participants.push(Participant {
+                    id: id.clone(),
+                    role: Role::Member,
+                });
+            }
+        }
+        let change = self.change(group_id, Some(own), GroupChangeKind::Join(admitted));
+        Ok((results, vec![change]))
     }
 
     pub fn phone_of(&self, chat_id: &str) -> Option<String> {
@@ -428,6 +536,21 @@ impl People {
                 group.ephemeral = (*seconds > 0).then_some(*seconds);
             }
             GroupChangeKind::AdminsAdd(on) => group.admins_add = *on,
+            GroupChangeKind::JoinRequest(ids) => {
+                let waiting = self
+                    .join_requests
+                    .entry(change.group_id.clone())
+                    .or_default();
+                for id in ids {
+                    let member = group.participants.iter().any(|p| &p.id == id);
+                    if !member && !waiting.iter().any(|r| &r.id == id) {
+                        waiting.push(JoinRequest {
+                            id: id.clone(),
+                            requested_at: Some(change.timestamp),
+                        });
+                    }
+                }
+            }
         }
         Ok(())
     }

@@ -101,15 +101,28 @@ impl Proxy {
         &self.host
     }
 
-    /// `socks5://host:1080`, never with credentials: this goes into `lastError` and logs.
-    pub fn describe(&self) -> String {
-        let scheme = match self.kind {
+    /// `http`, `https`, `socks4` or `socks5`.
+    pub fn scheme(&self) -> &'static str {
+        match self.kind {
             ProxyKind::Http => "http",
             ProxyKind::Https => "https",
             ProxyKind::Socks4 => "socks4",
             ProxyKind::Socks5 => "socks5",
-        };
-        format!("{scheme}://{}:{}", self.host, self.port)
+        }
+    }
+
+    /// `host:port`, never with credentials.
+    pub fn address(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+
+    pub fn has_credentials(&self) -> bool {
+        self.credentials.is_some()
+    }
+
+    /// `socks5://host:1080`, never with credentials: this goes into `lastError` and logs.
+    pub fn describe(&self) -> String {
+        format!("{}://{}", self.scheme(), self.address())
     }
 
     /// A byte stream to `host:port` through this proxy.

@@ -19,6 +19,7 @@
 //! the client and is reported as `Disconnected`, so the session's own reconnect policy decides when
 //! to call `connect()` again.
 
+pub mod account;
 pub mod dial;
 pub mod events;
 pub mod jid;
@@ -49,10 +50,14 @@ use crate::engine::contract::{
     Engine, EngineError, EngineEvent, EngineSetup, FromEngine, IncomingMedia, LinkedAccount,
     MediaHandle, Received, Sent, SocialResult,
 };
+use crate::engine::features::{
+    ChannelAction, ChannelInfo, ChannelMessage, ChannelRef, LabelEdit, OwnProfile, ProfileChange,
+    StatusPost,
+};
 use crate::engine::outgoing::{Content, MessageRef, Outgoing};
 use crate::engine::social::{
-    ChatAction, ChatState, GroupEdit, GroupInfo, NumberCheck, ParticipantAction, ParticipantResult,
-    ReadRef, SocialError,
+    ChatAction, ChatState, ContactName, GroupEdit, GroupInfo, JoinRequest, NumberCheck,
+    ParticipantAction, ParticipantResult, ReadRef, SocialError,
 };
 use crate::time;
 use dial::{Dialer, Http, Proxy, Reporter};
@@ -118,6 +123,17 @@ impl Running {
         if tokio::time::timeout(STOP_GRACE, &mut bot).await.is_err() {
             bot.abort();
         }
+    }
+}
+
+impl Running {
+    /// Ends the run now: no disconnect handshake, the driving task aborted.
+    fn abort(self) {
+        self.client
+            .enable_auto_reconnect
+            .store(false, Ordering::SeqCst);
+        drop(self.subscription);
+        self.bot.abort();
     }
 }
 
@@ -290,7 +306,14 @@ impl EventHandler for Forwarder {
             Some(LinkedAccount { phone, push_name })
         };
         let social = social::translate(&event);
-        for translated in events::translate(&event, account).into_iter().chain(social) {
+        let features = account::translate(&event);
+        let added = self.addons(&inner, &event);
+        for translated in events::translate(&event, account)
+            .into_iter()
+            .chain(social)
+            .chain(features)
+            .chain(added)
+        {
             match &translated {
                 EngineEvent::Connected(_) => {
                     inner.was_connected.store(true, Ordering::SeqCst);
@@ -326,6 +349,35 @@ impl EventHandler for Forwarder {
             }
             inner.emit(self.generation, translated);
         }
+    }
+}
+
+impl Forwarder {
+    /// The reactions in a batch, and its poll votes once opened (they need the poll's secret
+    /// from the device store, so they are emitted from a task). Neither is a stored message,
+    /// so the durability hook does not see them.
+    fn addons(&self, inner: &Arc<Inner>, event: &Event) -> Vec<EngineEvent> {
+        let Event::Messages(batch) = event else {
+            return Vec::new();
+        };
+        let votes: Vec<_> = batch.iter().filter_map(account::sealed_vote).collect();
+        if !votes.is_empty() {
+            if let Some(client) = self.client() {
+                let (owner, generation) = (inner.clone(), self.generation);
+                tokio::spawn(async move {
+                    for vote in votes {
+                        if let Some(opened) = account::open_vote(&client, vote).await {
+                            owner.emit(generation, EngineEvent::PollVote(opened));
+                        }
+                    }
+                });
+            }
+        }
+        batch
+            .iter()
+            .filter_map(account::reaction)
+            .map(EngineEvent::Reaction)
+            .collect()
     }
 }
 
@@ -436,8 +488,18 @@ impl WhatsAppEngine {
         F: FnOnce(Arc<Client>) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<T, SocialError>> + Send + 'static,
     {
+        self.social_within(CALL_TIMEOUT, op)
+    }
+
+    /// [`Self::social`] with its own time limit.
+    fn social_within<T, F, Fut>(&self, limit: Duration, op: F) -> SocialResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<Client>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, SocialError>> + Send + 'static,
+    {
         let inner = self.inner.clone();
-        let run = self.call(async move {
+        let run = self.call_within(limit, async move {
             let client = inner.connected_client().await?;
             Ok(op(client).await)
         });
@@ -446,6 +508,58 @@ impl WhatsAppEngine {
 }
 
 impl Engine for WhatsAppEngine {
+    fn star(&self, target: &MessageRef, starred: bool) -> SocialResult<()> {
+        let target = target.clone();
+        self.social(move |c| account::star(c, target, starred))
+    }
+    fn pin(&self, target: &MessageRef, seconds: Option<u32>) -> SocialResult<()> {
+        let target = target.clone();
+        self.social(move |c| account::pin(c, target, seconds))
+    }
+    fn vote_poll(&self, poll: &MessageRef, options: Vec<String>) -> SocialResult<()> {
+        let poll = poll.clone();
+        self.social(move |c| account::vote_poll(c, poll, options))
+    }
+    fn reject_call(&self, call_id: &str, from: &str) -> SocialResult<()> {
+        let (call_id, from) = (call_id.to_string(), from.to_string());
+        self.social(move |c| account::reject_call(c, call_id, from))
+    }
+    fn own_profile(&self) -> SocialResult<OwnProfile> {
+        self.social(account::own_profile)
+    }
+    fn set_profile(&self, change: ProfileChange) -> SocialResult<()> {
+        self.social(move |c| account::set_profile(c, change))
+    }
+    fn is_business(&self) -> SocialResult<bool> {
+        self.social(account::is_business)
+    }
+    fn edit_label(&self, edit: LabelEdit) -> SocialResult<()> {
+        self.social(move |c| account::edit_label(c, edit))
+    }
+    fn channels(&self) -> SocialResult<Vec<ChannelInfo>> {
+        self.social(account::channels)
+    }
+    fn channel(&self, which: ChannelRef) -> SocialResult<ChannelInfo> {
+        self.social(move |c| account::channel(c, which))
+    }
+    fn channel_messages(&self, id: &str, limit: u32) -> SocialResult<Vec<ChannelMessage>> {
+        let id = id.to_string();
+        self.social(move |c| account::channel_messages(c, id, limit))
+    }
+    fn channel_action(&self, action: ChannelAction) -> SocialResult<Option<ChannelInfo>> {
+        self.social(move |c| account::channel_action(c, action))
+    }
+    fn post_status(&self, post: StatusPost, recipients: Vec<String>) -> SocialResult<Sent> {
+        let limit = match post {
+            StatusPost::Media(_) => MEDIA_CALL_TIMEOUT,
+            StatusPost::Text { .. } => CALL_TIMEOUT,
+        };
+        self.social_within(limit, move |c| account::post_status(c, post, recipients))
+    }
+    fn revoke_status(&self, wa_id: &str, recipients: Vec<String>) -> SocialResult<()> {
+        let wa_id = wa_id.to_string();
+        self.social(move |c| account::revoke_status(c, wa_id, recipients))
+    }
     fn check_numbers(&self, numbers: Vec<String>) -> SocialResult<Vec<NumberCheck>> {
         self.social(move |c| social::check_numbers(c, numbers))
     }
@@ -488,6 +602,27 @@ impl Engine for WhatsAppEngine {
     fn edit_group(&self, group_id: &str, edit: GroupEdit) -> SocialResult<()> {
         let group_id = group_id.to_string();
         self.social(move |c| social::edit_group(c, group_id, edit))
+    }
+    fn set_group_picture(&self, group_id: &str, jpeg: Option<Vec<u8>>) -> SocialResult<()> {
+        let group_id = group_id.to_string();
+        self.social(move |c| social::set_group_picture(c, group_id, jpeg))
+    }
+    fn join_requests(&self, group_id: &str) -> SocialResult<Vec<JoinRequest>> {
+        let group_id = group_id.to_string();
+        self.social(move |c| social::join_requests(c, group_id))
+    }
+    fn answer_join_requests(
+        &self,
+        group_id: &str,
+        participants: Option<Vec<String>>,
+        approve: bool,
+    ) -> SocialResult<Vec<ParticipantResult>> {
+        let group_id = group_id.to_string();
+        self.social(move |c| social::answer_join_requests(c, group_id, participants, approve))
+    }
+    fn save_contact(&self, contact_id: &str, name: ContactName) -> SocialResult<()> {
+        let contact_id = contact_id.to_string();
+        self.social(move |c| social::save_contact(c, contact_id, name))
     }
     fn invite_code(&self, group_id: &str, reset: bool) -> SocialResult<String> {
         let group_id = group_id.to_string();
@@ -554,6 +689,26 @@ impl Engine for WhatsAppEngine {
         inner.closing.store(true, Ordering::SeqCst);
         self.runtime.spawn(async move {
             let _ = inner.shut(false).await;
+        });
+    }
+
+    fn kill(&self) {
+        let inner = self.inner.clone();
+        inner.closing.store(true, Ordering::SeqCst);
+        self.runtime.spawn(async move {
+            // A call stuck on the client may hold the slot; past the grace the run is left to
+            // end when that call does (its events are dropped, `closing` is set).
+            match tokio::time::timeout(STOP_GRACE, inner.client.lock()).await {
+                Ok(mut slot) => {
+                    if let Some(running) = slot.take() {
+                        running.abort();
+                    }
+                }
+                Err(_) => log::warn!(
+                    "session {}: engine busy; force-kill left its connection to time out",
+                    inner.session_id
+                ),
+            }
         });
     }
 

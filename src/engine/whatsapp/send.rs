@@ -121,11 +121,64 @@ pub fn build(
             }),
             ..Default::default()
         },
+        Content::Poll {
+            name,
+            options,
+            allow_multiple_answers,
+        } => poll_message(name, options, *allow_multiple_answers, new_secret()),
     };
     if let Some(context) = context {
         message.set_context_info(context);
     }
     Ok(message)
+}
+
+/// A fresh 32-byte message secret: voters derive their vote's key from it.
+fn new_secret() -> Vec<u8> {
+    use rand::Rng;
+    let mut secret = vec![0u8; 32];
+    rand::thread_rng().fill(&mut secret[..]);
+    secret
+}
+
+/// A poll as WhatsApp Web builds it: v3 for one answer, v1 for several (`selectableOptionsCount`
+/// is then the number of options), text content, and the secret in the message context, which
+/// the crate keeps so votes can be decrypted later.
+pub fn poll_message(
+    name: &str,
+    options: &[String],
+    multiple: bool,
+    secret: Vec<u8>,
+) -> wa::Message {
+    let poll = wa::message::PollCreationMessage {
+        name: Some(name.to_string()),
+        options: options
+            .iter()
+            .map(|o| wa::message::poll_creation_message::Option {
+                option_name: Some(o.clone()),
+                option_hash: None,
+            })
+            .collect(),
+        selectable_options_count: Some(if multiple { options.len() as u32 } else { 1 }),
+        poll_content_type: Some(wa::message::PollContentType::TEXT),
+        ..Default::default()
+    };
+    let mut message = if multiple {
+        wa::Message {
+            poll_creation_message: MessageField::some(poll),
+            ..Default::default()
+        }
+    } else {
+        wa::Message {
+            poll_creation_message_v3: MessageField::some(poll),
+            ..Default::default()
+        }
+    };
+    message.message_context_info = MessageField::some(wa::MessageContextInfo {
+        message_secret: Some(secret),
+        ..Default::default()
+    });
+    message
 }
 
 fn media_message(m: &OutgoingMedia, upload: UploadResponse) -> wa::Message {
@@ -266,6 +319,50 @@ mod tests {
             .as_deref()
             .unwrap_or_default()
             .contains("waid=628333"));
+    }
+
+    #[test]
+    fn polls_are_v3_for_one_answer_and_v1_for_several_with_their_secret() {
+        let options = vec!["Tea".to_string(), "Coffee".to_string(), "Water".to_string()];
+        let single = poll_message("Drink?", &options, false, vec![7; 32]);
+        let p = single
+            .poll_creation_message_v3
+            .as_option()
+            .expect("a v3 poll");
+        assert!(single.poll_creation_message.as_option().is_none());
+        assert_eq!(p.name.as_deref(), Some("Drink?"));
+        assert_eq!(p.selectable_options_count, Some(1));
+        let names: Vec<_> = p
+            .options
+            .iter()
+            .filter_map(|o| o.option_name.clone())
+            .collect();
+        assert_eq!(names, options);
+        assert_eq!(
+            single
+                .message_context_info
+                .as_option()
+                .and_then(|c| c.message_secret.clone()),
+            Some(vec![7; 32])
+        );
+        let multi = poll_message("Drinks?", &options, true, vec![1; 32]);
+        let p = multi.poll_creation_message.as_option().expect("a v1 poll");
+        assert_eq!(p.selectable_options_count, Some(3));
+        // Through `build`, with a fresh secret each time.
+        let out = Outgoing::new(Content::Poll {
+            name: "Drink?".into(),
+            options: options.clone(),
+            allow_multiple_answers: false,
+        });
+        let a = build(&out, &chat(), None, None).expect("built");
+        let b = build(&out, &chat(), None, None).expect("built");
+        let secret = |m: &wa::Message| {
+            m.message_context_info
+                .as_option()
+                .and_then(|c| c.message_secret.clone())
+        };
+        assert_eq!(secret(&a).map(|s| s.len()), Some(32));
+        assert_ne!(secret(&a), secret(&b));
     }
 
     #[test]

@@ -15,9 +15,9 @@ use whatsapp_rust::{
 use super::jid;
 use crate::engine::contract::{EngineError, EngineEvent};
 use crate::engine::social::{
-    ChatAction, ChatChange, ChatState, ContactUpdate, GroupChange, GroupChangeKind, GroupEdit,
-    GroupInfo, NumberCheck, Participant, ParticipantAction, ParticipantResult, PresenceState,
-    PresenceUpdate, ReadRef, Role, SocialError,
+    ChatAction, ChatChange, ChatState, ContactName, ContactUpdate, GroupChange, GroupChangeKind,
+    GroupEdit, GroupInfo, JoinRequest, NumberCheck, Participant, ParticipantAction,
+    ParticipantResult, PresenceState, PresenceUpdate, ReadRef, Role, SocialError,
 };
 
 fn engine(e: impl std::fmt::Display) -> SocialError {
@@ -310,6 +310,90 @@ pub async fn edit_group(
     .map_err(|e| group_error(&group_id, e))
 }
 
+pub async fn set_group_picture(
+    client: Arc<Client>,
+    group_id: String,
+    jpeg: Option<Vec<u8>>,
+) -> Result<(), SocialError> {
+    let group = jid_of(&group_id)?;
+    let groups = client.groups();
+    match jpeg {
+        Some(data) => groups.set_profile_picture(group, data).await.map(drop),
+        None => groups.remove_profile_picture(group).await.map(drop),
+    }
+    .map_err(|e| group_error(&group_id, e))
+}
+
+pub async fn join_requests(
+    client: Arc<Client>,
+    group_id: String,
+) -> Result<Vec<JoinRequest>, SocialError> {
+    let group = jid_of(&group_id)?;
+    let requests = client
+        .groups()
+        .get_membership_requests(group)
+        .await
+        .map_err(|e| group_error(&group_id, e))?;
+    Ok(requests
+        .iter()
+        .map(|r| JoinRequest {
+            id: person(&r.jid, None),
+            requested_at: r.request_time.and_then(|t| i64::try_from(t).ok()),
+        })
+        .collect())
+}
+
+/// WhatsApp takes the people to approve or reject by name: "everyone waiting" is read first.
+pub async fn answer_join_requests(
+    client: Arc<Client>,
+    group_id: String,
+    participants: Option<Vec<String>>,
+    approve: bool,
+) -> Result<Vec<ParticipantResult>, SocialError> {
+    let group = jid_of(&group_id)?;
+    let groups = client.groups();
+    let jids = match participants {
+        Some(ids) => ids
+            .iter()
+            .map(|id| jid_of(id))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => groups
+            .get_membership_requests(group.clone())
+            .await
+            .map_err(|e| group_error(&group_id, e))?
+            .into_iter()
+            .map(|r| r.jid)
+            .collect(),
+    };
+    if jids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let answers = if approve {
+        groups.approve_membership_requests(group, &jids).await
+    } else {
+        groups.reject_membership_requests(group, &jids).await
+    }
+    .map_err(|e| group_error(&group_id, e))?;
+    Ok(answers.iter().map(participant_result).collect())
+}
+
+/// Saved to the phone's address book too, as saving a contact on WhatsApp Web does.
+pub async fn save_contact(
+    client: Arc<Client>,
+    contact_id: String,
+    name: ContactName,
+) -> Result<(), SocialError> {
+    let jid = jid_of(&contact_id)?;
+    client
+        .chat_actions()
+        .save_contact(&jid, Some(name.full()), Some(name.first), true)
+        .await
+        .map_err(|e| match e {
+            whatsapp_rust::AppStateError::InvalidRequest(m) => SocialError::Refused(m),
+            other => engine(other),
+        })
+}
+
 pub async fn invite_code(
     client: Arc<Client>,
     group_id: String,
@@ -499,6 +583,9 @@ pub fn translate(event: &Event) -> Option<EngineEvent> {
                 }
                 GroupNotificationAction::MemberAddMode { mode } => {
                     GroupChangeKind::AdminsAdd(mode == "admin_add")
+                }
+                GroupNotificationAction::CreatedMembershipRequests { requests, .. } => {
+                    GroupChangeKind::JoinRequest(ids(requests))
                 }
                 _ => return None,
             };

@@ -1,4 +1,4 @@
-//! `{{name}}` placeholders in a bulk message's text and caption, filled in from its variables.
+//! `{{name}}` placeholders in a text (a template, a bulk message's text and caption), filled in from variables.
 
 use serde_json::{Map, Value};
 
