@@ -14,6 +14,8 @@ pub const EVENT_NAMES: &[&str] = &[
     "message.revoked",
     "message.reaction",
     "message.poll_vote",
+    "session.created",
+    "session.deleted",
     "session.status",
     "session.qr",
     "session.authenticated",

@@ -18,6 +18,23 @@ pub struct StatusChanged<'a> {
     pub status: &'a str,
 }
 
+/// `session.created`: a session was created (by any client).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionCreated<'a> {
+    pub session_id: &'a str,
+    pub name: &'a str,
+    pub engine: &'a str,
+    pub status: &'a str,
+}
+
+/// `session.deleted`: a session and everything of it is gone.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionDeleted<'a> {
+    pub session_id: &'a str,
+}
+
 /// `session.qr`: a new QR code to scan (its text; sockets render it).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -214,6 +231,8 @@ pub const CATALOGUE: &[(&str, &str)] = &[
     ("call.received", "A call rings"),
     ("call.rejected", "A call was declined by this gateway (autoRejectCalls)"),
     ("call.missed", "A call stopped ringing unanswered"),
+    ("session.created", "A session was created, by any client (sockets subscribed to *; a new session has no webhook yet)"),
+    ("session.deleted", "A session was deleted (sockets only: its webhooks went with it)"),
     ("session.status", "The session's status changed"),
     ("session.qr", "A new QR code to scan"),
     ("session.authenticated", "The phone linked, or the link came back"),
@@ -313,6 +332,12 @@ impl Payload for TestPing<'_> {
     const EVENT: &'static str = "test";
 }
 
+impl Payload for SessionCreated<'_> {
+    const EVENT: &'static str = "session.created";
+}
+impl Payload for SessionDeleted<'_> {
+    const EVENT: &'static str = "session.deleted";
+}
 impl Payload for StatusChanged<'_> {
     const EVENT: &'static str = "session.status";
 }
@@ -440,6 +465,8 @@ mod tests {
             json!({ "id": "r1", "chatId": "1@c.us", "type": "text", "error": "no" })
         );
         for name in [
+            SessionCreated::EVENT,
+            SessionDeleted::EVENT,
             StatusChanged::EVENT,
             QrIssued::EVENT,
             Authenticated::EVENT,

@@ -155,6 +155,7 @@ pub fn api_routes(t: &mut Table<'_>) {
         .route(M::GET, "/search", search::search_all)
         .route(M::GET, "/audit", operations::list_audit)
         .route(M::GET, "/settings", operations::settings)
+        .route(M::GET, "/server", operations::server_info)
         .route(M::GET, "/stats/overview", operations::overview)
         .route(M::GET, "/stats/messages", operations::messages)
         .route(M::GET, "/webhooks", webhooks::list_all_webhooks)

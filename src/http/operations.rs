@@ -15,8 +15,9 @@ use super::extract::{NoFields, Query};
 use super::schema::ErrorBody;
 use super::validate::{Fields, FromFields};
 use crate::audit::{self, AuditEntry};
+use crate::engine::EngineKind;
 use crate::error::{ApiError, ApiResult};
-use crate::http::guard::{bearer_token, Authed, GlobalAdmin};
+use crate::http::guard::{bearer_token, Authed, GlobalAdmin, Viewer};
 use crate::metrics::CONTENT_TYPE;
 use crate::sessions::SessionStatus;
 use crate::state::AppState;
@@ -156,6 +157,41 @@ pub async fn settings(
     _q: Query<NoFields>,
 ) -> HttpResponse {
     HttpResponse::Ok().json(state.settings.masked())
+}
+
+/// What this daemon is
+///
+/// Its version, the engine a session created without one gets (`ENGINE_TYPE`), and whether the
+/// API documentation is served: what a client (the dashboard) adapts to. Any role.
+#[utoipa::path(get, path = "/api/server", tag = "operations",
+    responses((status = 200, description = "The daemon", body = ServerInfo)),
+    extensions(("x-openwa-role" = json!("viewer"))))]
+pub async fn server_info(
+    _: Authed<Viewer>,
+    state: web::Data<AppState>,
+    _q: Query<NoFields>,
+) -> HttpResponse {
+    let engine = EngineKind::parse(&state.settings.sessions.engine_type)
+        .unwrap_or(EngineKind::WhatsApp)
+        .as_str();
+    HttpResponse::Ok().json(ServerInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        default_engine: engine,
+        engines: vec!["whatsapp", "sandbox"],
+        docs_url: state.settings.server.docs_enabled.then_some("/api/docs"),
+    })
+}
+
+/// The daemon, as `GET /api/server` shows it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerInfo {
+    version: &'static str,
+    /// `whatsapp` or `sandbox`.
+    default_engine: &'static str,
+    engines: Vec<&'static str>,
+    /// Where Swagger UI is, or null when `DOCS_ENABLED=false`.
+    docs_url: Option<&'static str>,
 }
 
 /// Daemon statistics

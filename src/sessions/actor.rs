@@ -26,7 +26,8 @@ use super::sending::Sender;
 use super::status::SessionStatus;
 use crate::engine::Engine;
 use crate::engine::{EngineEvent, EngineFactory, EngineKind, FromEngine, Received};
-use crate::events::Outbox;
+use crate::events::payload::SessionDeleted;
+use crate::events::{Outbox, SessionEvent};
 use crate::media::MediaStore;
 use crate::qr;
 use crate::store::models::{SessionChanges, SessionRow};
@@ -442,6 +443,8 @@ impl Handler<Delete> for SessionActor {
                 .write(move |c| store::sessions::delete_session(c, &sid))
                 .await?;
             outbox.forget_session(&id);
+            // Live only: the session's webhooks went with its rows, nothing is left to deliver to.
+            outbox.publish([SessionEvent::of(&id, SessionDeleted { session_id: &id })]);
             media.remove_session(&id).await;
             Ok::<_, SessionError>(())
         };

@@ -14,6 +14,8 @@ use super::error::SessionError;
 use super::messages::{Shutdown, Start};
 use super::status::SessionStatus;
 use crate::engine::EngineKind;
+use crate::events::payload::SessionCreated;
+use crate::events::SessionEvent;
 use crate::store::models::SessionRow;
 use crate::{store, time};
 
@@ -116,11 +118,20 @@ impl Handler<Create> for SessionManager {
             created_at: now,
             updated_at: now,
         };
-        let store = self.deps.store.clone();
+        let (store, outbox) = (self.deps.store.clone(), self.deps.outbox.clone());
         Box::pin(async move {
             let stored = row.clone();
-            store
-                .write(move |c| store::sessions::insert_session(c, &stored))
+            outbox
+                .commit(&store, move |c| {
+                    store::sessions::insert_session(c, &stored)?;
+                    let created = SessionCreated {
+                        session_id: &stored.id,
+                        name: &stored.name,
+                        engine: &stored.engine,
+                        status: &stored.status,
+                    };
+                    Ok(((), vec![SessionEvent::of(&stored.id, created)]))
+                })
                 .await?;
             Ok(row)
         })
