@@ -6,6 +6,8 @@
 #   make bench-engine  RSS per real-engine session linked to the loopback WhatsApp stand-in
 #   make fuzz   schemathesis against the daemon's own OpenAPI document (installs it from PyPI)
 #   make sdk    OpenWA's official Python SDK (0.1.0 and 0.6.0, from PyPI) against the daemon
+#   make screenshots  every dashboard page in headless Chromium, saved under docs/screenshots/
+#   make bench-dashboard  the 1,000-session list in Chromium: time to first page and JS heap, 3 runs
 
 # Build artefacts live outside the clone so fresh clones (and CI) reuse compiled dependencies.
 CARGO_TARGET_DIR ?= $(HOME)/.cache/openwa/target
@@ -15,7 +17,7 @@ CARGO ?= cargo
 SHELL := /bin/bash
 PG_DEFAULT_URL := postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run build release test test-sqlite test-pg lint fmt bench bench-engine clean-data install fuzz sdk
+.PHONY: run build release test test-sqlite test-pg lint fmt bench bench-engine clean-data install fuzz sdk screenshots bench-dashboard
 
 PREFIX ?= /usr/local
 SYSTEMD_DIR ?= /etc/systemd/system
@@ -72,6 +74,24 @@ bench-engine:
 fuzz:
 	$(CARGO) build --bin openwa
 	bash fuzz/run.sh $(CARGO_TARGET_DIR)/debug/openwa
+
+# The browser tests save a screenshot of each step; the README shows them from docs/screenshots.
+screenshots:
+	rm -rf test-artifacts/screens
+	OPENWA_TEST_ARTIFACTS=$(CURDIR)/test-artifacts/screens OPENWA_REQUIRE_BROWSER=1 \
+		$(CARGO) test --test api dashboard -- --test-threads=1
+	mkdir -p docs/screenshots
+	for f in test-artifacts/screens/*/sqlite/*.png; do \
+		n=$$(basename "$$f" | sed 's/^[0-9]*-//'); case "$$n" in FAILED*) continue;; esac; \
+		suite=$$(basename "$$(dirname "$$(dirname "$$f")")" | sed 's/^dashboard-\{0,1\}//'); \
+		cp "$$f" "docs/screenshots/$${suite:+$$suite-}$$n"; \
+	done
+	@ls docs/screenshots
+
+bench-dashboard:
+	@for i in 1 2 3; do \
+		OPENWA_REQUIRE_BROWSER=1 $(CARGO) test -q --test api a_thousand_sessions -- --nocapture 2>&1 | grep '^1000 sessions:'; \
+	done
 
 sdk:
 	$(CARGO) build --bin openwa

@@ -2,6 +2,8 @@
 // ({"statusCode","message": string | string[],"error","code"?}) and throws ApiError with .status,
 // .messages and .code. A 401 on an authenticated route signs the user out (handler set by app.js).
 
+import { t, tn } from './i18n.js';
+
 const STORAGE_KEY = 'openwa.apiKey';
 
 export function getKey() {
@@ -75,7 +77,37 @@ export function path(strings, ...values) {
  * options: body (JSON), key (override the stored key), anonymous (a public route: a 401 does not sign
  * out), signal.
  */
-export async function request(method, url, { body, key, anonymous = false, signal } = {}) {
+export async function request(method, url, options = {}) {
+  // A rate-limited read waits as long as the server asks (Retry-After) and tries again, a few
+  // times; a write is never repeated on its own: its 429 is told in words.
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await requestOnce(method, url, options);
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 429 || method !== 'GET' || attempt >= 2) throw err;
+      if (backoffListener) backoffListener(err.retryAfter);
+      await new Promise((resolve) => setTimeout(resolve, err.retryAfter * 1000));
+    }
+  }
+}
+
+let backoffListener = null;
+
+/** Called with the seconds a rate-limited read waits before it is tried again. */
+export function onBackoff(listener) {
+  backoffListener = listener;
+}
+
+/** Seconds to wait from a Retry-After header (seconds or an HTTP date), between 1 and 60. */
+function retryAfterSeconds(header) {
+  if (!header) return 5;
+  let seconds = Number(header);
+  if (!Number.isFinite(seconds)) seconds = (Date.parse(header) - Date.now()) / 1000;
+  if (!Number.isFinite(seconds)) return 5;
+  return Math.min(60, Math.max(1, Math.ceil(seconds)));
+}
+
+async function requestOnce(method, url, { body, key, anonymous = false, signal } = {}) {
   const headers = { Accept: 'application/json' };
   const apiKey = key ?? getKey();
   if (apiKey) headers['X-API-Key'] = apiKey;
@@ -90,7 +122,7 @@ export async function request(method, url, { body, key, anonymous = false, signa
     response = await fetch(url, init);
   } catch (err) {
     if (err && err.name === 'AbortError') throw err;
-    throw new ApiError(0, ['Cannot reach the OpenWA server. Check that it is running, then try again.'], 'Network Error');
+    throw new ApiError(0, [t('Cannot reach the OpenWA server. Check that it is running, then try again.')], 'Network Error');
   }
 
   let data = null;
@@ -107,14 +139,22 @@ export async function request(method, url, { body, key, anonymous = false, signa
 
   if (!response.ok) {
     const envelope = data && typeof data === 'object' ? data : { message: typeof data === 'string' ? data : null };
-    const fallback = `${response.status} ${response.statusText || 'Request failed'}`.trim();
+    const fallback = `${response.status} ${response.statusText || t('Request failed')}`.trim();
     let messages = toMessages(envelope.message, fallback);
+    let retryAfter = null;
     if (response.status === 429) {
-      const retry = response.headers.get('Retry-After');
-      messages = messages.concat(retry ? `Too many requests: try again in ${retry} s.` : 'Too many requests: slow down a little.');
+      // The server's own text ("ThrottlerException: Too Many Requests") is for programs.
+      retryAfter = retryAfterSeconds(response.headers.get('Retry-After'));
+      // English has always said "seconds", even for 1: both its forms are the same.
+      messages = [tn(
+        retryAfter,
+        'The server is getting too many requests from this key. Wait {n} seconds, then try again.',
+        'The server is getting too many requests from this key. Wait {n} seconds, then try again.',
+      )];
     }
     const code = typeof envelope.code === 'string' ? envelope.code : null;
     const err = new ApiError(response.status, messages, envelope.error || response.statusText, code);
+    err.retryAfter = retryAfter;
     if (response.status === 401 && !anonymous) {
       if (err.code === FORBIDDEN_SESSION) err.keepSession = true;
       else if (unauthorizedHandler) unauthorizedHandler(err);
@@ -131,6 +171,26 @@ export const api = {
   patch: (url, body, options) => request('PATCH', url, { ...options, body }),
   del: (url, options) => request('DELETE', url, options),
 };
+
+let serverAnswer = null;
+
+/**
+ * GET /api/server, asked once per sign-in: {version, defaultEngine, engines, docsUrl}.
+ * forgetServerInfo() drops it with the key.
+ */
+export function serverInfo() {
+  if (!serverAnswer) {
+    serverAnswer = request('GET', '/api/server').catch((err) => {
+      serverAnswer = null;
+      throw err;
+    });
+  }
+  return serverAnswer;
+}
+
+export function forgetServerInfo() {
+  serverAnswer = null;
+}
 
 /** POST /api/auth/validate with the given key: {valid, role?}. Public route. */
 export function validateKey(key) {

@@ -1,25 +1,36 @@
 // The dashboard shell: sign-in state, header, theme, client-side routing (History API) and the live
 // connection. Pages are modules exporting mount(root, ctx) which returns an optional cleanup.
 
-import { api, clearKey, getKey, onUnauthorized, setKey, validateKey } from './api.js';
+import { api, clearKey, forgetServerInfo, getKey, onBackoff, onUnauthorized, serverInfo, setKey, validateKey } from './api.js';
+import { LANGUAGES, lang, setLang, t, translateStatic } from './i18n.js';
 import { LiveClient } from './live.js';
 import * as sessionStore from './store.js';
-import { el, pageHead, reportError, startRelativeClock } from './ui.js';
+import { el, pageHead, reportError, startRelativeClock, toast } from './ui.js';
 import * as signinPage from './signin.js';
 import * as sessionsPage from './sessions.js';
 import * as consolePage from './console.js';
 import * as webhooksPage from './webhooks.js';
 import * as keysPage from './keys.js';
+import * as overviewPage from './overview.js';
+import * as eventsPage from './events.js';
+import * as templatesPage from './templates.js';
+import * as auditPage from './audit.js';
+import * as chatsPage from './chats.js';
 
 const ROLE_RANK = { viewer: 1, operator: 2, admin: 3 };
 const THEME_KEY = 'openwa.theme';
 
 const ROUTES = {
-  '/signin': { page: signinPage, title: 'Sign in', anonymous: true },
-  '/sessions': { page: sessionsPage, title: 'Sessions', nav: 'sessions' },
-  '/console': { page: consolePage, title: 'Message console', nav: 'console' },
-  '/webhooks': { page: webhooksPage, title: 'Webhooks', nav: 'webhooks', minRole: 'operator' },
-  '/keys': { page: keysPage, title: 'API keys', nav: 'keys', minRole: 'admin' },
+  '/signin': { page: signinPage, title: t('Sign in'), anonymous: true },
+  '/overview': { page: overviewPage, title: t('Overview'), nav: 'overview' },
+  '/sessions': { page: sessionsPage, title: t('Sessions'), nav: 'sessions' },
+  '/console': { page: consolePage, title: t('Message console'), nav: 'console' },
+  '/chats': { page: chatsPage, title: t('Chats'), nav: 'chats' },
+  '/events': { page: eventsPage, title: t('Live events'), nav: 'events' },
+  '/templates': { page: templatesPage, title: t('Templates'), nav: 'templates', minRole: 'operator' },
+  '/webhooks': { page: webhooksPage, title: t('Webhooks'), nav: 'webhooks', minRole: 'operator' },
+  '/audit': { page: auditPage, title: t('Audit log'), nav: 'audit', minRole: 'admin' },
+  '/keys': { page: keysPage, title: t('API keys'), nav: 'keys', minRole: 'admin' },
 };
 
 const auth = { key: null, role: null };
@@ -31,7 +42,7 @@ let firstRender = true;
 const live = new LiveClient({
   getKey,
   listSessionIds: async () => (await sessionStore.load()).map((s) => s.id),
-  onAuthFailure: (reason) => signOut(reason || 'Your API key is no longer accepted.', 'error'),
+  onAuthFailure: (reason) => signOut(reason || t('Your API key is no longer accepted.'), 'error'),
 });
 
 function hasRole(minimum) {
@@ -65,7 +76,7 @@ const ctx = {
 async function signIn(key) {
   const result = await validateKey(key);
   if (!result || result.valid !== true) {
-    return { ok: false, message: 'That key is not valid. Check that you copied all of it, and that it is not revoked or expired.' };
+    return { ok: false, message: t('That key is not valid. Check that you copied all of it, and that it is not revoked or expired.') };
   }
   setKey(key);
   auth.key = key;
@@ -87,6 +98,7 @@ function signOut(message, kind = 'info') {
   auth.role = null;
   live.stop();
   sessionStore.clear();
+  forgetServerInfo();
   closeOpenDialogs();
   // Notices of the signed-in pages do not belong on the sign-in page.
   document.getElementById('toasts').replaceChildren();
@@ -116,10 +128,25 @@ function updateHeader() {
   const whoami = document.getElementById('whoami');
   whoami.hidden = !signedIn;
   whoami.textContent = signedIn ? auth.role : '';
-  whoami.title = signedIn ? `Signed in with key ${auth.key.slice(0, 12)}… (${auth.role})` : '';
+  whoami.title = signedIn ? t('Signed in with key {prefix}… ({role})', { prefix: auth.key.slice(0, 12), role: auth.role }) : '';
   whoami.dataset.role = auth.role || '';
-  nav.querySelector('[data-nav="keys"]').hidden = !hasRole('admin');
-  nav.querySelector('[data-nav="webhooks"]').hidden = !hasRole('operator');
+  for (const route of Object.values(ROUTES)) {
+    const link = route.nav && nav.querySelector(`[data-nav="${route.nav}"]`);
+    if (link) link.hidden = !hasRole(route.minRole || 'viewer');
+  }
+  const docs = document.getElementById('docs-link');
+  docs.hidden = true;
+  if (signedIn) {
+    serverInfo()
+      .then((info) => {
+        if (!auth.key || !info || !info.docsUrl) return;
+        docs.href = info.docsUrl;
+        docs.hidden = false;
+      })
+      .catch(() => {
+        /* no link */
+      });
+  }
 }
 
 function markCurrentNav(name) {
@@ -129,11 +156,11 @@ function markCurrentNav(name) {
   }
 }
 
-const LIVE_TEXT = { connecting: 'Connecting…', live: 'Live', offline: 'Offline' };
+const LIVE_TEXT = { connecting: t('Connecting…'), live: t('Live'), offline: t('Offline') };
 const LIVE_TITLE = {
-  connecting: 'Connecting to live updates…',
-  live: 'Live updates are on',
-  offline: 'Live updates are off; reconnecting',
+  connecting: t('Connecting to live updates…'),
+  live: t('Live updates are on'),
+  offline: t('Live updates are off; reconnecting'),
 };
 
 function showLiveState(state) {
@@ -143,7 +170,7 @@ function showLiveState(state) {
   let title = LIVE_TITLE[state] || '';
   if (state === 'offline' && live.nextRetryAt) {
     const seconds = Math.max(1, Math.round((live.nextRetryAt - Date.now()) / 1000));
-    title = `Live updates are off; retrying in ${seconds} s`;
+    title = t('Live updates are off; retrying in {seconds} s', { seconds });
   }
   node.title = title;
 }
@@ -157,8 +184,7 @@ function currentTheme() {
 
 function labelThemeToggle() {
   const button = document.getElementById('theme-toggle');
-  const next = currentTheme() === 'dark' ? 'light' : 'dark';
-  const label = `Switch to ${next} theme`;
+  const label = currentTheme() === 'dark' ? t('Switch to light theme') : t('Switch to dark theme');
   button.setAttribute('aria-label', label);
   button.title = label;
 }
@@ -251,7 +277,7 @@ function render() {
   root.replaceChildren();
   root.className = `page page-${route ? pathname.slice(1) : 'missing'}`;
   markCurrentNav(route ? route.nav : null);
-  document.title = `${route ? route.title : 'Not found'} · OpenWA`;
+  document.title = `${route ? route.title : t('Not found')} · OpenWA`;
 
   if (!route) {
     renderNotFound(root);
@@ -262,7 +288,7 @@ function render() {
       cleanupPage = route.page.mount(root, ctx) || null;
     } catch (err) {
       console.error(err);
-      root.append(el('div', { class: 'card', role: 'alert' }, 'This page failed to load. Reload the browser tab to try again.'));
+      root.append(el('div', { class: 'card', role: 'alert' }, t('This page failed to load. Reload the browser tab to try again.')));
     }
   }
 
@@ -276,8 +302,8 @@ function render() {
 
 function renderNotFound(root) {
   root.append(
-    pageHead('Page not found', 'There is nothing at this address.'),
-    el('p', null, el('a', { href: auth.key ? '/sessions' : '/signin' }, auth.key ? 'Go to Sessions' : 'Go to sign in')),
+    pageHead(t('Page not found'), t('There is nothing at this address.')),
+    el('p', null, el('a', { href: auth.key ? '/sessions' : '/signin' }, auth.key ? t('Go to Sessions') : t('Go to sign in'))),
   );
 }
 
@@ -288,8 +314,14 @@ function renderForbidden(root, route) {
     el(
       'div',
       { class: 'card empty-state', role: 'alert' },
-      el('strong', null, admins ? 'Admins only' : 'Operators and admins only'),
-      el('p', null, `Your key has the ${auth.role} role. Sign in with ${admins ? 'an admin' : 'an operator or admin'} key to use this page.`),
+      el('strong', null, admins ? t('Admins only') : t('Operators and admins only')),
+      el(
+        'p',
+        null,
+        admins
+          ? t('Your key has the {role} role. Sign in with an admin key to use this page.', { role: auth.role })
+          : t('Your key has the {role} role. Sign in with an operator or admin key to use this page.', { role: auth.role }),
+      ),
     ),
   );
 }
@@ -299,12 +331,12 @@ function renderForbidden(root, route) {
 function renderBootError(err) {
   const root = document.getElementById('app');
   root.replaceChildren(
-    pageHead('Cannot reach OpenWA'),
+    pageHead(t('Cannot reach OpenWA')),
     el(
       'div',
       { class: 'card empty-state', role: 'alert' },
-      el('strong', null, (err.messages && err.messages[0]) || 'The server did not answer.'),
-      el('p', null, el('button', { type: 'button', class: 'btn btn-primary', on: { click: () => boot() } }, 'Try again')),
+      el('strong', null, (err.messages && err.messages[0]) || t('The server did not answer.')),
+      el('p', null, el('button', { type: 'button', class: 'btn btn-primary', on: { click: () => boot() } }, t('Try again'))),
     ),
   );
 }
@@ -320,7 +352,7 @@ async function boot() {
         live.start();
       } else {
         clearKey();
-        flash = { text: 'Your saved API key is no longer valid. Sign in again.', kind: 'error' };
+        flash = { text: t('Your saved API key is no longer valid. Sign in again.'), kind: 'error' };
         if (normalizePath(location.pathname) !== '/signin' && ROUTES[normalizePath(location.pathname)]) {
           returnTo = normalizePath(location.pathname);
         }
@@ -334,14 +366,35 @@ async function boot() {
   render();
 }
 
+// ---------- Language ----------
+
+/** The header's language switch: each language in its own name; a change reloads the page in it. */
+function initLanguage() {
+  const select = document.getElementById('lang-switch');
+  if (!select) return;
+  select.replaceChildren(...LANGUAGES.map(([code, name]) => el('option', { value: code, lang: code, selected: code === lang() }, name)));
+  select.value = lang();
+  select.addEventListener('change', () => setLang(select.value));
+}
+
 function init() {
+  // Before anything renders: the static page in the chosen language.
+  translateStatic();
+  initLanguage();
   initTheme();
   startRelativeClock();
   document.addEventListener('click', onDocumentClick);
   window.addEventListener('popstate', render);
-  document.getElementById('signout').addEventListener('click', () => signOut('You have signed out.', 'info'));
+  document.getElementById('signout').addEventListener('click', () => signOut(t('You have signed out.'), 'info'));
   // Registered before any page's listener, so pages see the list already updated.
   live.on('event', sessionStore.applyEvent);
+  // A rate-limited read waits and tries again by itself (api.js); say so once in a while.
+  let toldAt = 0;
+  onBackoff((seconds) => {
+    if (Date.now() - toldAt < 10000) return;
+    toldAt = Date.now();
+    toast(t('The server asks the dashboard to slow down: trying again in {seconds} s.', { seconds }), 'info');
+  });
   live.on('state', showLiveState);
   live.on('retry', () => showLiveState(live.state));
   showLiveState(live.state);

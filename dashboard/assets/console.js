@@ -2,6 +2,7 @@
 // updated live from message.received / message.sent / message.ack events.
 
 import { api, isSignedOut, path } from './api.js';
+import { fillNodes, t } from './i18n.js';
 import * as sessionStore from './store.js';
 import { el, field, fillSessionPicker, formatPhone, pageHead, reportError, sessionPicker, timeEl, withBusy } from './ui.js';
 
@@ -45,56 +46,56 @@ export function mount(root, ctx) {
     placeholder: '628123456789@c.us',
     class: 'mono-input',
   });
-  const textInput = el('textarea', { id: 'console-text', name: 'text', rows: 4, maxLength: MAX_TEXT, placeholder: 'Hello from OpenWA' });
+  const textInput = el('textarea', { id: 'console-text', name: 'text', rows: 4, maxLength: MAX_TEXT, placeholder: t('Hello from OpenWA') });
   const counter = el('p', { class: 'char-count', 'aria-live': 'off' }, `0 / ${MAX_TEXT}`);
-  const submit = el('button', { type: 'submit', class: 'btn btn-primary' }, 'Send');
+  const submit = el('button', { type: 'submit', class: 'btn btn-primary' }, t('Send'));
   const result = el('p', { id: 'console-result', class: 'result-line', role: 'status', 'aria-live': 'polite' });
   const emptyNotice = el(
     'div',
     { id: 'console-empty', class: 'notice', hidden: true },
-    'No session is ready to send. Start a session and link a phone on the ',
-    el('a', { href: '/sessions' }, 'Sessions'),
-    ' page; it shows up here as soon as it is ready.',
+    fillNodes(t('No session is ready to send. Start a session and link a phone on the {link} page; it shows up here as soon as it is ready.'), {
+      link: el('a', { href: '/sessions' }, t('Sessions')),
+    }),
   );
   const sendFields = el(
     'fieldset',
     { class: 'form', disabled: !canSend },
-    el('legend', { class: 'visually-hidden' }, 'Message'),
-    field('Chat ID', chatInput, 'A person is <number>@c.us (country code, no +), a group <id>@g.us. A bare number gets @c.us added.'),
-    el('div', { class: 'field' }, el('label', { for: 'console-text' }, 'Message'), textInput, counter),
+    el('legend', { class: 'visually-hidden' }, t('Message')),
+    field(t('Chat ID'), chatInput, t('A person is <number>@c.us (country code, no +), a group <id>@g.us. A bare number gets @c.us added.')),
+    el('div', { class: 'field' }, el('label', { for: 'console-text' }, t('Message')), textInput, counter),
   );
   const form = el(
     'form',
     { id: 'console-form', class: 'form', novalidate: true, 'aria-labelledby': 'console-form-title' },
-    field('Session', sessionSelect, 'Only sessions that are ready are listed.'),
+    field(t('Session'), sessionSelect, t('Only sessions that are ready are listed.')),
     sendFields,
-    el('div', { class: 'form-actions' }, submit, el('span', { class: 'hint' }, el('kbd', null, 'Ctrl'), ' + ', el('kbd', null, 'Enter'), ' sends'), el('span', { class: 'spacer' })),
+    el('div', { class: 'form-actions' }, submit, el('span', { class: 'hint' }, fillNodes(t('{ctrl} + {enter} sends'), { ctrl: el('kbd', null, 'Ctrl'), enter: el('kbd', null, 'Enter') })), el('span', { class: 'spacer' })),
     result,
   );
 
   // ---- history ----
   const historyList = el('ul', { id: 'console-history', class: 'history', 'aria-live': 'polite', 'aria-relevant': 'additions' });
-  const historyEmpty = el('p', { class: 'empty-state', id: 'console-history-empty' }, 'Pick a session to see its messages.');
+  const historyEmpty = el('p', { class: 'empty-state', id: 'console-history-empty' }, t('Pick a session to see its messages.'));
   const historyTitle = el('span', { class: 'card-sub' });
-  const reload = el('button', { type: 'button', class: 'btn btn-sm btn-ghost', on: { click: () => loadHistory() } }, 'Refresh');
+  const reload = el('button', { type: 'button', class: 'btn btn-sm btn-ghost', on: { click: () => loadHistory() } }, t('Refresh'));
 
   root.append(
-    pageHead('Message console', 'Send a test message from a linked session and watch its traffic as it happens.'),
+    pageHead(t('Message console'), t('Send a test message from a linked session and watch its traffic as it happens.')),
     el(
       'div',
       { class: 'grid-2' },
       el(
         'section',
         { class: 'card', 'aria-labelledby': 'console-form-title' },
-        el('div', { class: 'card-head' }, el('h2', { id: 'console-form-title' }, 'Send a text')),
-        canSend ? null : el('p', { class: 'notice' }, 'Your key has the viewer role: you can read messages but not send them.'),
+        el('div', { class: 'card-head' }, el('h2', { id: 'console-form-title' }, t('Send a text'))),
+        canSend ? null : el('p', { class: 'notice' }, t('Your key has the viewer role: you can read messages but not send them.')),
         emptyNotice,
         form,
       ),
       el(
         'section',
         { class: 'card card-flush', 'aria-labelledby': 'console-history-title' },
-        el('div', { class: 'card-head' }, el('div', null, el('h2', { id: 'console-history-title' }, 'Recent messages'), historyTitle), reload),
+        el('div', { class: 'card-head' }, el('div', null, el('h2', { id: 'console-history-title' }, t('Recent messages')), historyTitle), reload),
         historyList,
         historyEmpty,
       ),
@@ -110,7 +111,7 @@ export function mount(root, ctx) {
     try {
       await sessionView.load();
     } catch (err) {
-      if (!disposed) reportError(err, 'Could not load sessions');
+      if (!disposed) reportError(err, t('Could not load sessions'));
     }
   }
 
@@ -118,7 +119,7 @@ export function mount(root, ctx) {
     if (disposed) return;
     sessions = sessionStore.all().filter((s) => s.status === 'ready');
     const previous = selectedId || sessionStorage.getItem(REMEMBER_KEY);
-    fillSessionPicker(sessionSelect, sessions, { label: optionText, chosen: [previous], empty: 'No ready session' });
+    fillSessionPicker(sessionSelect, sessions, { label: optionText, chosen: [previous], empty: t('No ready session') });
     const none = sessions.length === 0;
     emptyNotice.hidden = !none;
     submit.disabled = none || !canSend;
@@ -154,7 +155,7 @@ export function mount(root, ctx) {
     const hasText = message.body !== null && message.body !== undefined && message.body !== '';
     const chatButton = el(
       'button',
-      { type: 'button', class: 'link-button chat-id', title: 'Send to this chat', disabled: !canSend },
+      { type: 'button', class: 'link-button chat-id', title: t('Send to this chat'), disabled: !canSend },
       chatId,
     );
     chatButton.addEventListener('click', () => {
@@ -167,7 +168,7 @@ export function mount(root, ctx) {
       el(
         'div',
         { class: 'message-meta' },
-        el('span', { class: 'direction' }, outgoing ? 'Outgoing' : 'Incoming'),
+        el('span', { class: 'direction' }, outgoing ? t('Outgoing') : t('Incoming')),
         el('span', { 'aria-hidden': 'true' }, outgoing ? '→' : '←'),
         chatButton,
         statusEl,
@@ -205,11 +206,11 @@ export function mount(root, ctx) {
     const session = sessions.find((s) => s.id === selectedId);
     historyTitle.textContent = session ? optionText(session) : '';
     if (!selectedId) {
-      historyEmpty.textContent = sessions.length ? 'Pick a session to see its messages.' : 'No ready session.';
+      historyEmpty.textContent = sessions.length ? t('Pick a session to see its messages.') : t('No ready session.');
       historyEmpty.hidden = false;
       return;
     }
-    historyEmpty.textContent = 'Loading messages…';
+    historyEmpty.textContent = t('Loading messages…');
     historyEmpty.hidden = false;
     try {
       const data = await api.get(`${path`/api/sessions/${selectedId}/messages`}?limit=${HISTORY_LIMIT}`);
@@ -221,11 +222,11 @@ export function mount(root, ctx) {
         if (!items.has(id)) historyList.append(renderItem(message));
       }
       historyEmpty.hidden = historyList.children.length > 0;
-      historyEmpty.textContent = 'No messages yet. Send one, or write to the linked number from another phone.';
+      historyEmpty.textContent = t('No messages yet. Send one, or write to the linked number from another phone.');
     } catch (err) {
       if (disposed || seq !== historySeq) return;
-      historyEmpty.textContent = 'Could not load messages.';
-      reportError(err, 'Could not load messages');
+      historyEmpty.textContent = t('Could not load messages.');
+      reportError(err, t('Could not load messages'));
     }
   }
 
@@ -243,26 +244,26 @@ export function mount(root, ctx) {
     const chatId = normalizeChatId(chatInput.value);
     const text = textInput.value;
     if (!sessionId) {
-      showResult('No ready session to send from.', 'error');
+      showResult(t('No ready session to send from.'), 'error');
       return;
     }
     if (!chatId) {
-      showResult('Enter a chat ID, for example 628123456789@c.us.', 'error');
+      showResult(t('Enter a chat ID, for example 628123456789@c.us.'), 'error');
       chatInput.focus();
       return;
     }
     if (!text.trim()) {
-      showResult('Write a message first.', 'error');
+      showResult(t('Write a message first.'), 'error');
       textInput.focus();
       return;
     }
     chatInput.value = chatId;
-    showResult('Sending…', null);
+    showResult(t('Sending…'), null);
     await withBusy(submit, async () => {
       try {
         const sent = await api.post(path`/api/sessions/${sessionId}/messages/send-text`, { chatId, text });
         if (disposed) return;
-        showResult(`Sent to ${chatId} · ${sent.messageId}`, 'success');
+        showResult(t('Sent to {chat} · {id}', { chat: chatId, id: sent.messageId }), 'success');
         if (sessionId === selectedId) {
           prepend({ id: sent.messageId, chatId, to: chatId, body: text, type: 'text', direction: 'outgoing', timestamp: sent.timestamp, status: 'sent' });
         }

@@ -3,6 +3,7 @@
 // When live updates are down it polls the session instead.
 
 import { api, isSignedOut, path } from './api.js';
+import { t } from './i18n.js';
 import * as sessionStore from './store.js';
 import { formatPhone, reportError, showErrors, withBusy } from './ui.js';
 
@@ -10,6 +11,7 @@ const POLL_MS = 3000;
 
 let current = null; // { id, name, ctx, off, poll, hasQr, done }
 let wired = false;
+let opener = null; // what had the focus when the panel opened: it gets it back on close
 
 function refs() {
   return {
@@ -37,7 +39,10 @@ function wire() {
   wired = true;
   const r = refs();
   r.close.addEventListener('click', () => r.dialog.close());
-  r.dialog.addEventListener('close', teardown);
+  r.dialog.addEventListener('close', () => {
+    teardown();
+    restoreFocus();
+  });
   r.pairingForm.addEventListener('submit', onPairingSubmit);
   r.pairingPhone.addEventListener('input', () => r.pairingPhone.removeAttribute('aria-invalid'));
 }
@@ -47,6 +52,26 @@ function teardown() {
   if (current.off) current.off();
   clearInterval(current.poll);
   current = null;
+}
+
+// The opener may have been re-rendered or disabled meanwhile (a Start button while the session
+// runs): then the same action's button of the same row, else the row's first enabled button, else
+// the page heading.
+function restoreFocus() {
+  const was = opener;
+  opener = null;
+  if (!was) return;
+  const usable = (node) => node && node.isConnected && !node.disabled && !node.hidden;
+  if (usable(was.node)) {
+    was.node.focus();
+    return;
+  }
+  const row = was.sessionId ? document.querySelector(`tr[data-session-id="${CSS.escape(was.sessionId)}"]`) : null;
+  const candidates = row ? [...row.querySelectorAll('button')] : [];
+  const same = candidates.find((b) => b.dataset.action === was.action && usable(b));
+  const any = candidates.find(usable);
+  const target = same || any || document.querySelector('#app h1');
+  if (target) target.focus();
 }
 
 /** Sets the state line; `kind` is waiting | qr | ready | failed. */
@@ -72,7 +97,7 @@ function showQr(dataUrl) {
   current.hasQr = true;
   r.image.src = dataUrl;
   r.image.hidden = false;
-  setState('qr', 'Scan with WhatsApp → Linked devices → Link a device');
+  setState('qr', t('Scan with WhatsApp → Linked devices → Link a device'));
   r.image.hidden = false;
 }
 
@@ -90,7 +115,9 @@ function showReady(phone, pushName) {
   current.hasQr = false;
   const r = refs();
   r.image.removeAttribute('src');
-  const who = phone ? `Linked as ${formatPhone(phone)}${pushName ? ` (${pushName})` : ''}` : 'Linked';
+  let who = t('Linked');
+  if (phone && pushName) who = t('Linked as {phone} ({name})', { phone: formatPhone(phone), name: pushName });
+  else if (phone) who = t('Linked as {phone}', { phone: formatPhone(phone) });
   setState('ready', who);
 }
 
@@ -99,7 +126,7 @@ function showFailed(lastError) {
   current.done = true;
   current.hasQr = false;
   refs().image.removeAttribute('src');
-  setState('failed', `Failed: ${lastError || 'the session stopped with an error.'}`);
+  setState('failed', t('Failed: {error}', { error: lastError || t('the session stopped with an error.') }));
 }
 
 /** Applies a session object (from the API) to the panel. */
@@ -125,20 +152,20 @@ function applyStatus(status) {
   switch (status) {
     case 'qr_ready':
       current.done = false;
-      if (current.hasQr) setState('qr', 'Scan with WhatsApp → Linked devices → Link a device');
+      if (current.hasQr) setState('qr', t('Scan with WhatsApp → Linked devices → Link a device'));
       else {
-        setState('waiting', 'Waiting for the QR code…');
+        setState('waiting', t('Waiting for the QR code…'));
         fetchQr();
       }
       break;
     case 'initializing':
       current.done = false;
       current.hasQr = false;
-      setState('waiting', 'Waiting for the QR code…');
+      setState('waiting', t('Waiting for the QR code…'));
       break;
     case 'authenticating':
       current.hasQr = false;
-      setState('waiting', 'Code scanned. Linking the phone…');
+      setState('waiting', t('Code scanned. Linking the phone…'));
       break;
     case 'ready':
       showReady(null, null);
@@ -151,7 +178,7 @@ function applyStatus(status) {
     case 'created':
     case 'disconnected':
       current.hasQr = false;
-      setState('waiting', 'The session is not running. Start it to get a QR code.');
+      setState('waiting', t('The session is not running. Start it to get a QR code.'));
       break;
     default:
       break;
@@ -172,7 +199,7 @@ async function fetchQr() {
       // Not started / not ready yet: keep waiting. Already authenticated: read who it is.
       if (/already authenticated/i.test(err.message)) refreshSession();
     } else {
-      reportError(err, 'Could not get the QR code');
+      reportError(err, t('Could not get the QR code'));
     }
   } finally {
     mine.fetching = false;
@@ -189,7 +216,7 @@ async function refreshSession({ refetchQr = false } = {}) {
     if (session.status === 'qr_ready' && (!mine.hasQr || refetchQr)) fetchQr();
   } catch (err) {
     if (current !== mine) return;
-    if (err.status === 404) showFailed('this session was deleted.');
+    if (err.status === 404) showFailed(t('this session was deleted.'));
   }
 }
 
@@ -227,7 +254,7 @@ async function onPairingSubmit(event) {
   const phoneNumber = raw.replace(/[\s+().-]/g, '');
   showErrors(r.pairingErrors, null);
   if (!phoneNumber) {
-    showErrors(r.pairingErrors, ['Enter the phone number of the WhatsApp account to link, with its country code.']);
+    showErrors(r.pairingErrors, [t('Enter the phone number of the WhatsApp account to link, with its country code.')]);
     r.pairingPhone.setAttribute('aria-invalid', 'true');
     r.pairingPhone.focus();
     return;
@@ -238,7 +265,7 @@ async function onPairingSubmit(event) {
       const result = await api.post(path`/api/sessions/${mine.id}/pairing-code`, { phoneNumber });
       if (current !== mine) return;
       r.pairingCode.textContent = formatPairingCode(result.pairingCode);
-      r.pairingCode.setAttribute('aria-label', `Pairing code ${String(result.pairingCode || '').split('').join(' ')}`);
+      r.pairingCode.setAttribute('aria-label', t('Pairing code {code}', { code: String(result.pairingCode || '').split('').join(' ') }));
       r.pairingResult.hidden = false;
     } catch (err) {
       if (current !== mine || isSignedOut(err)) return;
@@ -249,14 +276,14 @@ async function onPairingSubmit(event) {
 }
 
 /** Opens the QR panel for a session object ({id, name, status, ...}). */
-export function openQrDialog(session, ctx) {
+export function openQrDialog(session, ctx, returnFocus = null) {
   wire();
   teardown();
   const r = refs();
   current = { id: session.id, name: session.name, ctx, off: null, poll: null, hasQr: false, done: false, fetching: false };
 
-  r.title.textContent = `Link “${session.name}”`;
-  r.image.alt = `QR code for ${session.name}`;
+  r.title.textContent = t('Link “{name}”', { name: session.name });
+  r.image.alt = t('QR code for {name}', { name: session.name });
   r.image.removeAttribute('src');
   r.image.hidden = true;
   r.pairingResult.hidden = true;
@@ -264,7 +291,7 @@ export function openQrDialog(session, ctx) {
   r.pairingPhone.value = '';
   r.pairingPhone.removeAttribute('aria-invalid');
   showErrors(r.pairingErrors, null);
-  setState('waiting', 'Waiting for the QR code…');
+  setState('waiting', t('Waiting for the QR code…'));
 
   const mine = current;
   mine.off = ctx.live.on('event', onEvent);
@@ -273,11 +300,16 @@ export function openQrDialog(session, ctx) {
     if (ctx.live.state !== 'live') refreshSession({ refetchQr: true });
   }, POLL_MS);
 
+  if (!r.dialog.open) {
+    // The caller names the button it opened from: a busy button was disabled and lost the focus.
+    const from = returnFocus || (document.activeElement !== document.body ? document.activeElement : null);
+    opener = { node: from, sessionId: session.id, action: from && from.dataset ? from.dataset.action : null };
+  }
   applySession(session);
   if (!r.dialog.open) r.dialog.showModal();
   r.close.focus();
-  if (!mine.done) fetchQr();
-  // The status may have moved on since the caller read it.
+  // The QR is asked for once the session says it has one (qr_ready, from the snapshot, its
+  // read-back or an event): asking earlier only earns a 400.
   refreshSession();
 }
 

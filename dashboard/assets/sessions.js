@@ -1,27 +1,63 @@
-// Sessions page (/sessions): create, list (newest first) and drive sessions; rows follow the
-// session store, which session.* events update live, each change then read back from
-// GET /api/sessions/:id.
+// Sessions page (/sessions): create, find (search by name or phone, status filter, sort, pages of
+// PAGE_SIZE rows so a thousand sessions stay smooth) and drive sessions; rows follow the session
+// store, which session.* events (created and deleted elsewhere too) update live, each change then
+// read back from GET /api/sessions/:id.
 
-import { api, isSignedOut, path } from './api.js';
+import { api, isSignedOut, path, serverInfo } from './api.js';
+import { fillNodes, t, tn } from './i18n.js';
 import { closeQrDialog, openQrDialog } from './qr.js';
 import * as sessionStore from './store.js';
 import {
-  confirmDialog, el, field, formatPhone, pageHead, plural, reportError, setBadge, showErrors,
+  confirmDialog, el, field, formatPhone, pageHead, reportError, setBadge, showErrors,
   statusBadge, timeEl, toast, withBusy,
 } from './ui.js';
 
 const STARTED = ['initializing', 'qr_ready', 'authenticating', 'ready'];
 
 const ACTIONS = [
-  { action: 'start', label: 'Start', className: 'btn btn-sm btn-primary', enabled: (s) => ['created', 'disconnected', 'failed'].includes(s) },
-  { action: 'qr', label: 'Show QR', className: 'btn btn-sm', enabled: (s) => ['initializing', 'qr_ready'].includes(s) },
-  { action: 'stop', label: 'Stop', className: 'btn btn-sm', enabled: (s) => STARTED.includes(s) },
-  { action: 'restart', label: 'Restart', className: 'btn btn-sm', enabled: (s) => s !== 'created' },
-  { action: 'logout', label: 'Log out', className: 'btn btn-sm', enabled: (s) => STARTED.includes(s) },
-  { action: 'delete', label: 'Delete', className: 'btn btn-sm btn-danger-text', enabled: () => true },
+  { action: 'start', label: t('Start'), className: 'btn btn-sm btn-primary', enabled: (s) => ['created', 'disconnected', 'failed'].includes(s) },
+  { action: 'qr', label: t('Show QR'), className: 'btn btn-sm', enabled: (s) => ['initializing', 'qr_ready'].includes(s) },
+  { action: 'stop', label: t('Stop'), className: 'btn btn-sm', enabled: (s) => STARTED.includes(s) },
+  { action: 'restart', label: t('Restart'), className: 'btn btn-sm', enabled: (s) => s !== 'created' },
+  { action: 'logout', label: t('Log out'), className: 'btn btn-sm', enabled: (s) => STARTED.includes(s) },
+  { action: 'force-kill', label: t('Force kill'), className: 'btn btn-sm', enabled: (s) => STARTED.includes(s) },
+  { action: 'proxy', label: t('Proxy'), className: 'btn btn-sm', enabled: () => true },
+  { action: 'delete', label: t('Delete'), className: 'btn btn-sm btn-danger-text', enabled: () => true },
 ];
 
-const DONE = { start: 'started', stop: 'stopped', restart: 'restarted', logout: 'logged out' };
+// Whole sentences, so that each language words them its own way.
+const DONE = {
+  start: (name) => t('Session “{name}” started.', { name }),
+  stop: (name) => t('Session “{name}” stopped.', { name }),
+  restart: (name) => t('Session “{name}” restarted.', { name }),
+  logout: (name) => t('Session “{name}” logged out.', { name }),
+  'force-kill': (name) => t('Session “{name}” force-killed.', { name }),
+};
+const FAILED = {
+  start: (name) => t('Could not start “{name}”', { name }),
+  stop: (name) => t('Could not stop “{name}”', { name }),
+  restart: (name) => t('Could not restart “{name}”', { name }),
+  logout: (name) => t('Could not log out “{name}”', { name }),
+  'force-kill': (name) => t('Could not force kill “{name}”', { name }),
+  delete: (name) => t('Could not delete “{name}”', { name }),
+};
+
+const PAGE_SIZE = 50;
+const STATUSES = ['created', 'initializing', 'qr_ready', 'authenticating', 'ready', 'disconnected', 'failed'];
+const SORTS = {
+  newest: { label: t('Newest first'), compare: null },
+  oldest: { label: t('Oldest first'), compare: (a, b) => (Date.parse(a.createdAt) || 0) - (Date.parse(b.createdAt) || 0) },
+  name: { label: t('Name A–Z'), compare: (a, b) => String(a.name).localeCompare(String(b.name)) },
+  status: { label: t('Status'), compare: (a, b) => STATUSES.indexOf(a.status) - STATUSES.indexOf(b.status) || String(a.name).localeCompare(String(b.name)) },
+};
+
+/** True when a session matches the search text (name, phone or push name, case-insensitive). */
+function matches(session, needle) {
+  if (!needle) return true;
+  const digits = needle.replace(/[^0-9]/g, '');
+  const hay = `${session.name || ''} ${session.pushName || ''}`.toLowerCase();
+  return hay.includes(needle) || Boolean(digits && session.phone && String(session.phone).includes(digits));
+}
 
 export function mount(root, ctx) {
   const canWrite = ctx.hasRole('operator');
@@ -50,10 +86,27 @@ export function mount(root, ctx) {
     const engineSelect = el(
       'select',
       { id: 'session-engine', name: 'engine' },
-      el('option', { value: 'whatsapp', selected: true }, 'WhatsApp'),
-      el('option', { value: 'sandbox' }, 'Sandbox (simulated phone)'),
+      el('option', { value: 'whatsapp' }, 'WhatsApp'),
+      el('option', { value: 'sandbox' }, t('Sandbox (simulated phone)')),
     );
-    const submit = el('button', { type: 'submit', class: 'btn btn-primary' }, 'Create session');
+    // The daemon's own default (ENGINE_TYPE): what a session created without an engine gets.
+    const pickDefaultEngine = () => {
+      serverInfo()
+        .then((info) => {
+          if (disposed || !info || !info.defaultEngine) return;
+          engineSelect.value = info.defaultEngine;
+          engineSelect.dataset.default = info.defaultEngine;
+        })
+        .catch(() => {
+          /* the API's own default applies: leave the first option */
+        });
+    };
+    pickDefaultEngine();
+    const proxyInput = el('input', {
+      id: 'session-proxy', name: 'proxyUrl', type: 'url', autocomplete: 'off', spellcheck: 'false', maxLength: 255,
+      placeholder: 'socks5://user:pass@10.0.0.2:1080', class: 'mono-input',
+    });
+    const submit = el('button', { type: 'submit', class: 'btn btn-primary' }, t('Create session'));
     const errors = el('div', { id: 'session-create-errors', class: 'form-errors', role: 'alert', hidden: true });
     const form = el(
       'form',
@@ -61,10 +114,11 @@ export function mount(root, ctx) {
       el(
         'div',
         { class: 'form-row form-row-create' },
-        field('Name', nameInput, '3–50 letters, numbers and hyphens.'),
-        field('Engine', engineSelect, 'Sandbox plays the phone itself: for trying things out.'),
+        field(t('Name'), nameInput, t('3–50 letters, numbers and hyphens.')),
+        field(t('Engine'), engineSelect, t('Sandbox plays the phone itself: for trying things out.')),
         el('div', { class: 'form-actions' }, submit),
       ),
+      field(t('Proxy (optional)'), proxyInput, t('The engine reaches WhatsApp through it: http, https, socks4 or socks5.')),
       errors,
     );
     form.addEventListener('submit', async (event) => {
@@ -74,12 +128,15 @@ export function mount(root, ctx) {
       const name = nameInput.value.trim();
       await withBusy(submit, async () => {
         try {
-          const session = await api.post('/api/sessions', { name, engine: engineSelect.value });
+          const body = { name, engine: engineSelect.value };
+          if (proxyInput.value.trim()) body.proxyUrl = proxyInput.value.trim();
+          const session = await api.post('/api/sessions', body);
           ctx.live.subscribeSession(session.id);
           highlightId = session.id;
           sessionStore.apply(session);
           form.reset();
-          toast(`Session “${session.name}” created. Start it to link a phone.`, 'success');
+          if (engineSelect.dataset.default) engineSelect.value = engineSelect.dataset.default;
+          toast(t('Session “{name}” created. Start it to link a phone.', { name: session.name }), 'success');
           nameInput.focus();
         } catch (err) {
           if (isSignedOut(err)) return;
@@ -92,43 +149,87 @@ export function mount(root, ctx) {
     createCard = el(
       'section',
       { class: 'card', 'aria-labelledby': 'session-create-title' },
-      el('div', { class: 'card-head' }, el('h2', { id: 'session-create-title' }, 'New session')),
+      el('div', { class: 'card-head' }, el('h2', { id: 'session-create-title' }, t('New session'))),
       form,
     );
   }
 
   // ---- table ----
   const tbody = el('tbody');
-  const headers = ['Name', 'Status', 'Phone', 'Last error'];
-  if (canWrite) headers.push('Actions');
+  const actionsHead = t('Actions');
+  const headers = [t('Name'), t('Status'), t('Phone'), t('Last error')];
+  if (canWrite) headers.push(actionsHead);
   const table = el(
     'table',
     { id: 'sessions-table', class: 'data-table responsive' },
-    el('caption', { class: 'visually-hidden' }, 'Sessions, newest first'),
-    el('thead', null, el('tr', null, headers.map((h) => el('th', { scope: 'col', class: h === 'Actions' ? 'col-actions' : null }, h)))),
+    el('caption', { class: 'visually-hidden' }, t('Sessions, newest first')),
+    el('thead', null, el('tr', null, headers.map((h) => el('th', { scope: 'col', class: h === actionsHead ? 'col-actions' : null }, h)))),
     tbody,
   );
   const emptyState = el(
     'div',
     { id: 'sessions-empty', class: 'empty-state', hidden: true },
-    el('strong', null, 'No sessions yet'),
-    el('p', null, canWrite ? 'Create one above, then start it and scan the QR code with WhatsApp.' : 'An operator or admin can create one.'),
+    el('strong', null, t('No sessions yet')),
+    el('p', null, canWrite ? t('Create one above, then start it and scan the QR code with WhatsApp.') : t('An operator or admin can create one.')),
   );
-  const loading = el('p', { class: 'empty-state', role: 'status' }, 'Loading sessions…');
+  const noMatch = el('div', { id: 'sessions-no-match', class: 'empty-state', hidden: true }, el('strong', null, t('No session matches')), el('p', null, t('Change the search or the status filter.')));
+  const loading = el('p', { class: 'empty-state', role: 'status' }, t('Loading sessions…'));
+
+  // ---- finding: search, status, sort, pages ----
+  const view = { needle: '', status: '', sort: 'newest', page: 0 };
+  const searchInput = el('input', {
+    id: 'sessions-search', type: 'search', autocomplete: 'off', spellcheck: 'false', placeholder: t('Name or phone'),
+    // 'change' too: a field cleared by a script (or autofill) fires no input event.
+    on: { input: () => onSearch(), change: () => onSearch() },
+  });
+  function onSearch() {
+    const needle = searchInput.value.trim().toLowerCase();
+    if (needle === view.needle) return;
+    view.needle = needle;
+    view.page = 0;
+    render();
+  }
+  const statusFilter = el(
+    'select',
+    { id: 'sessions-status-filter', on: { change: () => { view.status = statusFilter.value; view.page = 0; render(); } } },
+    el('option', { value: '' }, t('Any status')),
+    STATUSES.map((st) => el('option', { value: st }, st.replace('_', ' '))),
+  );
+  const sortSelect = el(
+    'select',
+    { id: 'sessions-sort', on: { change: () => { view.sort = sortSelect.value; view.page = 0; render(); } } },
+    Object.entries(SORTS).map(([value, def]) => el('option', { value }, def.label)),
+  );
+  const toolbar = el(
+    'div',
+    { class: 'toolbar', role: 'search', 'aria-label': t('Find sessions') },
+    field(t('Search'), searchInput),
+    field(t('Status'), statusFilter),
+    field(t('Sort'), sortSelect),
+  );
+  const pageInfo = el('span', { id: 'sessions-page-info', class: 'cell-secondary', 'aria-live': 'polite' });
+  const prev = el('button', { type: 'button', id: 'sessions-prev', class: 'btn btn-sm', on: { click: () => { view.page -= 1; render(); } } }, t('Previous'));
+  const next = el('button', { type: 'button', id: 'sessions-next', class: 'btn btn-sm', on: { click: () => { view.page += 1; render(); } } }, t('Next'));
+  const pager = el('nav', { class: 'pager', 'aria-label': t('Session pages'), hidden: true }, prev, pageInfo, next);
   const summary = el('p', { class: 'card-sub', id: 'sessions-summary', 'aria-live': 'polite' });
-  const reload = el('button', { type: 'button', class: 'btn btn-sm btn-ghost', on: { click: () => load() } }, 'Refresh');
+  const reload = el('button', { type: 'button', id: 'sessions-refresh', class: 'btn btn-sm btn-ghost', on: { click: () => load() } }, t('Refresh'));
 
   root.append(
-    pageHead('Sessions', 'Each session is one linked WhatsApp account. Start a session, scan its QR code, and it is ready to send and receive.'),
-    createCard,
-    el(
-      'section',
-      { class: 'card card-flush', 'aria-labelledby': 'sessions-title' },
-      el('div', { class: 'card-head' }, el('div', null, el('h2', { id: 'sessions-title' }, 'All sessions'), summary), reload),
-      el('div', { class: 'table-wrap' }, table),
-      loading,
-      emptyState,
-    ),
+    ...[
+      pageHead(t('Sessions'), t('Each session is one linked WhatsApp account. Start a session, scan its QR code, and it is ready to send and receive.')),
+      createCard,
+      el(
+        'section',
+        { class: 'card card-flush', 'aria-labelledby': 'sessions-title' },
+        el('div', { class: 'card-head' }, el('div', null, el('h2', { id: 'sessions-title' }, t('All sessions')), summary), reload),
+        toolbar,
+        el('div', { class: 'table-wrap' }, table),
+        loading,
+        emptyState,
+        noMatch,
+        pager,
+      ),
+    ].filter(Boolean),
   );
 
   // ---- rows ----
@@ -146,10 +247,10 @@ export function mount(root, ctx) {
     const tr = el(
       'tr',
       { dataset: { sessionId: session.id } },
-      el('td', { class: 'cell-title', 'data-label': 'Name' }, el('div', null, refs.name, refs.engine), refs.created),
-      el('td', { 'data-label': 'Status' }, el('div', null, refs.badge)),
-      el('td', { 'data-label': 'Phone' }, el('div', null, refs.phone, refs.pushName)),
-      el('td', { 'data-label': 'Last error' }, el('div', null, refs.lastError)),
+      el('td', { class: 'cell-title', 'data-label': t('Name') }, el('div', null, refs.name, refs.engine), refs.created),
+      el('td', { 'data-label': t('Status') }, el('div', null, refs.badge)),
+      el('td', { 'data-label': t('Phone') }, el('div', null, refs.phone, refs.pushName)),
+      el('td', { 'data-label': t('Last error') }, el('div', null, refs.lastError)),
     );
     if (canWrite) {
       const cell = el('div', { class: 'actions' });
@@ -159,7 +260,7 @@ export function mount(root, ctx) {
         refs.buttons[def.action] = button;
         cell.append(button);
       }
-      tr.append(el('td', { class: 'col-actions', 'data-label': 'Actions' }, cell));
+      tr.append(el('td', { class: 'col-actions', 'data-label': actionsHead }, cell));
     }
     return { session, tr, refs, busy: false };
   }
@@ -171,13 +272,13 @@ export function mount(root, ctx) {
     refs.name.textContent = s.name;
     refs.engine.textContent = s.engine === 'sandbox' ? 'sandbox' : 'whatsapp';
     refs.engine.hidden = !s.engine;
-    refs.created.replaceChildren('Created ', timeEl(s.createdAt));
+    refs.created.replaceChildren(...fillNodes(t('Created {time}'), { time: timeEl(s.createdAt) }));
     setBadge(refs.badge, s.status);
     if (s.phone) {
       refs.phone.textContent = formatPhone(s.phone);
       refs.phone.classList.remove('not-linked');
     } else {
-      refs.phone.textContent = 'Not linked';
+      refs.phone.textContent = t('Not linked');
       refs.phone.classList.add('not-linked');
     }
     refs.pushName.textContent = s.pushName || '';
@@ -205,11 +306,24 @@ export function mount(root, ctx) {
   /** Brings the table in line with the store: rows added, repainted, removed, newest first. */
   function render() {
     if (disposed) return;
-    const list = sessionStore.all();
+    const everything = sessionStore.all();
+    for (const session of everything) ctx.live.subscribeSession(session.id);
+    let found = everything.filter((x) => (!view.status || x.status === view.status) && matches(x, view.needle));
+    const compare = SORTS[view.sort] && SORTS[view.sort].compare;
+    if (compare) found = found.slice().sort(compare);
+    const pages = Math.max(1, Math.ceil(found.length / PAGE_SIZE));
+    view.page = Math.min(Math.max(0, view.page), pages - 1);
+    const list = found.slice(view.page * PAGE_SIZE, (view.page + 1) * PAGE_SIZE);
+    pager.hidden = found.length <= PAGE_SIZE;
+    prev.disabled = view.page === 0;
+    next.disabled = view.page >= pages - 1;
+    pageInfo.textContent = found.length
+      ? t('{from}–{to} of {total}', { from: view.page * PAGE_SIZE + 1, to: view.page * PAGE_SIZE + list.length, total: found.length })
+      : '';
+    noMatch.hidden = found.length > 0 || everything.length === 0;
     const seen = new Set();
     for (const session of list) {
       seen.add(session.id);
-      ctx.live.subscribeSession(session.id);
       const known = rows.get(session.id);
       if (known && known.session === session) continue;
       const entry = known || addRow(session);
@@ -226,18 +340,18 @@ export function mount(root, ctx) {
       const { tr } = rows.get(session.id);
       if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null);
     });
-    updateSummary();
+    updateSummary(everything);
   }
 
-  function updateSummary() {
+  function updateSummary(all) {
     loading.hidden = true;
-    const all = [...rows.values()].map((e) => e.session);
     emptyState.hidden = all.length > 0;
     const ready = all.filter((s) => s.status === 'ready').length;
     const failed = all.filter((s) => s.status === 'failed').length;
-    const parts = [plural(all.length, 'session')];
-    if (all.length) parts.push(`${ready} ready`);
-    if (failed) parts.push(`${failed} failed`);
+    const parts = [tn(all.length, '{n} session', '{n} sessions')];
+    // "ready" and "failed" do not change in English, but do in other languages.
+    if (all.length) parts.push(tn(ready, '{n} ready', '{n} ready'));
+    if (failed) parts.push(tn(failed, '{n} failed', '{n} failed'));
     summary.textContent = parts.join(' · ');
   }
 
@@ -246,8 +360,8 @@ export function mount(root, ctx) {
       await sessionView.load();
     } catch (err) {
       if (disposed) return;
-      loading.textContent = 'Could not load sessions.';
-      reportError(err, 'Could not load sessions');
+      loading.textContent = t('Could not load sessions.');
+      reportError(err, t('Could not load sessions'));
     }
   }
 
@@ -296,16 +410,33 @@ export function mount(root, ctx) {
     const session = entry.session;
 
     if (action === 'qr') {
-      openQrDialog(session, ctx);
+      openQrDialog(session, ctx, button);
+      return;
+    }
+    if (action === 'proxy') {
+      editProxy(session, button);
       return;
     }
 
-    if (action === 'delete') {
-      const ok = await confirmDialog({
-        title: 'Delete session?',
-        message: `Delete session “${session.name}”? Its engine stops, and its device keys, messages, webhooks and batches are deleted. This cannot be undone.`,
-        confirmLabel: 'Delete session',
-      });
+    const CONFIRM = {
+      delete: {
+        title: t('Delete session?'),
+        message: t('Delete session “{name}”? Its engine stops, and its device keys, messages, webhooks and batches are deleted. This cannot be undone.', { name: session.name }),
+        confirmLabel: t('Delete session'),
+      },
+      logout: {
+        title: t('Log out?'),
+        message: t('Log out “{name}”? The phone is unlinked: it shows this device gone, and linking again needs a new QR scan.', { name: session.name }),
+        confirmLabel: t('Log out'),
+      },
+      'force-kill': {
+        title: t('Force kill?'),
+        message: t('Tear down the engine of “{name}” at once, without a clean stop? The link is kept: Start connects again without a QR.', { name: session.name }),
+        confirmLabel: t('Force kill'),
+      },
+    };
+    if (CONFIRM[action]) {
+      const ok = await confirmDialog(CONFIRM[action]);
       if (!ok) return;
     }
 
@@ -318,17 +449,17 @@ export function mount(root, ctx) {
           sessionStore.remove(id);
           closeQrDialog(id);
           ctx.live.forgetSession(id);
-          toast(`Session “${session.name}” deleted.`, 'success');
+          toast(t('Session “{name}” deleted.', { name: session.name }), 'success');
           return;
         }
         const updated = await api.post(path`/api/sessions/${id}/${action}`);
         entry.busy = false;
         sessionStore.apply(updated);
-        toast(`Session “${session.name}” ${DONE[action]}.`, 'success');
-        if (action === 'start') openQrDialog(updated, ctx);
+        toast(DONE[action](session.name), 'success');
+        if (action === 'start') openQrDialog(updated, ctx, button);
       });
     } catch (err) {
-      reportError(err, `Could not ${action === 'logout' ? 'log out' : action} “${session.name}”`);
+      reportError(err, FAILED[action](session.name));
       refresh(id);
     } finally {
       const current = rows.get(id);
@@ -339,13 +470,93 @@ export function mount(root, ctx) {
     }
   }
 
+  // ---- proxy ----
+  // One dialog for the page, built on first use: the proxy's URL is never shown back (it may hold
+  // credentials), only its type and host; a change takes effect at the session's next start.
+  let proxyDialog = null;
+  function editProxy(session, opener) {
+    if (!proxyDialog) proxyDialog = buildProxyDialog();
+    const d = proxyDialog;
+    d.session = session;
+    d.opener = opener;
+    d.title.textContent = t('Proxy of “{name}”', { name: session.name });
+    d.input.value = '';
+    d.current.textContent = t('Reading…');
+    showErrors(d.errors, null);
+    d.node.showModal();
+    d.input.focus();
+    api
+      .get(path`/api/sessions/${session.id}/proxy`)
+      .then((p) => {
+        if (d.session !== session) return;
+        d.current.textContent = p.enabled
+          ? t('Now: {type} via {host}{auth}', { type: p.proxyType, host: p.proxyHost, auth: p.hasCredentials ? t(', with credentials') : '' })
+          : t('Now: no proxy, the engine connects directly.');
+        d.remove.disabled = !p.enabled;
+      })
+      .catch((err) => {
+        d.current.textContent = '';
+        reportError(err, t('Could not read the proxy'));
+      });
+  }
+
+  function buildProxyDialog() {
+    const title = el('h2', { id: 'proxy-title', class: 'dialog-title' });
+    const current = el('p', { id: 'proxy-current', class: 'dialog-text', role: 'status' });
+    const input = el('input', { id: 'proxy-url', type: 'url', autocomplete: 'off', spellcheck: 'false', maxLength: 255, class: 'mono-input', placeholder: 'http://10.0.0.2:3128' });
+    const errors = el('div', { id: 'proxy-errors', class: 'form-errors', role: 'alert', hidden: true });
+    const save = el('button', { type: 'submit', class: 'btn btn-primary' }, t('Save proxy'));
+    const remove = el('button', { type: 'button', id: 'proxy-remove', class: 'btn btn-danger-text' }, t('Remove proxy'));
+    const cancel = el('button', { type: 'button', class: 'btn', on: { click: () => node.close() } }, t('Cancel'));
+    const form = el(
+      'form',
+      { id: 'proxy-form', class: 'form', novalidate: true },
+      current,
+      field(t('New proxy URL'), input, t('Takes effect at the next start; a running session keeps its connection.')),
+      errors,
+      el('div', { class: 'dialog-actions' }, cancel, remove, save),
+    );
+    const node = el('dialog', { id: 'proxy-dialog', class: 'dialog', 'aria-labelledby': 'proxy-title' }, title, form);
+    document.body.append(node);
+    const d = { node, title, current, input, errors, remove, session: null, opener: null };
+    const send = (proxyUrl, button) =>
+      withBusy(button, async () => {
+        showErrors(errors, null);
+        try {
+          await api.patch(path`/api/sessions/${d.session.id}/proxy`, { proxyUrl });
+          toast(proxyUrl ? t('Proxy saved: it applies from the next start.') : t('Proxy removed: the next start connects directly.'), 'success');
+          node.close();
+        } catch (err) {
+          if (!isSignedOut(err)) showErrors(errors, err);
+        }
+      });
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      if (!input.value.trim()) {
+        showErrors(errors, [t('Enter the proxy URL, or use Remove proxy.')]);
+        input.focus();
+        return;
+      }
+      send(input.value.trim(), save);
+    });
+    remove.addEventListener('click', () => send(null, remove));
+    node.addEventListener('close', () => {
+      if (d.opener && d.opener.isConnected) d.opener.focus();
+    });
+    return d;
+  }
+
   // ---- live updates ----
   // The store has already applied what the event says; read the session back for the rest.
-  const READ_BACK = new Set(['session.status', 'session.authenticated', 'session.disconnected']);
+  const READ_BACK = new Set(['session.created', 'session.status', 'session.authenticated', 'session.disconnected']);
   offs.push(
     ctx.live.on('event', (payload) => {
       const id = payload.sessionId || (payload.data && payload.data.sessionId);
-      if (id && READ_BACK.has(payload.event)) refresh(id);
+      if (!id) return;
+      if (payload.event === 'session.deleted') {
+        closeQrDialog(id);
+        ctx.live.forgetSession(id);
+      } else if (READ_BACK.has(payload.event)) refresh(id);
     }),
     ctx.live.on('resync', () => load()),
   );
@@ -358,6 +569,7 @@ export function mount(root, ctx) {
 
   return () => {
     disposed = true;
+    if (proxyDialog) proxyDialog.node.remove();
     clearInterval(poll);
     clearTimeout(flushTimer);
     sessionView.stop();

@@ -1,6 +1,7 @@
 // Sign-in page (/signin): the API key is validated with POST /api/auth/validate and kept in
 // sessionStorage for this browser tab only.
 
+import { fillNodes, t } from './i18n.js';
 import { el, showErrors, withBusy } from './ui.js';
 
 export function mount(root, ctx) {
@@ -17,11 +18,11 @@ export function mount(root, ctx) {
     required: true,
     'aria-describedby': 'api-key-hint',
   });
-  const reveal = el('button', { type: 'button', class: 'btn btn-ghost btn-sm reveal', 'aria-pressed': 'false', 'aria-controls': 'api-key' }, 'Show');
+  const reveal = el('button', { type: 'button', class: 'btn btn-ghost btn-sm reveal', 'aria-pressed': 'false', 'aria-controls': 'api-key' }, t('Show'));
   reveal.addEventListener('click', () => {
     const show = input.type === 'password';
     input.type = show ? 'text' : 'password';
-    reveal.textContent = show ? 'Hide' : 'Show';
+    reveal.textContent = show ? t('Hide') : t('Show');
     reveal.setAttribute('aria-pressed', show ? 'true' : 'false');
     input.focus();
   });
@@ -31,7 +32,7 @@ export function mount(root, ctx) {
   if (flash && flash.kind === 'error') errorBox.append(el('p', null, flash.text));
   else if (flash) notice.textContent = flash.text;
 
-  const submit = el('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Sign in');
+  const submit = el('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('Sign in'));
 
   const form = el(
     'form',
@@ -40,9 +41,9 @@ export function mount(root, ctx) {
     el(
       'div',
       { class: 'field' },
-      el('label', { for: 'api-key' }, 'API key'),
+      el('label', { for: 'api-key' }, t('API key')),
       el('div', { class: 'password-wrap' }, input, reveal),
-      el('p', { id: 'api-key-hint', class: 'hint' }, 'Kept in this browser tab only, and sent to this server alone.'),
+      el('p', { id: 'api-key-hint', class: 'hint' }, t('Kept in this browser tab only, and sent to this server alone.')),
     ),
     errorBox,
     submit,
@@ -52,7 +53,7 @@ export function mount(root, ctx) {
     event.preventDefault();
     const key = input.value.trim();
     if (!key) {
-      showErrors(errorBox, ['Enter your API key.']);
+      showErrors(errorBox, [t('Enter your API key.')]);
       input.setAttribute('aria-invalid', 'true');
       input.focus();
       return;
@@ -60,7 +61,7 @@ export function mount(root, ctx) {
     showErrors(errorBox, null);
     notice.textContent = '';
     await withBusy(submit, async () => {
-      submit.textContent = 'Signing in…';
+      submit.textContent = t('Signing in…');
       try {
         const result = await ctx.signIn(key);
         if (!result.ok) {
@@ -71,7 +72,7 @@ export function mount(root, ctx) {
       } catch (err) {
         showErrors(errorBox, err);
       } finally {
-        submit.textContent = 'Sign in';
+        submit.textContent = t('Sign in');
       }
     });
   });
@@ -84,14 +85,21 @@ export function mount(root, ctx) {
       el(
         'section',
         { class: 'card signin-card' },
-        el('h1', { id: 'signin-title', tabIndex: -1 }, 'Sign in to OpenWA'),
-        el('p', { class: 'page-lead' }, 'Use an API key to manage sessions, messages, webhooks and keys.'),
+        el('h1', { id: 'signin-title', tabIndex: -1 }, t('Sign in to OpenWA')),
+        el('p', { class: 'page-lead' }, t('Use an API key to manage sessions, messages, webhooks and keys.')),
         form,
         el(
           'div',
           { class: 'signin-help' },
-          el('p', null, el('strong', null, 'Where is my key? '), 'On first start OpenWA creates an admin key, prints it in its log and saves it in ', el('code', null, 'data/.api-key'), ' (in the data directory).'),
-          el('p', null, 'Admins can make more keys, with a narrower role or scope, on the API keys page.'),
+          el(
+            'p',
+            null,
+            el('strong', null, `${t('Where is my key?')} `),
+            fillNodes(t('On first start OpenWA creates an admin key, prints it in its log and saves it in {file} (in the data directory).'), {
+              file: el('code', null, 'data/.api-key'),
+            }),
+          ),
+          el('p', null, t('Admins can make more keys, with a narrower role or scope, on the API keys page.')),
         ),
       ),
     ),

@@ -8,6 +8,7 @@
 
 import { api, path } from './api.js';
 
+const PAGE = 1000; // the most GET /api/sessions answers at once
 let list = []; // newest first
 const listeners = new Set();
 // Answers to requests made before a sign-out belong to another key: they are dropped.
@@ -57,12 +58,19 @@ export function subscribe(listener) {
 export async function load() {
   const mine = epoch;
   const seq = ++loadSeq;
-  const answer = await api.get('/api/sessions');
+  // The list route answers at most PAGE sessions at a time: read pages until a short one.
+  const answer = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await api.get(`/api/sessions?limit=${PAGE}&offset=${offset}`);
+    if (!Array.isArray(page)) break;
+    answer.push(...page);
+    if (page.length < PAGE) break;
+  }
   // A list asked for later has already been applied: this one is older.
   if (mine !== epoch || seq < appliedSeq) return all();
   appliedSeq = seq;
   const held = new Map(list.map((s) => [s.id, s]));
-  list = (Array.isArray(answer) ? answer : []).map((session) => {
+  list = answer.map((session) => {
     const before = held.get(session.id);
     if (!before) return session;
     return isOlder(session, before) ? before : { ...before, ...session };
@@ -99,12 +107,27 @@ export function apply(session) {
   notify();
 }
 
-/** Applies what a live session.status / session.authenticated event says of a known session. */
-export function applyEvent(payload) {
+/**
+ * Applies what a live session.* event says: a session created or deleted by any client joins or
+ * leaves the list; status and authentication update a known one.
+ */
+export function applyEvent(payload, frame) {
   const id = payload.sessionId || (payload.data && payload.data.sessionId);
-  const i = id ? indexOf(id) : -1;
-  if (i < 0) return;
+  if (!id) return;
   const data = payload.data || {};
+  if (payload.event === 'session.created') {
+    if (indexOf(id) < 0) {
+      const at = payload.timestamp || (frame && frame.timestamp) || new Date().toISOString();
+      apply({ id, name: data.name, engine: data.engine, status: data.status || 'created', createdAt: at, updatedAt: at });
+    }
+    return;
+  }
+  if (payload.event === 'session.deleted') {
+    remove(id);
+    return;
+  }
+  const i = indexOf(id);
+  if (i < 0) return;
   const held = list[i];
   if (payload.event === 'session.status' && data.status) {
     list[i] = { ...held, status: data.status };

@@ -4,6 +4,7 @@
 // (the Content-Security-Policy forbids them).
 
 import { isSignedOut } from './api.js';
+import { locale, t } from './i18n.js';
 
 const PROPS = new Set([
   'id', 'type', 'name', 'value', 'checked', 'disabled', 'hidden', 'href', 'placeholder', 'min', 'max',
@@ -91,7 +92,7 @@ export function toast(message, kind = 'info', { title, timeout } = {}) {
       title ? el('span', { class: 'toast-title' }, title) : null,
       lines.map((line) => el('span', null, String(line))),
     ),
-    el('button', { type: 'button', class: 'btn btn-ghost btn-icon toast-close', 'aria-label': 'Dismiss', on: { click: close } }, '×'),
+    el('button', { type: 'button', class: 'btn btn-ghost btn-icon toast-close', 'aria-label': t('Dismiss'), on: { click: close } }, '×'),
   );
   if (kind === 'error') node.dataset.kind = 'error';
   box.append(node);
@@ -111,7 +112,7 @@ export function toast(message, kind = 'info', { title, timeout } = {}) {
 export function reportError(err, title) {
   if (!err || isSignedOut(err)) return;
   if (err.name === 'AbortError') return;
-  const messages = err.messages && err.messages.length ? err.messages : [err.message || 'Something went wrong'];
+  const messages = err.messages && err.messages.length ? err.messages : [err.message || t('Something went wrong')];
   toast(messages, 'error', { title });
 }
 
@@ -145,7 +146,7 @@ let pendingConfirm = null;
 /**
  * Asks in <dialog id="confirm-dialog">; resolves true on #confirm-ok, false on cancel/Escape.
  */
-export function confirmDialog({ title = 'Are you sure?', message = '', confirmLabel = 'Confirm', danger = true } = {}) {
+export function confirmDialog({ title = t('Are you sure?'), message = '', confirmLabel = t('Confirm'), danger = true } = {}) {
   const dialog = document.getElementById('confirm-dialog');
   const ok = document.getElementById('confirm-ok');
   const cancel = document.getElementById('confirm-cancel');
@@ -199,13 +200,13 @@ export async function withBusy(button, task) {
 export const SESSION_STATUSES = ['created', 'initializing', 'qr_ready', 'authenticating', 'ready', 'disconnected', 'failed'];
 
 const STATUS_HINTS = {
-  created: 'Created, never started',
-  initializing: 'Starting the engine',
-  qr_ready: 'Waiting for a QR scan',
-  authenticating: 'Linking the phone',
-  ready: 'Linked and ready to send',
-  disconnected: 'Not connected',
-  failed: 'Stopped after an error',
+  created: t('Created, never started'),
+  initializing: t('Starting the engine'),
+  qr_ready: t('Waiting for a QR scan'),
+  authenticating: t('Linking the phone'),
+  ready: t('Linked and ready to send'),
+  disconnected: t('Not connected'),
+  failed: t('Stopped after an error'),
 };
 
 export function statusBadge(status) {
@@ -254,10 +255,11 @@ export function formatPhone(phone) {
 
 // ---------- Time ----------
 
-const rtf = typeof Intl.RelativeTimeFormat === 'function' ? new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' }) : null;
-const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-const dayTimeFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+// In the dashboard's language (locale() of i18n.js), not the browser's default.
+const rtf = typeof Intl.RelativeTimeFormat === 'function' ? new Intl.RelativeTimeFormat(locale(), { numeric: 'auto' }) : null;
+const fullFormat = new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'medium' });
+const timeFormat = new Intl.DateTimeFormat(locale(), { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const dayTimeFormat = new Intl.DateTimeFormat(locale(), { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 
 export function toDate(value, epochSeconds = false) {
   if (value === null || value === undefined || value === '') return null;
@@ -270,7 +272,7 @@ export function relativeTime(date) {
   const diff = (date.getTime() - Date.now()) / 1000;
   const abs = Math.abs(diff);
   if (!rtf) return fullFormat.format(date);
-  if (abs < 45) return diff < 0 ? 'just now' : 'in a few seconds';
+  if (abs < 45) return diff < 0 ? t('just now') : t('in a few seconds');
   const units = [
     ['minute', 60, 3600],
     ['hour', 3600, 86400],
@@ -318,6 +320,7 @@ export function startRelativeClock() {
   }, 30000);
 }
 
+/** English only (kept for older callers): pages count with tn() of i18n.js, which translates. */
 export function plural(n, one, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;
 }

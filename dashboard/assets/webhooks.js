@@ -1,9 +1,12 @@
-// Webhooks page (/webhooks): per-session webhook list, create/edit form, test delivery, delete.
+// Webhooks page (/webhooks): per-session webhook list, create/edit form with a filter builder
+// (conditions on the message, all must hold), test delivery, delete; for admins, the session's
+// deliveries that failed for good, each retried or all redriven.
 
 import { api, isSignedOut, path } from './api.js';
+import { fillNodes, t, tn } from './i18n.js';
 import * as sessionStore from './store.js';
 import {
-  confirmDialog, el, field, fillSessionPicker, pageHead, plural, reportError, sessionPicker, showErrors, timeEl,
+  confirmDialog, el, field, fillSessionPicker, pageHead, reportError, sessionPicker, showErrors, timeEl,
   toast, withBusy,
 } from './ui.js';
 
@@ -18,6 +21,26 @@ export const WEBHOOK_EVENTS = [
   'session.qr',
   'session.authenticated',
   'session.disconnected',
+  'message.poll_vote',
+  'group.join',
+  'group.leave',
+  'group.update',
+  'presence.update',
+  'contact.update',
+  'chat.update',
+  'call.received',
+  'call.rejected',
+  'call.missed',
+];
+
+// What a filter condition can look at, and how (API.md §6; README "Filters").
+const FILTER_FIELDS = ['sender', 'recipient', 'body', 'type', 'isGroup', 'fromMe', 'hasMedia', 'mentions'];
+const BOOLEAN_FIELDS = new Set(['isGroup', 'fromMe', 'hasMedia']);
+const FILTER_OPERATORS = [
+  ['is', t('is')],
+  ['isNot', t('is not')],
+  ['contains', t('contains')],
+  ['equals', t('equals')],
 ];
 
 const REMEMBER_KEY = 'openwa.webhooks.session';
@@ -35,29 +58,30 @@ export function mount(root, ctx) {
   const noSessions = el(
     'div',
     { id: 'webhook-no-sessions', class: 'notice', hidden: true },
-    'There is no session yet. Webhooks belong to a session: create one on the ',
-    el('a', { href: '/sessions' }, 'Sessions'),
-    ' page first.',
+    fillNodes(t('There is no session yet. Webhooks belong to a session: create one on the {link} page first.'), {
+      link: el('a', { href: '/sessions' }, t('Sessions')),
+    }),
   );
 
   // ---- table ----
+  const actionsHead = t('Actions');
   const tbody = el('tbody');
   const table = el(
     'table',
     { id: 'webhooks-table', class: 'data-table responsive' },
-    el('caption', { class: 'visually-hidden' }, 'Webhooks of the selected session'),
+    el('caption', { class: 'visually-hidden' }, t('Webhooks of the selected session')),
     el(
       'thead',
       null,
-      el('tr', null, ['URL', 'Events', 'State', 'Retries', 'Last triggered', 'Actions'].map((h) => el('th', { scope: 'col', class: h === 'Actions' ? 'col-actions' : null }, h))),
+      el('tr', null, [t('URL'), t('Events'), t('State'), t('Retries'), t('Last triggered'), actionsHead].map((h) => el('th', { scope: 'col', class: h === actionsHead ? 'col-actions' : null }, h))),
     ),
     tbody,
   );
-  const tableEmpty = el('p', { class: 'empty-state', id: 'webhooks-empty', role: 'status' }, 'Loading…');
+  const tableEmpty = el('p', { class: 'empty-state', id: 'webhooks-empty', role: 'status' }, t('Loading…'));
   const tableSub = el('p', { class: 'card-sub' });
 
   // ---- form ----
-  const formTitle = el('h2', { id: 'webhook-form-title' }, 'Add a webhook');
+  const formTitle = el('h2', { id: 'webhook-form-title' }, t('Add a webhook'));
   const urlInput = el('input', {
     id: 'webhook-url',
     name: 'url',
@@ -76,11 +100,11 @@ export function mount(root, ctx) {
   const eventsFieldset = el(
     'fieldset',
     { class: 'field', id: 'webhook-events' },
-    el('legend', null, 'Events'),
+    el('legend', null, t('Events')),
     el(
       'div',
       { class: 'check-grid' },
-      el('label', { class: 'check check-all', for: allBox.id }, allBox, 'All events'),
+      el('label', { class: 'check check-all', for: allBox.id }, allBox, t('All events')),
       eventBoxes.map((box) => el('label', { class: 'check', for: box.id }, box, el('code', null, box.value))),
     ),
   );
@@ -92,42 +116,121 @@ export function mount(root, ctx) {
     maxLength: 255,
     class: 'mono-input',
   });
-  const secretField = field('Signing secret (optional)', secretInput, 'When set, each delivery carries X-OpenWA-Signature: sha256=HMAC(secret, body).');
+  const secretField = field(t('Signing secret (optional)'), secretInput, t('When set, each delivery carries X-OpenWA-Signature: sha256=HMAC(secret, body).'));
   const secretHint = secretField.querySelector('.hint');
+  // ---- filter builder ----
+  const conditionList = el('ol', { id: 'webhook-conditions', class: 'condition-list' });
+  const addCondition = el('button', { type: 'button', id: 'webhook-add-condition', class: 'btn btn-sm', on: { click: () => conditionRow() } }, t('Add a condition'));
+  const filterFieldset = el(
+    'fieldset',
+    { class: 'field', id: 'webhook-filters' },
+    el('legend', null, t('Only when (optional)')),
+    el('p', { class: 'hint' }, t('Conditions on message.received and message.sent; every one must hold. Other events always pass.')),
+    conditionList,
+    addCondition,
+  );
+  let conditionSeq = 0;
+  function conditionRow(condition = {}) {
+    conditionSeq += 1;
+    const n = conditionSeq;
+    const fieldSelect = el('select', { id: `webhook-cond-field-${n}`, class: 'cond-field' }, FILTER_FIELDS.map((f) => el('option', { value: f }, f)));
+    const opSelect = el('select', { id: `webhook-cond-op-${n}`, class: 'cond-op' }, FILTER_OPERATORS.map(([v, label]) => el('option', { value: v }, label)));
+    const value = el('input', { id: `webhook-cond-value-${n}`, class: 'cond-value', type: 'text', autocomplete: 'off', spellcheck: 'false' });
+    const caseBox = el('input', { id: `webhook-cond-case-${n}`, class: 'cond-case', type: 'checkbox' });
+    fieldSelect.value = FILTER_FIELDS.includes(condition.field) ? condition.field : 'sender';
+    opSelect.value = condition.operator || 'contains';
+    value.value = condition.value === undefined || condition.value === null ? '' : String(condition.value);
+    caseBox.checked = condition.caseSensitive === true;
+    const item = el(
+      'li',
+      { class: 'condition' },
+      el('label', { class: 'visually-hidden', for: fieldSelect.id }, t('Condition {n}: field', { n })),
+      fieldSelect,
+      el('label', { class: 'visually-hidden', for: opSelect.id }, t('Condition {n}: operator', { n })),
+      opSelect,
+      el('label', { class: 'visually-hidden', for: value.id }, t('Condition {n}: value', { n })),
+      value,
+      el('label', { class: 'check', for: caseBox.id }, caseBox, t('Match case')),
+      el('button', { type: 'button', class: 'btn btn-sm btn-ghost', 'aria-label': t('Remove condition {n}', { n }), on: { click: () => { item.remove(); addCondition.focus(); } } }, t('Remove')),
+    );
+    conditionList.append(item);
+    if (!condition.field) fieldSelect.focus();
+    return item;
+  }
+  function setConditions(filters) {
+    conditionList.replaceChildren();
+    const list = filters && Array.isArray(filters.conditions) ? filters.conditions : [];
+    for (const c of list) conditionRow(c);
+  }
+  function readConditions() {
+    return [...conditionList.children].map((item) => {
+      const c = { field: item.querySelector('.cond-field').value, operator: item.querySelector('.cond-op').value, value: item.querySelector('.cond-value').value };
+      // Yes/no fields compare with a boolean.
+      if (BOOLEAN_FIELDS.has(c.field) && /^(true|false)$/i.test(c.value.trim())) c.value = c.value.trim().toLowerCase() === 'true';
+      if (item.querySelector('.cond-case').checked) c.caseSensitive = true;
+      return c;
+    });
+  }
+
   const retryInput = el('input', { id: 'webhook-retry', name: 'retryCount', type: 'number', min: '0', max: '5', step: '1', value: '3', inputMode: 'numeric' });
   const activeInput = el('input', { id: 'webhook-active', name: 'active', type: 'checkbox', checked: true });
   const activeField = el(
     'div',
     { class: 'field', id: 'webhook-active-field', hidden: true },
-    el('span', { class: 'field-label', 'aria-hidden': 'true' }, 'State'),
-    el('label', { class: 'check', for: 'webhook-active' }, activeInput, 'Active (uncheck to pause deliveries)'),
+    el('span', { class: 'field-label', 'aria-hidden': 'true' }, t('State')),
+    el('label', { class: 'check', for: 'webhook-active' }, activeInput, t('Active (uncheck to pause deliveries)')),
   );
   const errors = el('div', { id: 'webhook-errors', class: 'form-errors', role: 'alert', hidden: true });
-  const submit = el('button', { type: 'submit', class: 'btn btn-primary' }, 'Add webhook');
-  const cancelEdit = el('button', { type: 'button', id: 'webhook-cancel', class: 'btn', hidden: true }, 'Cancel edit');
+  const submit = el('button', { type: 'submit', class: 'btn btn-primary' }, t('Add webhook'));
+  const cancelEdit = el('button', { type: 'button', id: 'webhook-cancel', class: 'btn', hidden: true }, t('Cancel edit'));
   const form = el(
     'form',
     { id: 'webhook-form', class: 'form', novalidate: true, 'aria-labelledby': 'webhook-form-title' },
-    field('URL', urlInput, 'Must be reachable from the server over http(s). Private and loopback addresses are refused.'),
+    field(t('URL'), urlInput, t('Must be reachable from the server over http(s). Private and loopback addresses are refused.')),
     eventsFieldset,
-    el('div', { class: 'form-row form-row-3' }, secretField, field('Retries', retryInput, '0–5 attempts after a failed delivery.'), activeField),
+    filterFieldset,
+    el('div', { class: 'form-row form-row-3' }, secretField, field(t('Retries'), retryInput, t('0–5 attempts after a failed delivery.')), activeField),
     errors,
     el('div', { class: 'form-actions' }, submit, cancelEdit),
   );
 
   const formCard = el('section', { class: 'card', 'aria-labelledby': 'webhook-form-title' }, el('div', { class: 'card-head' }, formTitle), form);
 
+  // ---- deliveries that failed for good (admins) ----
+  const failBody = el('tbody');
+  const failSub = el('p', { class: 'card-sub', id: 'failures-summary', role: 'status' });
+  const redrive = el('button', { type: 'button', id: 'failures-redrive', class: 'btn btn-sm', hidden: true, on: { click: (e) => redriveAll(e.currentTarget) } }, t('Retry all'));
+  const failCard = ctx.hasRole('admin')
+    ? el(
+      'section',
+      { class: 'card card-flush', 'aria-labelledby': 'failures-title', id: 'failures' },
+      el('div', { class: 'card-head' }, el('div', null, el('h2', { id: 'failures-title' }, t('Failed deliveries')), failSub), redrive),
+      el(
+        'div',
+        { class: 'table-wrap' },
+        el(
+          'table',
+          { id: 'failures-table', class: 'data-table responsive' },
+          el('caption', { class: 'visually-hidden' }, t('Deliveries of this session that failed for good, newest first')),
+          el('thead', null, el('tr', null, [t('Event'), t('URL'), t('Attempts'), t('Last error'), t('When'), actionsHead].map((h) => el('th', { scope: 'col', class: h === actionsHead ? 'col-actions' : null }, h)))),
+          failBody,
+        ),
+      ),
+    )
+    : null;
+
   root.append(
-    pageHead('Webhooks', 'OpenWA POSTs events of a session to your URL, signed when a secret is set, and retries failed deliveries.'),
-    el('section', { class: 'card', 'aria-label': 'Session' }, el('div', { class: 'form-row form-row-2' }, field('Session', sessionSelect)), noSessions),
+    pageHead(t('Webhooks'), t('OpenWA POSTs events of a session to your URL, signed when a secret is set, and retries failed deliveries.')),
+    el('section', { class: 'card', 'aria-label': t('Session') }, el('div', { class: 'form-row form-row-2' }, field(t('Session'), sessionSelect)), noSessions),
     el(
       'section',
       { class: 'card card-flush', 'aria-labelledby': 'webhooks-title' },
-      el('div', { class: 'card-head' }, el('div', null, el('h2', { id: 'webhooks-title' }, 'Webhooks'), tableSub)),
+      el('div', { class: 'card-head' }, el('div', null, el('h2', { id: 'webhooks-title' }, t('Webhooks')), tableSub)),
       el('div', { class: 'table-wrap' }, table),
       tableEmpty,
     ),
     formCard,
+    ...[failCard].filter(Boolean),
   );
 
   // ---- events picker behaviour ----
@@ -158,12 +261,13 @@ export function mount(root, ctx) {
     form.reset();
     setEvents(['message.received']);
     retryInput.value = '3';
+    setConditions(null);
     activeField.hidden = true;
     cancelEdit.hidden = true;
-    formTitle.textContent = 'Add a webhook';
-    submit.textContent = 'Add webhook';
+    formTitle.textContent = t('Add a webhook');
+    submit.textContent = t('Add webhook');
     secretInput.placeholder = '';
-    secretHint.textContent = 'When set, each delivery carries X-OpenWA-Signature: sha256=HMAC(secret, body).';
+    secretHint.textContent = t('When set, each delivery carries X-OpenWA-Signature: sha256=HMAC(secret, body).');
     showErrors(errors, null);
     for (const { tr } of rows.values()) tr.classList.remove('is-editing');
   }
@@ -173,15 +277,16 @@ export function mount(root, ctx) {
     form.reset();
     urlInput.value = hook.url || '';
     setEvents(hook.events);
+    setConditions(hook.filters);
     retryInput.value = String(hook.retryCount ?? 3);
     activeInput.checked = hook.active !== false;
     activeField.hidden = false;
     cancelEdit.hidden = false;
     secretInput.value = '';
-    secretInput.placeholder = 'Unchanged';
-    secretHint.textContent = 'Leave empty to keep the current secret.';
-    formTitle.textContent = 'Edit webhook';
-    submit.textContent = 'Save changes';
+    secretInput.placeholder = t('Unchanged');
+    secretHint.textContent = t('Leave empty to keep the current secret.');
+    formTitle.textContent = t('Edit webhook');
+    submit.textContent = t('Save changes');
     showErrors(errors, null);
     for (const [id, { tr }] of rows) tr.classList.toggle('is-editing', id === hook.id);
     formCard.scrollIntoView({ behavior: 'smooth', block: 'start' });
@@ -197,18 +302,27 @@ export function mount(root, ctx) {
     event.preventDefault();
     showErrors(errors, null);
     if (!selectedId) {
-      showErrors(errors, ['Pick a session first.']);
+      showErrors(errors, [t('Pick a session first.')]);
       return;
     }
     const events = selectedEvents();
     const problems = [];
-    if (!urlInput.value.trim()) problems.push('Enter the URL to deliver to.');
-    if (!events.length) problems.push('Pick at least one event.');
+    if (!urlInput.value.trim()) problems.push(t('Enter the URL to deliver to.'));
+    if (!events.length) problems.push(t('Pick at least one event.'));
+    if (problems.length) {
+      showErrors(errors, problems);
+      return;
+    }
+    const conditions = readConditions();
+    if (conditions.some((c) => typeof c.value === 'string' && c.value.trim() === '')) problems.push(t('Give every condition a value, or remove it.'));
     if (problems.length) {
       showErrors(errors, problems);
       return;
     }
     const body = { url: urlInput.value.trim(), events };
+    // An edit that removed every condition clears the filters; a new webhook without any has none.
+    if (conditions.length) body.filters = { conditions };
+    else if (editing && editing.filters) body.filters = null;
     if (retryInput.value !== '') body.retryCount = Number(retryInput.value);
     if (secretInput.value) body.secret = secretInput.value;
     const target = editing;
@@ -221,12 +335,12 @@ export function mount(root, ctx) {
           const updated = await api.put(path`/api/sessions/${sessionId}/webhooks/${target.id}`, body);
           if (disposed || sessionId !== selectedId) return;
           upsertRow(updated);
-          toast('Webhook saved.', 'success');
+          toast(t('Webhook saved.'), 'success');
         } else {
           const created = await api.post(path`/api/sessions/${sessionId}/webhooks`, body);
           if (disposed || sessionId !== selectedId) return;
           upsertRow(created, { top: true });
-          toast('Webhook added. Use “Test” to send it a sample event.', 'success');
+          toast(t('Webhook added. Use “Test” to send it a sample event.'), 'success');
         }
         startCreate();
       } catch (err) {
@@ -239,7 +353,7 @@ export function mount(root, ctx) {
   // ---- rows ----
   function eventsCell(events) {
     const list = Array.isArray(events) ? events : [];
-    if (list.includes('*')) return el('div', { class: 'chips' }, el('span', { class: 'chip' }, 'All events'));
+    if (list.includes('*')) return el('div', { class: 'chips' }, el('span', { class: 'chip' }, t('All events')));
     return el('div', { class: 'chips' }, list.map((e) => el('span', { class: 'chip' }, e)));
   }
 
@@ -253,18 +367,18 @@ export function mount(root, ctx) {
     const actions = el(
       'div',
       { class: 'actions' },
-      el('button', { type: 'button', class: 'btn btn-sm', dataset: { action: 'edit' }, 'aria-label': `Edit webhook ${hook.url}`, on: { click: () => startEdit(rows.get(hook.id).hook) } }, 'Edit'),
-      el('button', { type: 'button', class: 'btn btn-sm', dataset: { action: 'test' }, 'aria-label': `Test webhook ${hook.url}`, on: { click: (e) => testHook(hook.id, e.currentTarget) } }, 'Test'),
-      el('button', { type: 'button', class: 'btn btn-sm btn-danger-text', dataset: { action: 'delete' }, 'aria-label': `Delete webhook ${hook.url}`, on: { click: (e) => deleteHook(hook.id, e.currentTarget) } }, 'Delete'),
+      el('button', { type: 'button', class: 'btn btn-sm', dataset: { action: 'edit' }, 'aria-label': t('Edit webhook {url}', { url: hook.url }), on: { click: () => startEdit(rows.get(hook.id).hook) } }, t('Edit')),
+      el('button', { type: 'button', class: 'btn btn-sm', dataset: { action: 'test' }, 'aria-label': t('Test webhook {url}', { url: hook.url }), on: { click: (e) => testHook(hook.id, e.currentTarget) } }, t('Test')),
+      el('button', { type: 'button', class: 'btn btn-sm btn-danger-text', dataset: { action: 'delete' }, 'aria-label': t('Delete webhook {url}', { url: hook.url }), on: { click: (e) => deleteHook(hook.id, e.currentTarget) } }, t('Delete')),
     );
     const active = hook.active !== false;
     tr.replaceChildren(
-      el('td', { class: 'cell-title', 'data-label': 'URL' }, el('div', { class: 'cell-url webhook-url' }, hook.url)),
-      el('td', { 'data-label': 'Events' }, eventsCell(hook.events)),
-      el('td', { 'data-label': 'State' }, el('div', null, el('span', { class: 'badge webhook-active', dataset: { status: active ? 'active' : 'paused', active: String(active) } }, active ? 'Active' : 'Paused'))),
-      el('td', { 'data-label': 'Retries' }, el('div', { class: 'webhook-retry' }, String(hook.retryCount ?? ''))),
-      el('td', { 'data-label': 'Last triggered' }, el('div', { class: 'webhook-last' }, timeEl(hook.lastTriggeredAt, { empty: 'Never' }))),
-      el('td', { class: 'col-actions', 'data-label': 'Actions' }, actions),
+      el('td', { class: 'cell-title', 'data-label': t('URL') }, el('div', { class: 'cell-url webhook-url' }, hook.url)),
+      el('td', { 'data-label': t('Events') }, eventsCell(hook.events)),
+      el('td', { 'data-label': t('State') }, el('div', null, el('span', { class: 'badge webhook-active', dataset: { status: active ? 'active' : 'paused', active: String(active) } }, active ? t('Active') : t('Paused')))),
+      el('td', { 'data-label': t('Retries') }, el('div', { class: 'webhook-retry' }, String(hook.retryCount ?? ''))),
+      el('td', { 'data-label': t('Last triggered') }, el('div', { class: 'webhook-last' }, timeEl(hook.lastTriggeredAt, { empty: t('Never') }))),
+      el('td', { class: 'col-actions', 'data-label': actionsHead }, actions),
     );
     if (editing && editing.id === hook.id) tr.classList.add('is-editing');
   }
@@ -286,8 +400,8 @@ export function mount(root, ctx) {
   function updateEmpty() {
     const n = rows.size;
     tableEmpty.hidden = n > 0;
-    tableEmpty.textContent = selectedId ? 'No webhooks for this session yet. Add one with the form.' : 'Pick a session.';
-    tableSub.textContent = selectedId ? plural(n, 'webhook') : '';
+    tableEmpty.textContent = selectedId ? t('No webhooks for this session yet. Add one with the form.') : t('Pick a session.');
+    tableSub.textContent = selectedId ? tn(n, '{n} webhook', '{n} webhooks') : '';
   }
 
   async function testHook(id, button) {
@@ -299,15 +413,15 @@ export function mount(root, ctx) {
         const took = outcome && typeof outcome.durationMs === 'number' ? `${outcome.durationMs} ms` : null;
         const error = outcome && outcome.error ? String(outcome.error) : null;
         if (outcome && outcome.success) {
-          toast([['Delivered', status, took].filter(Boolean).join(' · ')], 'success', { title: 'Test event delivered' });
+          toast([[t('Delivered'), status, took].filter(Boolean).join(' · ')], 'success', { title: t('Test event delivered') });
         } else {
           const showStatus = status && !(error && error.includes(String(outcome.statusCode)));
           const detail = [error, showStatus ? status : null, took].filter(Boolean).join(' · ');
-          toast([detail || 'The receiver did not accept the test event.'], 'error', { title: 'Test delivery failed' });
+          toast([detail || t('The receiver did not accept the test event.')], 'error', { title: t('Test delivery failed') });
         }
         refreshOne(sessionId, id);
       } catch (err) {
-        reportError(err, 'Could not test the webhook');
+        reportError(err, t('Could not test the webhook'));
       }
     });
   }
@@ -325,9 +439,9 @@ export function mount(root, ctx) {
     const entry = rows.get(id);
     if (!entry) return;
     const ok = await confirmDialog({
-      title: 'Delete webhook?',
-      message: `Stop sending events to ${entry.hook.url} and delete this webhook? Deliveries still queued for it are dropped.`,
-      confirmLabel: 'Delete webhook',
+      title: t('Delete webhook?'),
+      message: t('Stop sending events to {url} and delete this webhook? Deliveries still queued for it are dropped.', { url: entry.hook.url }),
+      confirmLabel: t('Delete webhook'),
     });
     if (!ok) return;
     const sessionId = selectedId;
@@ -339,15 +453,81 @@ export function mount(root, ctx) {
         rows.delete(id);
         if (editing && editing.id === id) startCreate();
         updateEmpty();
-        toast('Webhook deleted.', 'success');
+        toast(t('Webhook deleted.'), 'success');
       } catch (err) {
-        reportError(err, 'Could not delete the webhook');
+        reportError(err, t('Could not delete the webhook'));
+      }
+    });
+  }
+
+  // ---- failed deliveries ----
+  let failSeq = 0;
+  async function loadFailures() {
+    if (!failCard) return;
+    const seq = ++failSeq;
+    failBody.replaceChildren();
+    redrive.hidden = true;
+    if (!selectedId) {
+      failSub.textContent = '';
+      return;
+    }
+    try {
+      const list = await api.get(`/api/webhooks/delivery-failures?sessionId=${encodeURIComponent(selectedId)}&limit=100`);
+      if (disposed || seq !== failSeq) return;
+      const failures = Array.isArray(list) ? list : [];
+      failBody.replaceChildren(...failures.map(failureRow));
+      failSub.textContent = failures.length
+        ? tn(failures.length, '{n} delivery', '{n} deliveries')
+        : t('None: every delivery of this session went through or is still being tried.');
+      redrive.hidden = !failures.some((f) => f.replayable);
+    } catch (err) {
+      if (disposed || seq !== failSeq) return;
+      failSub.textContent = t('Could not load the failed deliveries.');
+      reportError(err, t('Could not load the failed deliveries'));
+    }
+  }
+
+  function failureRow(f) {
+    const retry = el('button', { type: 'button', class: 'btn btn-sm', dataset: { action: 'retry' }, disabled: !f.replayable, 'aria-label': t('Retry delivery {id}', { id: f.id }) }, t('Retry'));
+    retry.addEventListener('click', () =>
+      withBusy(retry, async () => {
+        try {
+          await api.post(path`/api/webhooks/delivery-failures/${f.id}/retry`, {});
+          toast(t('Delivery queued again.'), 'success');
+          loadFailures();
+        } catch (err) {
+          reportError(err, t('Could not retry the delivery'));
+        }
+      }));
+    const error = [f.lastStatusCode ? `HTTP ${f.lastStatusCode}` : null, f.lastError].filter(Boolean).join(' · ');
+    return el(
+      'tr',
+      { dataset: { deliveryId: f.id } },
+      el('td', { 'data-label': t('Event') }, el('code', null, f.event)),
+      el('td', { 'data-label': t('URL') }, el('div', { class: 'cell-url' }, f.url)),
+      el('td', { 'data-label': t('Attempts') }, String(f.attempts)),
+      el('td', { 'data-label': t('Last error') }, el('span', { class: 'last-error' }, error)),
+      el('td', { 'data-label': t('When') }, timeEl(f.updatedAt)),
+      el('td', { class: 'col-actions', 'data-label': actionsHead }, el('div', { class: 'actions' }, retry)),
+    );
+  }
+
+  async function redriveAll(button) {
+    const sessionId = selectedId;
+    await withBusy(button, async () => {
+      try {
+        const result = await api.post('/api/webhooks/delivery-failures/redrive', { sessionId, limit: 500 });
+        toast(tn(result.enqueued || 0, '{n} delivery queued again.', '{n} deliveries queued again.'), 'success');
+        loadFailures();
+      } catch (err) {
+        reportError(err, t('Could not retry the deliveries'));
       }
     });
   }
 
   // ---- loading ----
   async function loadWebhooks() {
+    loadFailures();
     const seq = ++loadSeq;
     rows.clear();
     tbody.replaceChildren();
@@ -357,7 +537,7 @@ export function mount(root, ctx) {
       return;
     }
     tableEmpty.hidden = false;
-    tableEmpty.textContent = 'Loading webhooks…';
+    tableEmpty.textContent = t('Loading webhooks…');
     try {
       const list = await api.get(path`/api/sessions/${selectedId}/webhooks`);
       if (disposed || seq !== loadSeq) return;
@@ -365,8 +545,8 @@ export function mount(root, ctx) {
       updateEmpty();
     } catch (err) {
       if (disposed || seq !== loadSeq) return;
-      tableEmpty.textContent = 'Could not load webhooks.';
-      reportError(err, 'Could not load webhooks');
+      tableEmpty.textContent = t('Could not load webhooks.');
+      reportError(err, t('Could not load webhooks'));
     }
   }
 
@@ -376,7 +556,7 @@ export function mount(root, ctx) {
       sessions = await sessionStore.load();
       if (disposed) return;
     } catch (err) {
-      if (!disposed) reportError(err, 'Could not load sessions');
+      if (!disposed) reportError(err, t('Could not load sessions'));
       return;
     }
     const previous = selectedId || sessionStorage.getItem(REMEMBER_KEY);

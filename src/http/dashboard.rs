@@ -47,6 +47,13 @@ const FILES: &[(&str, &[u8])] = files![
     "assets/webhooks.js",
     "assets/keys.js",
     "assets/store.js",
+    "assets/overview.js",
+    "assets/events.js",
+    "assets/templates.js",
+    "assets/audit.js",
+    "assets/chats.js",
+    "assets/i18n.js",
+    "assets/catalog.js",
 ];
 
 /// `GET` of anything outside `/api`.

@@ -43,6 +43,12 @@ impl Browser {
     /// A fresh headless Chromium, or `None` (with a note) where none is installed and none is
     /// required.
     pub async fn start(suite: &str) -> Option<Browser> {
+        Self::start_in(suite, "en-US").await
+    }
+
+    /// [`Browser::start`] with the browser's language set to `lang` (what `navigator.languages`
+    /// and Accept-Language say).
+    pub async fn start_in(suite: &str, lang: &str) -> Option<Browser> {
         let chromium = CHROMIUM.iter().find(|p| Path::new(p).exists());
         let (Some(chromium), true) = (chromium, Path::new(CHROMEDRIVER).exists()) else {
             assert!(
@@ -70,6 +76,14 @@ impl Browser {
             (body["value"]["ready"] == true).then_some(())
         })
         .await;
+        let root = std::env::var("OPENWA_TEST_ARTIFACTS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("test-artifacts"));
+        let backend = if on_postgres() { "postgres" } else { "sqlite" };
+        let shots = root.join(suite).join(backend);
+        let _ = std::fs::remove_dir_all(&shots);
+        let downloads = shots.join("downloads");
+        std::fs::create_dir_all(&downloads).expect("artifacts folder");
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
@@ -77,8 +91,14 @@ impl Browser {
                 "binary": chromium,
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=en-US",
+                    "--disable-dev-shm-usage", "--window-size=1280,900", format!("--lang={lang}"),
+                    "--enable-precise-memory-info",
                 ],
+                "prefs": {
+                    "intl.accept_languages": lang,
+                    "download.default_directory": downloads.display().to_string(),
+                    "download.prompt_for_download": false,
+                },
             }),
         );
         let client = ClientBuilder::new(HttpConnector::new())
@@ -86,19 +106,17 @@ impl Browser {
             .connect(&url)
             .await
             .expect("a Chromium session");
-        let root = std::env::var("OPENWA_TEST_ARTIFACTS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("test-artifacts"));
-        let backend = if on_postgres() { "postgres" } else { "sqlite" };
-        let shots = root.join(suite).join(backend);
-        let _ = std::fs::remove_dir_all(&shots);
-        std::fs::create_dir_all(&shots).expect("artifacts folder");
         Some(Browser {
             client,
             driver,
             shots,
             taken: 0,
         })
+    }
+
+    /// Where the browser saves what the page downloads.
+    pub fn downloads(&self) -> PathBuf {
+        self.shots.join("downloads")
     }
 
     /// Saves a screenshot named `NN-<name>.png`; returns its path.

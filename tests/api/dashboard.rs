@@ -317,3 +317,30 @@ async fn a_new_user_links_a_phone_and_sends_a_message_from_the_dashboard() {
     .await;
     b.close().await;
 }
+
+/// Every string the dashboard shows is in the catalogue, in each language, with the same
+/// placeholders (tests/dashboard/i18n_check.mjs, run by Node where it is installed).
+#[test]
+fn every_dashboard_string_is_in_each_language() {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/dashboard/i18n_check.mjs"
+    );
+    let out = match std::process::Command::new("node").arg(script).output() {
+        Ok(out) => out,
+        Err(e) => {
+            assert!(
+                std::env::var("CI").map_or(true, |v| v != "true"),
+                "node is required under CI: {e}"
+            );
+            eprintln!("SKIPPED: no node ({e})");
+            return;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -13,6 +13,7 @@ mod browser;
 mod bulk;
 mod cli;
 mod dashboard;
+mod dashboard_pages;
 mod docs;
 mod engine;
 mod engine_social;
