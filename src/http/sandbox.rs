@@ -764,9 +764,11 @@ fn message_of(f: &mut Fields, field: &str) -> Option<(String, String)> {
 command_body!(ReactionBody, |f| {
     let from = person(f, "from", true);
     let target = message_of(f, "messageId");
+    // Asked before the value is taken out: afterwards the field looks absent.
+    let given = f.has("emoji") && !f.is_null("emoji");
     let emoji = match f.take_raw("emoji") {
         Some(serde_json::Value::String(e)) if e.chars().count() <= 32 => Some(e),
-        _ if f.is_null("emoji") || !f.has("emoji") => Some(String::new()),
+        _ if !given => Some(String::new()),
         _ => {
             f.error(
                 "emoji must be a string of at most 32 characters (\"\" takes the reaction back)",

@@ -151,7 +151,7 @@ fn recipients_schema() -> Value {
 }
 
 fn color_schema() -> Value {
-    json!({ "type": "string", "pattern": "^#[0-9A-Fa-f]{6}$", "description": "Background, #RRGGBB" })
+    json!({ "type": ["string", "null"], "pattern": "^#[0-9A-Fa-f]{6}$", "description": "Background, #RRGGBB; null reads as left out" })
 }
 
 /// A text status.
@@ -165,7 +165,8 @@ fn text_status_schema() -> Value {
         "properties": {
             "text": { "type": "string", "minLength": 1, "maxLength": 700, "pattern": "[^\\s\\u0085]" },
             "backgroundColor": color_schema(),
-            "font": { "type": "integer", "minimum": 0, "maximum": 5 },
+            // null reads as left out (the default font), as the validator takes it.
+            "font": { "type": ["integer", "null"], "minimum": 0, "maximum": 5 },
             "recipients": recipients_schema(),
         },
     })

@@ -211,6 +211,16 @@ async fn reactions_stars_pins_and_the_history_of_a_chat() {
     app.get(&format!("{base}/{BOB}/{mine}/reactions"))
         .await
         .assert_envelope(404);
+    // An emoji that is not a string is refused, not taken for "taken back" (found by schemathesis).
+    app.post(
+        &format!("/api/sandbox/sessions/{id}/reaction"),
+        json!({ "from": BOB, "messageId": mine, "emoji": {} }),
+    )
+    .await
+    .assert_error(
+        400,
+        "emoji must be a string of at most 32 characters (\"\" takes the reaction back)",
+    );
 
     // Star, pin and unpin reach the phone and the stored message.
     for (path, body) in [
