@@ -550,26 +550,34 @@ export function mount(root, ctx) {
     }
   }
 
-  async function loadSessions() {
-    let sessions;
-    try {
-      sessions = await sessionStore.load();
-      if (disposed) return;
-    } catch (err) {
-      if (!disposed) reportError(err, t('Could not load sessions'));
-      return;
-    }
+  // The picker follows the session store: sessions created, renamed by status or deleted by any
+  // client show here without a reload.
+  function applySessions() {
+    if (disposed) return;
+    const sessions = sessionStore.all();
     const previous = selectedId || sessionStorage.getItem(REMEMBER_KEY);
     fillSessionPicker(sessionSelect, sessions, { label: (s) => `${s.name} · ${s.status}`, chosen: [previous] });
     noSessions.hidden = sessions.length > 0;
-    formDisabled = sessions.length === 0;
-    for (const node of form.querySelectorAll('input, button')) node.disabled = formDisabled;
-    syncAll();
+    const none = sessions.length === 0;
+    if (none !== formDisabled) {
+      formDisabled = none;
+      for (const node of form.querySelectorAll('input, button')) node.disabled = formDisabled;
+      syncAll();
+    }
     const keep = sessionSelect.value || null;
     const changed = keep !== selectedId;
     selectedId = keep;
     if (changed) loadWebhooks();
     else updateEmpty();
+  }
+  const sessionView = sessionStore.follow(applySessions);
+
+  async function loadSessions() {
+    try {
+      await sessionView.load();
+    } catch (err) {
+      if (!disposed) reportError(err, t('Could not load sessions'));
+    }
   }
 
   sessionSelect.addEventListener('change', () => {
@@ -591,6 +599,7 @@ export function mount(root, ctx) {
 
   return () => {
     disposed = true;
+    sessionView.stop();
     for (const off of offs) off();
   };
 }
