@@ -181,11 +181,12 @@ impl Bulk {
                 Err(why) => problems.push(format!("messages.{i}.content: {why}")),
             }
         }
-        match problems.len() {
-            0 => Ok(()),
-            // The one thing wrong is a template that does not exist: a missing resource.
-            1 if problems[0].contains("not found") => Err(BulkError::NotFound(problems.remove(0))),
-            _ => Err(BulkError::Invalid(problems)),
+        // Every problem here is a template that does not exist: a missing resource (404), however
+        // many messages name one; the text says which.
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(BulkError::NotFound(problems.join("; ")))
         }
     }
 

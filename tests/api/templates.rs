@@ -373,6 +373,19 @@ async fn a_bulk_send_takes_templates_by_id_and_name() {
     )
     .await
     .assert_error(404, "messages.1.content: Template with name 'gone' not found");
+    // Two missing templates are still a missing resource, and the answer names both.
+    app.post(
+        &bulk,
+        json!({ "messages": [
+            { "chatId": "628123450011@c.us", "type": "template", "content": { "templateName": "gone" } },
+            { "chatId": "628123450011@c.us", "type": "template", "content": { "templateName": "lost" } },
+        ] }),
+    )
+    .await
+    .assert_error(
+        404,
+        "messages.0.content: Template with name 'gone' not found; messages.1.content: Template with name 'lost' not found",
+    );
     let r = app
         .post(
             &bulk,
