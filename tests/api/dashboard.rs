@@ -86,6 +86,61 @@ async fn the_dashboard_is_served_with_a_strict_policy_and_client_routes() {
         .assert_error(404, "Cannot POST /sessions");
 }
 
+/// A browser that takes gzip gets the files gzipped (each made once), under their own ETag;
+/// any other client gets them as they are.
+#[actix_web::test]
+async fn the_dashboards_files_travel_gzipped_to_those_who_take_it() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    let plain = app
+        .req(Method::GET, "/assets/catalog.js")
+        .send()
+        .await
+        .expect("plain");
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain_tag = plain.headers()["etag"].clone();
+    let plain = plain.bytes().await.expect("body");
+    let gz = app
+        .req(Method::GET, "/assets/catalog.js")
+        .header("Accept-Encoding", "br;q=1, gzip;q=0.8")
+        .send()
+        .await
+        .expect("gzipped");
+    assert_eq!(gz.status(), 200);
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    assert_eq!(gz.headers()["vary"], "Accept-Encoding");
+    let gz_tag = gz.headers()["etag"].clone();
+    assert_ne!(gz_tag, plain_tag);
+    let packed = gz.bytes().await.expect("body");
+    assert!(
+        packed.len() * 3 < plain.len(),
+        "{} of {}",
+        packed.len(),
+        plain.len()
+    );
+    let mut unpacked = Vec::new();
+    flate2::read::GzDecoder::new(&packed[..])
+        .read_to_end(&mut unpacked)
+        .expect("gzip");
+    assert_eq!(unpacked, plain);
+    let again = app
+        .req(Method::GET, "/assets/catalog.js")
+        .header("Accept-Encoding", "gzip")
+        .header("If-None-Match", gz_tag)
+        .send()
+        .await
+        .expect("again");
+    assert_eq!(again.status(), 304);
+    // Refused with q=0: as it is.
+    let refused = app
+        .req(Method::GET, "/assets/catalog.js")
+        .header("Accept-Encoding", "gzip;q=0, identity")
+        .send()
+        .await
+        .expect("refused");
+    assert!(refused.headers().get("content-encoding").is_none());
+}
+
 #[actix_web::test]
 async fn the_dashboard_can_be_turned_off() {
     let app = spawn_app_with(&[("DASHBOARD_ENABLED", "false")]).await;
