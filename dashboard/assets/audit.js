@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import { t, tn } from './i18n.js';
 import * as sessionStore from './store.js';
-import { el, field, pageHead, reportError, timeEl, withBusy } from './ui.js';
+import { el, field, fillSessionFilter, pageHead, reportError, timeEl, withBusy } from './ui.js';
 
 const PAGE = 50;
 const EXPORT_PAGE = 200;
@@ -136,11 +136,7 @@ export function mount(root) {
     });
   }
 
-  const view = sessionStore.follow(() => {
-    const chosen = session.value;
-    session.replaceChildren(el('option', { value: '' }, t('Any session')), ...sessionStore.all().map((s) => el('option', { value: s.id }, s.name)));
-    session.value = [...session.options].some((o) => o.value === chosen) ? chosen : '';
-  });
+  const view = sessionStore.follow(() => fillSessionFilter(session, sessionStore.all(), t('Any session')));
   view.load().catch(() => {
     /* names only */
   });

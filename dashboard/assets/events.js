@@ -3,7 +3,7 @@
 
 import { t, tn } from './i18n.js';
 import * as sessionStore from './store.js';
-import { el, field, pageHead, timeEl } from './ui.js';
+import { el, field, fillSessionFilter, pageHead, timeEl } from './ui.js';
 
 const KEEP = 500;
 
@@ -45,15 +45,6 @@ export function mount(root, ctx) {
       empty,
     ),
   );
-
-  function fillSessions() {
-    const chosen = sessionFilter.value;
-    sessionFilter.replaceChildren(
-      el('option', { value: '' }, t('Every session')),
-      ...sessionStore.all().map((s) => el('option', { value: s.id }, s.name)),
-    );
-    sessionFilter.value = [...sessionFilter.options].some((o) => o.value === chosen) ? chosen : '';
-  }
 
   function kindMatches(kind, pattern) {
     if (!pattern) return true;
@@ -132,7 +123,7 @@ export function mount(root, ctx) {
     }),
   ];
   const view = sessionStore.follow(() => {
-    fillSessions();
+    fillSessionFilter(sessionFilter, sessionStore.all(), t('Every session'));
     paint();
   });
   view.load().catch(() => {

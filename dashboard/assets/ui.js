@@ -243,6 +243,16 @@ export function fillSessionPicker(select, sessions, { label = (s) => s.name, cho
   if (!sessions.length && empty) select.append(el('option', { value: '', disabled: multiple }, empty));
 }
 
+/**
+ * Lists `sessions` in a filter <select> after a first option `anyLabel` (value ''), keeping the
+ * chosen session while it is still listed, else back to "any".
+ */
+export function fillSessionFilter(select, sessions, anyLabel) {
+  const chosen = select.value;
+  select.replaceChildren(el('option', { value: '' }, anyLabel), ...sessions.map((s) => el('option', { value: s.id }, s.name)));
+  select.value = sessions.some((s) => s.id === chosen) ? chosen : '';
+}
+
 /** The ids picked in a session picker, in list order. */
 export function pickedSessions(select) {
   return Array.from(select.selectedOptions).map((o) => o.value).filter(Boolean);
